@@ -1,0 +1,1 @@
+package io.dozor.devstack; public class DevStack { public static void main(String[] a){} }

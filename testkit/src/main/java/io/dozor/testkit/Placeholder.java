@@ -1,0 +1,1 @@
+package io.dozor.testkit; public class Placeholder {}
