@@ -1,1 +1,161 @@
-package io.dozor.server; public class Main { public static void main(String[] a){} }
+package io.dozor.server;
+
+import io.dozor.server.config.ConfigException;
+import io.dozor.server.config.ConfigLoader;
+import io.dozor.server.config.ServerConfig;
+import io.vertx.core.Vertx;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code dozor-server run | token create|list|revoke}. Usage and configuration errors exit 2 with one
+ * line on stderr; no logger exists before the configuration is read, so logs land in its log dir.
+ */
+@Command(name = "dozor-server", mixinStandardHelpOptions = true, version = "dozor-server 0.1.0",
+    description = "Dozor server: receives program launches from agents, stores, indexes and notifies.",
+    subcommands = {Main.Run.class, Main.Token.class})
+public final class Main {
+  static final int USAGE = 2;
+
+  public static void main(String[] args) {
+    System.exit(execute(args, System.getenv(), new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the CLI; separated from {@link #main} so tests see the exit status and output. */
+  public static int execute(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setOut(out).setErr(err);
+    cli.getSubcommands().values().forEach(sub -> setEnv(sub, env));
+    cli.setParameterExceptionHandler((ex, a) -> {
+      ex.getCommandLine().getErr().println("dozor-server: " + ex.getMessage() + " (see --help)");
+      return USAGE;
+    });
+    cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+      if (ex instanceof ConfigException) {
+        commandLine.getErr().println("dozor-server: " + ex.getMessage());
+        return USAGE;
+      }
+      commandLine.getErr().println("dozor-server: " + ex.getMessage());
+      return 1;
+    });
+    return cli.execute(args);
+  }
+
+  private static void setEnv(CommandLine command, Map<String, String> env) {
+    if (command.getCommand() instanceof WithConfig withConfig) {
+      withConfig.env = env;
+    }
+    command.getSubcommands().values().forEach(sub -> setEnv(sub, env));
+  }
+
+  abstract static class WithConfig {
+    Map<String, String> env = System.getenv();
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    PrintWriter out() {
+      return spec.commandLine().getOut();
+    }
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML settings (DOZOR_* variables override it)")
+    Path config;
+
+    ServerConfig config() {
+      if (config != null && !config.toFile().isFile()) {
+        throw new ConfigException("--config: no such file " + config);
+      }
+      ServerConfig loaded = new ConfigLoader(env).load(Optional.ofNullable(config));
+      Logging.useLogDir(loaded.logDir());
+      return loaded;
+    }
+  }
+
+  @Command(name = "run", description = "Start the server.")
+  static final class Run extends WithConfig implements Callable<Integer> {
+    @Override
+    public Integer call() throws InterruptedException {
+      ServerConfig config = config();
+      Vertx vertx = Vertx.vertx();
+      DozorServer server;
+      try {
+        server = DozorServer.start(vertx, config).await();
+      } catch (RuntimeException e) {
+        vertx.close();
+        throw e;
+      }
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        server.close().eventually(vertx::close).onComplete(ar -> stopped.countDown());
+        try {
+          stopped.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "dozor-shutdown"));
+      stopped.await();
+      return 0;
+    }
+  }
+
+  @Command(name = "token", description = "Manage agent tokens.",
+      subcommands = {Token.Create.class, Token.ListTokens.class, Token.Revoke.class})
+  static final class Token {
+    @Command(name = "create", description = "Print a new token for an agent (and nothing else).")
+    static final class Create extends WithConfig implements Callable<Integer> {
+      @Option(names = "--agent-id", required = true, paramLabel = "ID")
+      String agentId;
+
+      @Override
+      public Integer call() {
+        if (agentId.isBlank() || agentId.length() > 128) {
+          throw new ConfigException("--agent-id: must be 1 to 128 characters");
+        }
+        String token = TokenAdmin.create(config(), agentId);
+        out().println(token);
+        return 0;
+      }
+    }
+
+    @Command(name = "list", description = "List tokens (ids, agents, created, revoked).")
+    static final class ListTokens extends WithConfig implements Callable<Integer> {
+      @Override
+      public Integer call() {
+        out().printf("%-36s  %-24s  %-32s  %s%n", "TOKEN ID", "AGENT", "CREATED", "REVOKED");
+        for (TokenAdmin.TokenRow row : TokenAdmin.list(config())) {
+          out().printf("%-36s  %-24s  %-32s  %s%n", row.tokenId(), row.agentId(), row.createdAt(), row.revokedAt());
+        }
+        return 0;
+      }
+    }
+
+    @Command(name = "revoke", description = "Revoke one token (--token-id) or all of an agent's (--agent-id).")
+    static final class Revoke extends WithConfig implements Callable<Integer> {
+      @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+      Target target;
+
+      static final class Target {
+        @Option(names = "--token-id", paramLabel = "UUID")
+        UUID tokenId;
+
+        @Option(names = "--agent-id", paramLabel = "ID")
+        String agentId;
+      }
+
+      @Override
+      public Integer call() {
+        int revoked = TokenAdmin.revoke(config(), target.tokenId, target.agentId);
+        out().println("revoked " + revoked + " token(s)");
+        return 0;
+      }
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package io.dozor.server;
+
+import io.dozor.server.bus.Messages;
+import io.dozor.server.config.ServerConfig;
+import io.dozor.server.http.IngestVerticle;
+import io.dozor.server.index.IndexerVerticle;
+import io.dozor.server.notify.NotifierVerticle;
+import io.dozor.server.store.Migrations;
+import io.dozor.server.store.PersistenceVerticle;
+import io.dozor.server.store.Postgres;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires one server process: the shared pool, the schema, then one verticle per responsibility,
+ * deployed in sequence. Any failed step fails the start.
+ */
+public final class DozorServer {
+  private static final Logger log = LoggerFactory.getLogger(DozorServer.class);
+  static final Duration OUTBOX_POLL = Duration.ofSeconds(2);
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final List<String> deployments = new ArrayList<>();
+  private int port;
+
+  private DozorServer(Vertx vertx, Pool pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+  }
+
+  public static Future<DozorServer> start(Vertx vertx, ServerConfig config) {
+    Messages.registerCodecs(vertx.eventBus());
+    Pool pool = Postgres.pool(vertx, config.postgres());
+    DozorServer server = new DozorServer(vertx, pool);
+    List<String> sinks = new ArrayList<>();
+    sinks.add(IndexerVerticle.sinkName());
+    sinks.addAll(NotifierVerticle.sinkNames(config.telegram()));
+    int httpInstances = config.http().instances() > 0
+        ? config.http().instances() : Math.max(1, Runtime.getRuntime().availableProcessors());
+    List<IngestVerticle> ingest = new ArrayList<>();
+    return Migrations.migrate(vertx, pool)
+        .recover(err -> Future.failedFuture(new IllegalStateException(
+            "PostgreSQL " + redact(config.postgres().url()) + ": " + err.getMessage(), err)))
+        .compose(v -> server.deploy(vertx.deployVerticle(new PersistenceVerticle(pool, sinks))))
+        .compose(v -> server.deploy(vertx.deployVerticle(new IndexerVerticle(config.elasticsearch(), pool, OUTBOX_POLL))))
+        .compose(v -> server.deploy(vertx.deployVerticle(new NotifierVerticle(config.telegram(), pool, OUTBOX_POLL))))
+        .compose(v -> server.deploy(vertx.deployVerticle(() -> {
+          var verticle = new IngestVerticle(config.http(), config.auth().tokenSecret());
+          ingest.add(verticle);
+          return verticle;
+        }, new DeploymentOptions().setInstances(httpInstances))))
+        .map(v -> {
+          server.port = ingest.get(0).actualPort();
+          log.info("dozor server started [port={}, tls={}, http_instances={}, sinks={}]", server.port,
+              !config.http().plain(), httpInstances, sinks);
+          return server;
+        })
+        .recover(err -> server.close().transform(ignored -> Future.failedFuture(err)));
+  }
+
+  private Future<Void> deploy(Future<String> deployment) {
+    return deployment.onSuccess(deployments::add).mapEmpty();
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public Future<Void> close() {
+    List<Future<?>> undeploys = new ArrayList<>();
+    for (String id : deployments.reversed()) {
+      undeploys.add(vertx.undeploy(id));
+    }
+    return Future.join(undeploys).transform(ignored -> pool.close());
+  }
+
+  /** The URL without its password, for messages. */
+  static String redact(String url) {
+    return url.replaceAll("://([^:@/]+):[^@/]*@", "://$1:***@");
+  }
+}

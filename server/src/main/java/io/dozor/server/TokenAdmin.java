@@ -1,0 +1,67 @@
+package io.dozor.server;
+
+import io.dozor.server.auth.AgentTokens;
+import io.dozor.server.config.ServerConfig;
+import io.dozor.server.store.Migrations;
+import io.dozor.server.store.Postgres;
+import io.dozor.server.store.Sql;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** {@code token create|list|revoke}: token ids live in PostgreSQL, the token itself is never stored. */
+final class TokenAdmin {
+  record TokenRow(UUID tokenId, String agentId, String createdAt, String revokedAt) {}
+
+  private TokenAdmin() {}
+
+  static String create(ServerConfig config, String agentId) {
+    return withPool(config, (vertx, pool) -> {
+      UUID tokenId = UUID.randomUUID();
+      return pool.preparedQuery(Sql.TOKEN_CREATE).execute(Tuple.of(tokenId, agentId))
+          .map(done -> AgentTokens.create(AgentTokens.auth(vertx, config.auth().tokenSecret()), agentId, tokenId));
+    });
+  }
+
+  static List<TokenRow> list(ServerConfig config) {
+    return withPool(config, (vertx, pool) -> pool.query(Sql.TOKEN_LIST).execute().map(rows -> {
+      List<TokenRow> out = new ArrayList<>();
+      for (Row r : rows) {
+        out.add(new TokenRow(r.getUUID("token_id"), r.getString("agent_id"),
+            String.valueOf(r.getOffsetDateTime("created_at")),
+            r.getOffsetDateTime("revoked_at") == null ? "" : r.getOffsetDateTime("revoked_at").toString()));
+      }
+      return out;
+    }));
+  }
+
+  /** Revokes one token by id, or every token of an agent; returns how many were revoked. */
+  static int revoke(ServerConfig config, UUID tokenId, String agentId) {
+    return withPool(config, (vertx, pool) -> (tokenId != null
+        ? pool.preparedQuery(Sql.TOKEN_REVOKE_BY_ID).execute(Tuple.of(tokenId))
+        : pool.preparedQuery(Sql.TOKEN_REVOKE_BY_AGENT).execute(Tuple.of(agentId))).map(r -> r.rowCount()));
+  }
+
+  private interface Action<T> {
+    Future<T> run(Vertx vertx, Pool pool);
+  }
+
+  private static <T> T withPool(ServerConfig config, Action<T> action) {
+    Vertx vertx = Vertx.vertx();
+    Pool pool = Postgres.pool(vertx, config.postgres());
+    try {
+      return Migrations.migrate(vertx, pool)
+          .compose(v -> action.run(vertx, pool))
+          .eventually(pool::close)
+          .await();
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+}

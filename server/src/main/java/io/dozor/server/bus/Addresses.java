@@ -1,0 +1,13 @@
+package io.dozor.server.bus;
+
+/** Every event-bus address of the server; no address literal appears anywhere else. */
+public final class Addresses {
+  /** Request {@link Messages.StoreEvents}, reply {@link Messages.StoreResult} after the commit. */
+  public static final String EVENTS_STORE = "dozor.events.store";
+  /** Request {@link Messages.TokenCheck}, reply {@link Messages.TokenStatus}. */
+  public static final String TOKENS_CHECK = "dozor.tokens.check";
+  /** Published (no body) after new events were committed: outbox workers wake up. */
+  public static final String OUTBOX_WAKE = "dozor.outbox.wake";
+
+  private Addresses() {}
+}

@@ -1,0 +1,270 @@
+package io.dozor.server.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.vertx.pgclient.PgConnectOptions;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.DateTimeException;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Reads settings from an optional YAML file, then lets {@code DOZOR_*} environment variables override
+ * them, and validates everything before anything starts. Unknown YAML keys are errors: a typo must not
+ * silently fall back to a default.
+ */
+public final class ConfigLoader {
+  static final int MIN_SECRET_LENGTH = 32;
+
+  private final Map<String, String> env;
+
+  public ConfigLoader(Map<String, String> env) {
+    this.env = env;
+  }
+
+  public ServerConfig load(Optional<Path> yamlFile) {
+    Map<Setting, String> raw = new EnumMap<>(Setting.class);
+    yamlFile.ifPresent(file -> readYaml(file, raw));
+    for (Setting s : Setting.values()) {
+      String fromEnv = env.get(s.envName());
+      if (fromEnv != null) {
+        raw.put(s, fromEnv);
+      }
+    }
+    return new Reader(raw).config();
+  }
+
+  private static void readYaml(Path file, Map<Setting, String> into) {
+    JsonNode root;
+    try {
+      root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
+    } catch (IOException e) {
+      throw new ConfigException("config file " + file + ": " + firstLine(e.getMessage()));
+    }
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      return;
+    }
+    if (!root.isObject()) {
+      throw new ConfigException("config file " + file + ": must be a YAML mapping of sections");
+    }
+    flatten("", root, into);
+  }
+
+  private static void flatten(String prefix, JsonNode node, Map<Setting, String> into) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> field = it.next();
+      String key = prefix + field.getKey();
+      JsonNode value = field.getValue();
+      Optional<Setting> setting = Setting.byKey(key);
+      if (setting.isPresent()) {
+        if (!value.isNull()) {
+          into.put(setting.get(), scalarOrList(key, value));
+        }
+      } else if (value.isObject()) {
+        flatten(key + ".", value, into);
+      } else {
+        throw new ConfigException(key + ": unknown setting");
+      }
+    }
+  }
+
+  private static String scalarOrList(String key, JsonNode value) {
+    if (value.isArray()) {
+      List<String> items = new ArrayList<>();
+      value.forEach(v -> items.add(v.asText()));
+      return String.join(",", items);
+    }
+    if (value.isContainerNode()) {
+      throw new ConfigException(key + ": must be a value or a list, not a mapping");
+    }
+    return value.asText();
+  }
+
+  private static String firstLine(String message) {
+    return message == null ? "unreadable" : message.lines().findFirst().orElse(message);
+  }
+
+  /** Typed access to the merged raw values; each failure names its setting. */
+  private static final class Reader {
+    private final Map<Setting, String> raw;
+
+    Reader(Map<Setting, String> raw) {
+      this.raw = raw;
+    }
+
+    ServerConfig config() {
+      boolean plain = bool(Setting.HTTP_PLAIN);
+      Optional<Path> cert = optional(Setting.HTTP_TLS_CERT).map(v -> readableFile(Setting.HTTP_TLS_CERT, v));
+      Optional<Path> key = optional(Setting.HTTP_TLS_KEY).map(v -> readableFile(Setting.HTTP_TLS_KEY, v));
+      if (!plain) {
+        if (cert.isEmpty()) {
+          throw new ConfigException(Setting.HTTP_TLS_CERT,
+              "missing (TLS is required; set " + Setting.HTTP_PLAIN.envName() + "=true to serve plain HTTP)");
+        }
+        if (key.isEmpty()) {
+          throw new ConfigException(Setting.HTTP_TLS_KEY, "missing (PEM private key for the certificate)");
+        }
+      }
+      var http = new ServerConfig.Http(string(Setting.HTTP_HOST), port(Setting.HTTP_PORT),
+          plain ? Optional.empty() : cert, plain ? Optional.empty() : key, plain,
+          positiveLong(Setting.HTTP_MAX_BODY_BYTES), nonNegativeInt(Setting.HTTP_INSTANCES));
+
+      String secret = string(Setting.AUTH_TOKEN_SECRET);
+      if (secret.length() < MIN_SECRET_LENGTH) {
+        throw new ConfigException(Setting.AUTH_TOKEN_SECRET,
+            "too short (" + secret.length() + " characters; at least " + MIN_SECRET_LENGTH + ")");
+      }
+
+      String pgUrl = string(Setting.POSTGRES_URL);
+      try {
+        PgConnectOptions.fromUri(pgUrl);
+      } catch (RuntimeException e) {
+        throw new ConfigException(Setting.POSTGRES_URL, "not a postgresql://user@host:port/db URL");
+      }
+      var postgres = new ServerConfig.Postgres(pgUrl, positiveInt(Setting.POSTGRES_POOL_SIZE));
+
+      List<URI> esUrls = list(Setting.ELASTICSEARCH_URLS, v -> httpUrl(Setting.ELASTICSEARCH_URLS, v));
+      if (esUrls.isEmpty()) {
+        throw new ConfigException(Setting.ELASTICSEARCH_URLS, "missing");
+      }
+      String prefix = string(Setting.ELASTICSEARCH_INDEX_PREFIX);
+      if (!prefix.matches("[a-z0-9][a-z0-9._-]*")) {
+        throw new ConfigException(Setting.ELASTICSEARCH_INDEX_PREFIX,
+            "must be a lowercase index name (a-z, 0-9, '.', '_', '-'), got \"" + prefix + "\"");
+      }
+      var elasticsearch = new ServerConfig.Elasticsearch(esUrls, prefix);
+
+      var telegram = new ServerConfig.Telegram(
+          httpUrl(Setting.TELEGRAM_API_URL, string(Setting.TELEGRAM_API_URL)),
+          optional(Setting.TELEGRAM_BOT_TOKEN),
+          list(Setting.TELEGRAM_CHAT_IDS, v -> chatId(v)),
+          zone(),
+          template());
+      return new ServerConfig(http, new ServerConfig.Auth(secret), postgres, elasticsearch, telegram,
+          Path.of(string(Setting.LOG_DIR)));
+    }
+
+    private Optional<String> optional(Setting s) {
+      String v = raw.containsKey(s) ? raw.get(s) : s.defaultValue().orElse(null);
+      return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+    }
+
+    private String string(Setting s) {
+      return optional(s).orElseThrow(() -> new ConfigException(s, "missing"));
+    }
+
+    private boolean bool(Setting s) {
+      String v = string(s);
+      return switch (v.toLowerCase()) {
+        case "true", "yes", "on", "1" -> true;
+        case "false", "no", "off", "0" -> false;
+        default -> throw new ConfigException(s, "must be true or false, got \"" + v + "\"");
+      };
+    }
+
+    private long parseLong(Setting s) {
+      String v = string(s);
+      try {
+        return Long.parseLong(v);
+      } catch (NumberFormatException e) {
+        throw new ConfigException(s, "must be a whole number, got \"" + v + "\"");
+      }
+    }
+
+    private long positiveLong(Setting s) {
+      long v = parseLong(s);
+      if (v <= 0) {
+        throw new ConfigException(s, "must be positive, got " + v);
+      }
+      return v;
+    }
+
+    private int positiveInt(Setting s) {
+      long v = positiveLong(s);
+      if (v > Integer.MAX_VALUE) {
+        throw new ConfigException(s, "too large: " + v);
+      }
+      return (int) v;
+    }
+
+    private int nonNegativeInt(Setting s) {
+      long v = parseLong(s);
+      if (v < 0 || v > 1024) {
+        throw new ConfigException(s, "must be between 0 and 1024, got " + v);
+      }
+      return (int) v;
+    }
+
+    private int port(Setting s) {
+      long v = parseLong(s);
+      if (v < 0 || v > 65535) {
+        throw new ConfigException(s, "must be a port number 0-65535, got " + v);
+      }
+      return (int) v;
+    }
+
+    private Path readableFile(Setting s, String v) {
+      Path p = Path.of(v);
+      if (!Files.isReadable(p) || Files.isDirectory(p)) {
+        throw new ConfigException(s, "cannot read file " + p);
+      }
+      return p;
+    }
+
+    private <T> List<T> list(Setting s, Function<String, T> parse) {
+      return optional(s).map(v -> Arrays.stream(v.split(","))
+              .map(String::trim).filter(x -> !x.isEmpty()).map(parse).toList())
+          .orElse(List.of());
+    }
+
+    private URI httpUrl(Setting s, String v) {
+      try {
+        URI uri = new URI(v.endsWith("/") ? v.substring(0, v.length() - 1) : v);
+        if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+          throw new ConfigException(s, "must be an http(s) URL, got \"" + v + "\"");
+        }
+        return uri;
+      } catch (java.net.URISyntaxException e) {
+        throw new ConfigException(s, "must be an http(s) URL, got \"" + v + "\"");
+      }
+    }
+
+    private Long chatId(String v) {
+      try {
+        return Long.parseLong(v);
+      } catch (NumberFormatException e) {
+        throw new ConfigException(Setting.TELEGRAM_CHAT_IDS, "chat ids are integers, got \"" + v + "\"");
+      }
+    }
+
+    private ZoneId zone() {
+      Optional<String> v = optional(Setting.TELEGRAM_TIME_ZONE);
+      try {
+        return v.map(ZoneId::of).orElse(ZoneId.systemDefault());
+      } catch (DateTimeException e) {
+        throw new ConfigException(Setting.TELEGRAM_TIME_ZONE, "unknown time zone \"" + v.get() + "\"");
+      }
+    }
+
+    private String template() {
+      String t = string(Setting.TELEGRAM_TEMPLATE);
+      for (String placeholder : List.of("{process}")) {
+        if (!t.contains(placeholder)) {
+          throw new ConfigException(Setting.TELEGRAM_TEMPLATE, "must contain " + placeholder);
+        }
+      }
+      return t;
+    }
+  }
+}

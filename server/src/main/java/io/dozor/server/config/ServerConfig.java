@@ -1,0 +1,27 @@
+package io.dozor.server.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Optional;
+
+/** The server's validated settings, read once at start (see {@link ConfigLoader}). */
+public record ServerConfig(
+    Http http, Auth auth, Postgres postgres, Elasticsearch elasticsearch, Telegram telegram,
+    Path logDir) {
+
+  /** TLS is on unless {@code plain} was asked for explicitly; then cert and key are empty. */
+  public record Http(String host, int port, Optional<Path> tlsCert, Optional<Path> tlsKey,
+                     boolean plain, long maxBodyBytes, int instances) {}
+
+  public record Auth(String tokenSecret) {}
+
+  public record Postgres(String url, int poolSize) {}
+
+  public record Elasticsearch(List<URI> urls, String indexPrefix) {}
+
+  /** No bot token: notifications are written to the log in the exact message text. */
+  public record Telegram(URI apiUrl, Optional<String> botToken, List<Long> chatIds, ZoneId timeZone,
+                         String template) {}
+}

@@ -1,0 +1,54 @@
+package io.dozor.server.config;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Every server setting: its YAML path, its default and, derived from the path, its environment
+ * variable ({@code http.tls.cert} is {@code DOZOR_HTTP_TLS_CERT}). The one place that names them.
+ */
+public enum Setting {
+  HTTP_HOST("http.host", "0.0.0.0"),
+  HTTP_PORT("http.port", "8443"),
+  HTTP_TLS_CERT("http.tls.cert", null),
+  HTTP_TLS_KEY("http.tls.key", null),
+  HTTP_PLAIN("http.plain", "false"),
+  HTTP_MAX_BODY_BYTES("http.max_body_bytes", "1048576"),
+  HTTP_INSTANCES("http.instances", "0"),
+  AUTH_TOKEN_SECRET("auth.token_secret", null),
+  POSTGRES_URL("postgres.url", null),
+  POSTGRES_POOL_SIZE("postgres.pool_size", "8"),
+  ELASTICSEARCH_URLS("elasticsearch.urls", null),
+  ELASTICSEARCH_INDEX_PREFIX("elasticsearch.index_prefix", "dozor-events"),
+  TELEGRAM_API_URL("telegram.api_url", "https://api.telegram.org"),
+  TELEGRAM_BOT_TOKEN("telegram.bot_token", null),
+  TELEGRAM_CHAT_IDS("telegram.chat_ids", ""),
+  TELEGRAM_TIME_ZONE("telegram.time_zone", null),
+  TELEGRAM_TEMPLATE("telegram.template", "[{time}] Пользователь {user} запустил {process}"),
+  LOG_DIR("log.dir", "logs");
+
+  private final String key;
+  private final String defaultValue;
+
+  Setting(String key, String defaultValue) {
+    this.key = key;
+    this.defaultValue = defaultValue;
+  }
+
+  public String key() {
+    return key;
+  }
+
+  public String envName() {
+    return "DOZOR_" + key.toUpperCase(Locale.ROOT).replace('.', '_');
+  }
+
+  public Optional<String> defaultValue() {
+    return Optional.ofNullable(defaultValue);
+  }
+
+  public static Optional<Setting> byKey(String key) {
+    return Arrays.stream(values()).filter(s -> s.key.equals(key)).findFirst();
+  }
+}

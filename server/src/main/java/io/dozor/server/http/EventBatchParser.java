@@ -1,0 +1,130 @@
+package io.dozor.server.http;
+
+import io.dozor.server.model.LaunchEvent;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Turns a {@code POST /api/v1/events} body into launch events, or a {@link BadRequest} naming the
+ * first bad field. All or nothing: one bad event rejects the batch. Unknown fields are ignored, and
+ * so is any {@code agent_id}: the agent is who the token says.
+ */
+public final class EventBatchParser {
+  public static final int MAX_EVENTS = 1_000;
+  static final int MAX_NAME = 256;
+  static final int MAX_PATH = 4_096;
+
+  private EventBatchParser() {}
+
+  public static List<LaunchEvent> parse(Buffer body) {
+    if (body == null || body.length() == 0) {
+      throw new BadRequest("body", "empty; expected {\"events\": [...]}");
+    }
+    JsonObject root;
+    try {
+      root = body.toJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      throw new BadRequest("body", "not a JSON object");
+    }
+    Object events = root.getValue("events");
+    if (!(events instanceof JsonArray array)) {
+      throw new BadRequest("events", "must be an array");
+    }
+    if (array.isEmpty()) {
+      throw new BadRequest("events", "must not be empty");
+    }
+    if (array.size() > MAX_EVENTS) {
+      throw new BadRequest("events", "at most " + MAX_EVENTS + " events per batch, got " + array.size());
+    }
+    List<LaunchEvent> parsed = new ArrayList<>(array.size());
+    for (int i = 0; i < array.size(); i++) {
+      String at = "events[" + i + "]";
+      if (!(array.getValue(i) instanceof JsonObject event)) {
+        throw new BadRequest(at, "must be an object");
+      }
+      parsed.add(event(at, event));
+    }
+    return parsed;
+  }
+
+  private static LaunchEvent event(String at, JsonObject e) {
+    return new LaunchEvent(
+        uuid(at + ".event_id", e.getValue("event_id")),
+        timestamp(at + ".timestamp", e.getValue("timestamp")),
+        text(at + ".username", e.getValue("username"), MAX_NAME, true),
+        text(at + ".process_name", e.getValue("process_name"), MAX_NAME, true),
+        pid(at + ".pid", e.getValue("pid")),
+        text(at + ".executable", e.getValue("executable"), MAX_PATH, false),
+        text(at + ".hostname", e.getValue("hostname"), MAX_NAME, false));
+  }
+
+  private static UUID uuid(String field, Object value) {
+    if (!(value instanceof String s)) {
+      throw new BadRequest(field, value == null ? "missing" : "must be a UUID string");
+    }
+    try {
+      UUID id = UUID.fromString(s);
+      if (!id.toString().equalsIgnoreCase(s)) {
+        throw new IllegalArgumentException();
+      }
+      return id;
+    } catch (IllegalArgumentException e) {
+      throw new BadRequest(field, "must be a UUID, got \"" + clip(s) + "\"");
+    }
+  }
+
+  private static OffsetDateTime timestamp(String field, Object value) {
+    if (!(value instanceof String s)) {
+      throw new BadRequest(field, value == null ? "missing" : "must be an RFC 3339 string");
+    }
+    try {
+      return OffsetDateTime.parse(s, DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+    } catch (DateTimeParseException e) {
+      throw new BadRequest(field, "must be RFC 3339 with an offset, e.g. 2026-11-27T10:15:03.120+03:00");
+    }
+  }
+
+  private static String text(String field, Object value, int max, boolean required) {
+    if (value == null) {
+      if (required) {
+        throw new BadRequest(field, "missing");
+      }
+      return null;
+    }
+    if (!(value instanceof String s)) {
+      throw new BadRequest(field, "must be a string");
+    }
+    if (required && s.isBlank()) {
+      throw new BadRequest(field, "must not be empty");
+    }
+    if (s.length() > max) {
+      throw new BadRequest(field, "longer than " + max + " characters");
+    }
+    if (s.indexOf('\0') >= 0) {
+      throw new BadRequest(field, "must not contain NUL");
+    }
+    return s;
+  }
+
+  private static Long pid(String field, Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof Integer || value instanceof Long) || ((Number) value).longValue() < 0) {
+      throw new BadRequest(field, "must be a non-negative integer");
+    }
+    return ((Number) value).longValue();
+  }
+
+  private static String clip(String s) {
+    return s.length() > 60 ? s.substring(0, 60) + "…" : s;
+  }
+}

@@ -1,0 +1,147 @@
+package io.dozor.server.http;
+
+import io.dozor.server.auth.AgentTokens;
+import io.dozor.server.bus.Addresses;
+import io.dozor.server.bus.Messages;
+import io.dozor.server.bus.Messages.StoreEvents;
+import io.dozor.server.bus.Messages.StoreResult;
+import io.dozor.server.bus.Messages.TokenCheck;
+import io.dozor.server.bus.Messages.TokenStatus;
+import io.dozor.server.config.ServerConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.JWTAuthHandler;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agents' HTTPS API: authenticates the token, validates the batch and answers only once the
+ * persistence verticle has committed it. Holds no state; several instances share the port.
+ */
+public final class IngestVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(IngestVerticle.class);
+  static final String RETRY_AFTER_SECONDS = "5";
+
+  private final ServerConfig.Http config;
+  private final String tokenSecret;
+  private HttpServer server;
+
+  public IngestVerticle(ServerConfig.Http config, String tokenSecret) {
+    this.config = config;
+    this.tokenSecret = tokenSecret;
+  }
+
+  @Override
+  public Future<?> start() {
+    JWTAuth jwt = AgentTokens.auth(vertx, tokenSecret);
+    Router router = Router.router(vertx);
+    router.get("/healthz").handler(ctx -> ctx.json(new JsonObject().put("status", "ok")));
+    router.post("/api/v1/events")
+        .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
+        .handler(JWTAuthHandler.create(jwt))
+        .handler(this::requireActiveToken)
+        .handler(this::ingest);
+    router.route().failureHandler(this::failure);
+
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(config.host())
+        .setPort(config.port())
+        .setCompressionSupported(true)
+        .setDecompressionSupported(true);
+    if (!config.plain()) {
+      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertPath(config.tlsCert().orElseThrow().toString())
+          .setKeyPath(config.tlsKey().orElseThrow().toString()));
+    }
+    return vertx.createHttpServer(options).requestHandler(router).listen()
+        .onSuccess(s -> server = s);
+  }
+
+  /** The port actually bound (useful when configured as 0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  private void requireActiveToken(RoutingContext ctx) {
+    User user = ctx.user();
+    String agentId = user.principal().getString(AgentTokens.CLAIM_AGENT);
+    UUID tokenId;
+    try {
+      tokenId = UUID.fromString(user.principal().getString(AgentTokens.CLAIM_TOKEN_ID, ""));
+    } catch (IllegalArgumentException e) {
+      ctx.fail(401);
+      return;
+    }
+    if (agentId == null || agentId.isBlank()) {
+      ctx.fail(401);
+      return;
+    }
+    vertx.eventBus().<TokenStatus>request(Addresses.TOKENS_CHECK, new TokenCheck(tokenId, agentId), Messages.request())
+        .onSuccess(reply -> {
+          if (reply.body().active()) {
+            ctx.next();
+          } else {
+            log.warn("refused revoked or unknown token [agent={}, token_id={}]", agentId, tokenId);
+            ctx.fail(401);
+          }
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void ingest(RoutingContext ctx) {
+    String agentId = ctx.user().principal().getString(AgentTokens.CLAIM_AGENT);
+    StoreEvents request;
+    try {
+      request = new StoreEvents(agentId, EventBatchParser.parse(ctx.body().buffer()));
+    } catch (BadRequest e) {
+      log.info("rejected batch [agent={}, reason={}]", agentId, e.getMessage());
+      ctx.response().setStatusCode(400)
+          .putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("error", e.getMessage()).put("field", e.field()).encode());
+      return;
+    }
+    vertx.eventBus().<StoreResult>request(Addresses.EVENTS_STORE, request, Messages.request())
+        .onSuccess(reply -> ctx.json(new JsonObject()
+            .put("accepted", reply.body().accepted())
+            .put("duplicates", reply.body().duplicates())))
+        .onFailure(ctx::fail);
+  }
+
+  private void failure(RoutingContext ctx) {
+    Throwable err = ctx.failure();
+    int status = ctx.statusCode();
+    String message;
+    if (err instanceof ReplyException) {
+      // storage down, overloaded or timed out: the agent keeps the batch and retries
+      status = 503;
+      message = "storage unavailable, retry later";
+      log.warn("answering 503 [path={}, cause={}]", ctx.normalizedPath(), err.getMessage());
+    } else if (status == 401) {
+      message = "missing, invalid or revoked token";
+    } else if (status == 413) {
+      message = "body larger than " + config.maxBodyBytes() + " bytes";
+    } else if (status >= 400 && status < 500) {
+      message = "bad request";
+    } else {
+      status = 500;
+      message = "internal error";
+      log.error("request failed [path={}]", ctx.normalizedPath(), err);
+    }
+    var response = ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json");
+    if (status == 503) {
+      response.putHeader("Retry-After", RETRY_AFTER_SECONDS);
+    }
+    response.end(new JsonObject().put("error", message).encode());
+  }
+}

@@ -1,0 +1,79 @@
+package io.dozor.server.index;
+
+import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
+import co.elastic.clients.elasticsearch.core.BulkRequest;
+import co.elastic.clients.elasticsearch.core.BulkResponse;
+import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
+import io.dozor.server.outbox.Backoff;
+import io.dozor.server.outbox.Delivery;
+import io.dozor.server.outbox.OutboxItem;
+import io.dozor.server.outbox.Sink;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Bulk-indexes launches. A 200 bulk answer can still hold failed items, so every item is checked:
+ * 429 and 5xx items are retried with backoff, other errors (a mapping conflict) are parked with
+ * ES's reason, and the rest of the batch goes through.
+ */
+final class ElasticsearchSink implements Sink {
+  static final String NAME = "elasticsearch";
+
+  private final ElasticsearchAsyncClient client;
+  private final Context context;
+  private final String prefix;
+
+  ElasticsearchSink(ElasticsearchAsyncClient client, Context context, String prefix) {
+    this.client = client;
+    this.context = context;
+    this.prefix = prefix;
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public int batchSize() {
+    return 500;
+  }
+
+  @Override
+  public Future<List<Delivery>> deliver(List<OutboxItem> items) {
+    BulkRequest.Builder bulk = new BulkRequest.Builder();
+    for (OutboxItem item : items) {
+      var event = item.event();
+      bulk.operations(op -> op.index(ix -> ix
+          .index(EcsDocument.index(prefix, event))
+          .id(event.launch().eventId().toString())
+          .document(EcsDocument.of(event))));
+    }
+    return Future.fromCompletionStage(client.bulk(bulk.build()), context)
+        .map(response -> outcomes(items, response));
+  }
+
+  private static List<Delivery> outcomes(List<OutboxItem> items, BulkResponse response) {
+    List<Delivery> result = new ArrayList<>(items.size());
+    for (int i = 0; i < items.size(); i++) {
+      OutboxItem item = items.get(i);
+      long pk = item.event().id();
+      BulkResponseItem answer = i < response.items().size() ? response.items().get(i) : null;
+      if (answer == null) {
+        result.add(Delivery.retry(pk, Backoff.after(item.attempts()), "no item in bulk response"));
+      } else if (answer.error() == null) {
+        result.add(Delivery.done(pk));
+      } else {
+        String reason = answer.status() + " " + answer.error().type() + ": " + answer.error().reason();
+        boolean transientError = answer.status() == 429 || answer.status() >= 500;
+        result.add(transientError
+            ? Delivery.retry(pk, Backoff.after(item.attempts()), reason)
+            : Delivery.park(pk, reason));
+      }
+    }
+    return result;
+  }
+
+}

@@ -1,0 +1,92 @@
+package io.dozor.server.index;
+
+import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
+import co.elastic.clients.json.jackson.JacksonJsonpMapper;
+import co.elastic.clients.transport.rest5_client.Rest5ClientTransport;
+import co.elastic.clients.transport.rest5_client.low_level.Rest5Client;
+import io.dozor.server.config.ServerConfig;
+import io.dozor.server.outbox.OutboxWorker;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.sqlclient.Pool;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Feeds Elasticsearch from the outbox; installs the events index template first. */
+public final class IndexerVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(IndexerVerticle.class);
+  static final Duration RETRY_TEMPLATE = Duration.ofSeconds(5);
+  static final String TEMPLATE_RESOURCE = "elasticsearch/events-template.json";
+
+  private final ServerConfig.Elasticsearch config;
+  private final Pool pool;
+  private final Duration pollInterval;
+  private Rest5Client restClient;
+
+  public IndexerVerticle(ServerConfig.Elasticsearch config, Pool pool, Duration pollInterval) {
+    this.config = config;
+    this.pool = pool;
+    this.pollInterval = pollInterval;
+  }
+
+  public static String sinkName() {
+    return ElasticsearchSink.NAME;
+  }
+
+  @Override
+  public Future<?> start() {
+    restClient = Rest5Client.builder(config.urls()).build();
+    var client = new ElasticsearchAsyncClient(new Rest5ClientTransport(restClient, new JacksonJsonpMapper()));
+    var sink = new ElasticsearchSink(client, context, config.indexPrefix());
+    prepare(client, new OutboxWorker(vertx, pool, sink, pollInterval));
+    return Future.succeededFuture();
+  }
+
+  /**
+   * Indexing starts once the template is in place. Elasticsearch being down at start does not stop
+   * the server: events keep being committed and wait in the outbox until it comes back.
+   */
+  private void prepare(ElasticsearchAsyncClient client, OutboxWorker worker) {
+    installTemplate(client)
+        .compose(ignored -> worker.start())
+        .onFailure(err -> {
+          log.warn("elasticsearch not ready, indexing waits [retry_in={}s, error={}]", RETRY_TEMPLATE.toSeconds(),
+              err.getMessage());
+          vertx.setTimer(RETRY_TEMPLATE.toMillis(), id -> prepare(client, worker));
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return vertx.executeBlocking(() -> {
+      restClient.close();
+      return null;
+    });
+  }
+
+  private Future<Void> installTemplate(ElasticsearchAsyncClient client) {
+    String name = config.indexPrefix();
+    return vertx.executeBlocking(() -> templateJson(name))
+        .compose(json -> Future.fromCompletionStage(client.indices().putIndexTemplate(t -> t
+            .name(name)
+            .withJson(new StringReader(json))), context))
+        .onSuccess(r -> log.info("index template installed [name={}, pattern={}-*]", name, name))
+        .recover(err -> Future.failedFuture(new IllegalStateException(
+            "cannot install the index template in Elasticsearch " + config.urls() + ": " + err.getMessage(), err)))
+        .mapEmpty();
+  }
+
+  static String templateJson(String prefix) throws IOException {
+    try (InputStream in = IndexerVerticle.class.getClassLoader().getResourceAsStream(TEMPLATE_RESOURCE)) {
+      if (in == null) {
+        throw new IOException("classpath:" + TEMPLATE_RESOURCE + " missing");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("${prefix}", prefix);
+    }
+  }
+}

@@ -1,0 +1,39 @@
+package io.dozor.server.notify;
+
+import io.dozor.server.outbox.Delivery;
+import io.dozor.server.outbox.OutboxItem;
+import io.dozor.server.outbox.Sink;
+import io.vertx.core.Future;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** With no bot token configured, each notification is written to the log in its exact text. */
+final class LogSink implements Sink {
+  static final String NAME = "log";
+  private static final Logger notifications = LoggerFactory.getLogger("io.dozor.notifications");
+
+  private final MessageFormatter formatter;
+
+  LogSink(MessageFormatter formatter) {
+    this.formatter = formatter;
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public int batchSize() {
+    return 100;
+  }
+
+  @Override
+  public Future<List<Delivery>> deliver(List<OutboxItem> items) {
+    return Future.succeededFuture(items.stream().map(item -> {
+      notifications.info(formatter.format(item.event()));
+      return Delivery.done(item.event().id());
+    }).toList());
+  }
+}

@@ -1,0 +1,138 @@
+package io.dozor.server.outbox;
+
+import io.dozor.server.bus.Addresses;
+import io.dozor.server.model.LaunchEvent;
+import io.dozor.server.model.StoredEvent;
+import io.dozor.server.store.Sql;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drains one sink's outbox: claims due rows with {@code FOR UPDATE SKIP LOCKED} (so several server
+ * instances share the work without doubling it), delivers them, and records each outcome in the same
+ * transaction. Woken by {@link Addresses#OUTBOX_WAKE} after new commits and by a timer for retries and
+ * for work left by a crash. Runs on the deploying verticle's event loop; never two drains at once.
+ */
+public final class OutboxWorker {
+  private static final Logger log = LoggerFactory.getLogger(OutboxWorker.class);
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final Sink sink;
+  private final Duration pollInterval;
+  private boolean draining;
+  private boolean wokenWhileDraining;
+  private boolean failing;
+
+  public OutboxWorker(Vertx vertx, Pool pool, Sink sink, Duration pollInterval) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.sink = sink;
+    this.pollInterval = pollInterval;
+  }
+
+  /** Call from the owning verticle's start. */
+  public Future<Void> start() {
+    vertx.setPeriodic(pollInterval.toMillis(), id -> wake());
+    return vertx.eventBus().consumer(Addresses.OUTBOX_WAKE, message -> wake()).completion()
+        .onSuccess(ignored -> wake());
+  }
+
+  private void wake() {
+    if (draining) {
+      wokenWhileDraining = true;
+      return;
+    }
+    draining = true;
+    wokenWhileDraining = false;
+    drainOnce().onComplete(ar -> {
+      draining = false;
+      if (ar.failed()) {
+        if (!failing) {
+          log.warn("outbox drain failed [sink={}, error={}]", sink.name(), ar.cause().getMessage());
+        }
+        failing = true;
+        return;
+      }
+      if (failing) {
+        log.info("outbox drain recovered [sink={}]", sink.name());
+        failing = false;
+      }
+      if (ar.result() == sink.batchSize() || wokenWhileDraining) {
+        wake();
+      }
+    });
+  }
+
+  /** Claims and delivers one batch; the result is how many rows were claimed. */
+  Future<Integer> drainOnce() {
+    return pool.withTransaction(conn -> conn.preparedQuery(Sql.OUTBOX_CLAIM)
+        .execute(Tuple.of(sink.name(), sink.batchSize()))
+        .map(rows -> {
+          List<OutboxItem> items = new ArrayList<>(rows.size());
+          rows.forEach(row -> items.add(item(row)));
+          return items;
+        })
+        .compose(items -> items.isEmpty()
+            ? Future.succeededFuture(0)
+            : deliver(items).compose(deliveries -> record(conn, deliveries)).map(items.size())));
+  }
+
+  private Future<List<Delivery>> deliver(List<OutboxItem> items) {
+    return sink.deliver(items).recover(err -> {
+      List<Delivery> retries = new ArrayList<>(items.size());
+      for (OutboxItem item : items) {
+        retries.add(Delivery.retry(item.event().id(), Backoff.after(item.attempts()), String.valueOf(err.getMessage())));
+      }
+      return Future.succeededFuture(retries);
+    });
+  }
+
+  private Future<Void> record(SqlConnection conn, List<Delivery> deliveries) {
+    List<Long> done = new ArrayList<>();
+    List<Tuple> retries = new ArrayList<>();
+    List<Tuple> parked = new ArrayList<>();
+    for (Delivery d : deliveries) {
+      switch (d.outcome()) {
+        case DONE -> done.add(d.eventPk());
+        case RETRY -> retries.add(Tuple.of(sink.name(), d.eventPk(), d.retryAfter().toMillis(), d.error()));
+        case PARK -> {
+          log.error("parked undeliverable event [sink={}, event_pk={}, reason={}]", sink.name(), d.eventPk(), d.error());
+          parked.add(Tuple.of(sink.name(), d.eventPk(), d.error()));
+        }
+      }
+    }
+    if (!retries.isEmpty() && !failing) {
+      log.warn("delivery will be retried [sink={}, count={}, first_error={}]", sink.name(), retries.size(),
+          retries.get(0).getString(3));
+    }
+    Future<?> f = Future.succeededFuture();
+    if (!done.isEmpty()) {
+      f = f.compose(x -> conn.preparedQuery(Sql.OUTBOX_DONE).execute(Tuple.of(sink.name(), done.toArray(Long[]::new))));
+    }
+    if (!retries.isEmpty()) {
+      f = f.compose(x -> conn.preparedQuery(Sql.OUTBOX_RETRY).executeBatch(retries));
+    }
+    if (!parked.isEmpty()) {
+      f = f.compose(x -> conn.preparedQuery(Sql.OUTBOX_PARK).executeBatch(parked));
+    }
+    return f.mapEmpty();
+  }
+
+  private static OutboxItem item(Row row) {
+    var launch = new LaunchEvent(row.getUUID("event_id"), row.getOffsetDateTime("timestamp"),
+        row.getString("username"), row.getString("process_name"), row.getLong("pid"),
+        row.getString("executable"), row.getString("hostname"));
+    return new OutboxItem(new StoredEvent(row.getLong("event_pk"), row.getString("agent_id"), launch),
+        row.getInteger("attempts"));
+  }
+}

@@ -1,0 +1,18 @@
+package io.dozor.server.outbox;
+
+import io.vertx.core.Future;
+import java.util.List;
+
+/** A destination fed from the outbox (Elasticsearch, one Telegram chat, the log). */
+public interface Sink {
+  /** The outbox's {@code sink} column value; stable across restarts. */
+  String name();
+
+  int batchSize();
+
+  /**
+   * Delivers the items and says, for each, whether it is done, to be retried or parked. A failed
+   * future means nothing was delivered: every item is retried with backoff.
+   */
+  Future<List<Delivery>> deliver(List<OutboxItem> items);
+}

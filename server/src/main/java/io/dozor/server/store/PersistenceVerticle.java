@@ -1,0 +1,104 @@
+package io.dozor.server.store;
+
+import io.dozor.server.bus.Addresses;
+import io.dozor.server.bus.Messages.StoreEvents;
+import io.dozor.server.bus.Messages.StoreResult;
+import io.dozor.server.bus.Messages.TokenCheck;
+import io.dozor.server.bus.Messages.TokenStatus;
+import io.dozor.server.model.LaunchEvent;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns writes of launch events: a batch is one statement (so one commit) that also queues the new
+ * events for every sink, and only then is the request answered.
+ */
+public final class PersistenceVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(PersistenceVerticle.class);
+
+  private final Pool pool;
+  private final String[] sinks;
+
+  public PersistenceVerticle(Pool pool, List<String> sinks) {
+    this.pool = pool;
+    this.sinks = sinks.toArray(String[]::new);
+  }
+
+  @Override
+  public Future<?> start() {
+    var bus = vertx.eventBus();
+    return Future.all(
+        bus.<StoreEvents>consumer(Addresses.EVENTS_STORE, this::store).completion(),
+        bus.<TokenCheck>consumer(Addresses.TOKENS_CHECK, this::checkToken).completion());
+  }
+
+  private void store(Message<StoreEvents> message) {
+    StoreEvents request = message.body();
+    insert(request)
+        .onSuccess(result -> {
+          message.reply(result);
+          if (result.accepted() > 0) {
+            vertx.eventBus().publish(Addresses.OUTBOX_WAKE, null);
+          }
+        })
+        .onFailure(err -> {
+          log.warn("storing batch failed [agent={}, size={}, error={}]", request.agentId(),
+              request.events().size(), err.getMessage());
+          message.fail(503, "storage unavailable: " + err.getMessage());
+        });
+  }
+
+  Future<StoreResult> insert(StoreEvents request) {
+    List<LaunchEvent> events = request.events();
+    int n = events.size();
+    var ids = new UUID[n];
+    var timestamps = new OffsetDateTime[n];
+    var users = new String[n];
+    var names = new String[n];
+    var pids = new Long[n];
+    var executables = new String[n];
+    var hosts = new String[n];
+    for (int i = 0; i < n; i++) {
+      LaunchEvent e = events.get(i);
+      ids[i] = e.eventId();
+      timestamps[i] = e.timestamp();
+      users[i] = e.username();
+      names[i] = e.processName();
+      pids[i] = e.pid();
+      executables[i] = e.executable();
+      hosts[i] = e.hostname();
+    }
+    Tuple params = Tuple.of(ids, timestamps, users, names, pids, executables, hosts)
+        .addString(request.agentId())
+        .addArrayOfString(sinks);
+    return pool.preparedQuery(Sql.INSERT_EVENTS).execute(params)
+        .map(rows -> {
+          int accepted = rows.iterator().next().getLong("accepted").intValue();
+          return new StoreResult(accepted, n - accepted);
+        });
+  }
+
+  private void checkToken(Message<TokenCheck> message) {
+    TokenCheck check = message.body();
+    pool.preparedQuery(Sql.TOKEN_ACTIVE).execute(Tuple.of(check.tokenId(), check.agentId()))
+        .map(rows -> {
+          var it = rows.iterator();
+          return new TokenStatus(it.hasNext() && isActive(it.next()));
+        })
+        .onSuccess(message::reply)
+        .onFailure(err -> message.fail(503, "token store unavailable: " + err.getMessage()));
+  }
+
+  private static boolean isActive(Row row) {
+    return Boolean.TRUE.equals(row.getBoolean("active"));
+  }
+}

@@ -1,0 +1,71 @@
+package io.dozor.server.store;
+
+/** All SQL the server runs, in one place. */
+public final class Sql {
+  /** Migrations in order; each is a classpath resource applied once, in a transaction. */
+  public static final String[] MIGRATIONS = {"db/V1__init.sql"};
+
+  /** Arbitrary constant: one server migrates at a time. */
+  public static final long MIGRATION_LOCK = 0x646f7a6f72L;
+
+  public static final String MIGRATION_LOCK_TAKE = "SELECT pg_advisory_lock($1)";
+  public static final String MIGRATION_LOCK_RELEASE = "SELECT pg_advisory_unlock($1)";
+  public static final String SCHEMA_VERSION_TABLE =
+      "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, "
+          + "applied_at timestamptz NOT NULL DEFAULT now())";
+  public static final String SCHEMA_VERSION_CURRENT =
+      "SELECT coalesce(max(version), 0) AS version FROM schema_version";
+  public static final String SCHEMA_VERSION_RECORD = "INSERT INTO schema_version (version) VALUES ($1)";
+
+  /**
+   * One round trip stores a whole batch: new events are inserted, resent ones skipped by event_id,
+   * and each new event is queued for every sink in the same statement (so in the same commit).
+   */
+  public static final String INSERT_EVENTS = """
+      WITH input AS (
+        SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[],
+                             $6::text[], $7::text[])
+          AS t(event_id, ts, username, process_name, pid, executable, hostname)
+      ), inserted AS (
+        INSERT INTO events (event_id, "timestamp", username, process_name, agent_id, pid, executable, hostname)
+        SELECT event_id, ts, username, process_name, $8, pid, executable, hostname FROM input
+        ON CONFLICT (event_id) DO NOTHING
+        RETURNING id
+      ), queued AS (
+        INSERT INTO outbox (sink, event_pk)
+        SELECT sink, inserted.id FROM inserted CROSS JOIN unnest($9::text[]) AS sink
+        RETURNING 1
+      )
+      SELECT count(*) AS accepted FROM inserted""";
+
+  public static final String TOKEN_CREATE = "INSERT INTO agent_tokens (token_id, agent_id) VALUES ($1, $2)";
+  public static final String TOKEN_ACTIVE =
+      "SELECT revoked_at IS NULL AS active FROM agent_tokens WHERE token_id = $1 AND agent_id = $2";
+  public static final String TOKEN_REVOKE_BY_ID =
+      "UPDATE agent_tokens SET revoked_at = now() WHERE token_id = $1 AND revoked_at IS NULL";
+  public static final String TOKEN_REVOKE_BY_AGENT =
+      "UPDATE agent_tokens SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL";
+  public static final String TOKEN_LIST =
+      "SELECT token_id, agent_id, created_at, revoked_at FROM agent_tokens ORDER BY created_at, agent_id";
+
+  /** Claims due work of one sink; rows stay locked (other instances skip them) until commit. */
+  public static final String OUTBOX_CLAIM = """
+      SELECT o.event_pk, o.attempts, e.event_id, e."timestamp", e.username, e.process_name, e.agent_id,
+             e.pid, e.executable, e.hostname
+      FROM outbox o JOIN events e ON e.id = o.event_pk
+      WHERE o.sink = $1 AND o.next_attempt_at <= now()
+      ORDER BY o.event_pk
+      LIMIT $2
+      FOR UPDATE OF o SKIP LOCKED""";
+  public static final String OUTBOX_DONE = "DELETE FROM outbox WHERE sink = $1 AND event_pk = ANY($2::bigint[])";
+  public static final String OUTBOX_RETRY = """
+      UPDATE outbox SET attempts = attempts + 1,
+                        next_attempt_at = now() + $3::bigint * interval '1 millisecond',
+                        last_error = $4
+      WHERE sink = $1 AND event_pk = $2""";
+  public static final String OUTBOX_PARK = """
+      UPDATE outbox SET attempts = attempts + 1, next_attempt_at = 'infinity', last_error = $3
+      WHERE sink = $1 AND event_pk = $2""";
+
+  private Sql() {}
+}

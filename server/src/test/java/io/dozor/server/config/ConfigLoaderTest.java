@@ -1,0 +1,163 @@
+package io.dozor.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneId;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  static final String SECRET = "0123456789abcdef0123456789abcdef";
+
+  @TempDir
+  Path dir;
+  Map<String, String> env;
+
+  @BeforeEach
+  void minimalEnvironment() {
+    env = new HashMap<>(Map.of(
+        "DOZOR_HTTP_PLAIN", "true",
+        "DOZOR_AUTH_TOKEN_SECRET", SECRET,
+        "DOZOR_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/dozor",
+        "DOZOR_ELASTICSEARCH_URLS", "http://127.0.0.1:9200"));
+  }
+
+  ServerConfig load() {
+    return new ConfigLoader(env).load(Optional.empty());
+  }
+
+  ServerConfig load(String yaml) throws IOException {
+    Path file = dir.resolve("server.yaml");
+    Files.writeString(file, yaml);
+    return new ConfigLoader(env).load(Optional.of(file));
+  }
+
+  void assertRefused(String message) {
+    assertThatThrownBy(this::load).isInstanceOf(ConfigException.class).hasMessage(message);
+  }
+
+  @Test
+  void defaultsApplyWhenOnlyRequiredSettingsAreGiven() {
+    ServerConfig c = load();
+    assertThat(c.http().port()).isEqualTo(8443);
+    assertThat(c.elasticsearch().indexPrefix()).isEqualTo("dozor-events");
+    assertThat(c.telegram().apiUrl()).isEqualTo(URI.create("https://api.telegram.org"));
+    assertThat(c.telegram().botToken()).isEmpty();
+    assertThat(c.telegram().timeZone()).isEqualTo(ZoneId.systemDefault());
+    assertThat(c.telegram().template()).isEqualTo("[{time}] Пользователь {user} запустил {process}");
+    assertThat(c.logDir()).isEqualTo(Path.of("logs"));
+  }
+
+  @Test
+  void yamlIsReadAndEnvironmentOverridesIt() throws IOException {
+    env.remove("DOZOR_ELASTICSEARCH_URLS");
+    env.put("DOZOR_TELEGRAM_TIME_ZONE", "Asia/Yekaterinburg");
+    ServerConfig c = load("""
+        http:
+          port: 9443
+        elasticsearch:
+          urls: [http://es1:9200, "http://es2:9200/"]
+          index_prefix: launches
+        telegram:
+          bot_token: "123:abc"
+          chat_ids: [-100123, 42]
+          time_zone: Europe/Moscow
+        """);
+    assertThat(c.http().port()).isEqualTo(9443);
+    assertThat(c.elasticsearch().urls()).containsExactly(URI.create("http://es1:9200"), URI.create("http://es2:9200"));
+    assertThat(c.elasticsearch().indexPrefix()).isEqualTo("launches");
+    assertThat(c.telegram().botToken()).contains("123:abc");
+    assertThat(c.telegram().chatIds()).containsExactly(-100123L, 42L);
+    assertThat(c.telegram().timeZone()).isEqualTo(ZoneId.of("Asia/Yekaterinburg"));
+  }
+
+  @Test
+  void nestedTlsKeysMapToTheirEnvironmentNames() throws IOException {
+    Path cert = Files.writeString(dir.resolve("c.pem"), "x");
+    Path key = Files.writeString(dir.resolve("k.pem"), "x");
+    env.remove("DOZOR_HTTP_PLAIN");
+    env.put("DOZOR_HTTP_TLS_CERT", cert.toString());
+    ServerConfig c = load("http:\n  tls:\n    key: " + key + "\n");
+    assertThat(c.http().plain()).isFalse();
+    assertThat(c.http().tlsCert()).contains(cert);
+    assertThat(c.http().tlsKey()).contains(key);
+  }
+
+  @Test
+  void tlsIsRequiredUnlessPlainHttpIsAskedFor() {
+    env.remove("DOZOR_HTTP_PLAIN");
+    assertRefused("http.tls.cert (DOZOR_HTTP_TLS_CERT): missing (TLS is required; set DOZOR_HTTP_PLAIN=true to serve plain HTTP)");
+  }
+
+  @Test
+  void unreadableCertificateIsNamed() {
+    env.remove("DOZOR_HTTP_PLAIN");
+    env.put("DOZOR_HTTP_TLS_CERT", dir.resolve("absent.pem").toString());
+    assertRefused("http.tls.cert (DOZOR_HTTP_TLS_CERT): cannot read file " + dir.resolve("absent.pem"));
+  }
+
+  @Test
+  void missingRequiredSettingsAreNamed() {
+    for (String name : List.of("DOZOR_POSTGRES_URL", "DOZOR_ELASTICSEARCH_URLS", "DOZOR_AUTH_TOKEN_SECRET")) {
+      minimalEnvironment();
+      env.remove(name);
+      assertThatThrownBy(this::load).isInstanceOf(ConfigException.class)
+          .hasMessageContaining("(" + name + "): missing");
+    }
+  }
+
+  @Test
+  void badValuesAreNamedWithWhatWasWrong() {
+    Map<String, String> cases = Map.of(
+        "DOZOR_HTTP_PORT", "http.port (DOZOR_HTTP_PORT): must be a whole number, got \"https\"",
+        "DOZOR_HTTP_PLAIN", "http.plain (DOZOR_HTTP_PLAIN): must be true or false, got \"https\"",
+        "DOZOR_POSTGRES_URL", "postgres.url (DOZOR_POSTGRES_URL): not a postgresql://user@host:port/db URL",
+        "DOZOR_ELASTICSEARCH_URLS", "elasticsearch.urls (DOZOR_ELASTICSEARCH_URLS): must be an http(s) URL, got \"https\"",
+        "DOZOR_TELEGRAM_CHAT_IDS", "telegram.chat_ids (DOZOR_TELEGRAM_CHAT_IDS): chat ids are integers, got \"https\"",
+        "DOZOR_TELEGRAM_TIME_ZONE", "telegram.time_zone (DOZOR_TELEGRAM_TIME_ZONE): unknown time zone \"https\"",
+        "DOZOR_ELASTICSEARCH_INDEX_PREFIX",
+        "elasticsearch.index_prefix (DOZOR_ELASTICSEARCH_INDEX_PREFIX): must be a lowercase index name (a-z, 0-9, '.', '_', '-'), got \"https\"".replace("\"https\"", "\"HTTPS\""));
+    cases.forEach((name, message) -> {
+      minimalEnvironment();
+      env.put(name, name.endsWith("PREFIX") ? "HTTPS" : "https");
+      assertRefused(message);
+    });
+  }
+
+  @Test
+  void outOfRangePortAndShortSecretAreRefused() {
+    env.put("DOZOR_HTTP_PORT", "70000");
+    assertRefused("http.port (DOZOR_HTTP_PORT): must be a port number 0-65535, got 70000");
+    minimalEnvironment();
+    env.put("DOZOR_AUTH_TOKEN_SECRET", "short");
+    assertRefused("auth.token_secret (DOZOR_AUTH_TOKEN_SECRET): too short (5 characters; at least 32)");
+  }
+
+  @Test
+  void unknownYamlKeyIsAnErrorNotASilentDefault() {
+    assertThatThrownBy(() -> load("http:\n  prot: 8443\n"))
+        .isInstanceOf(ConfigException.class).hasMessage("http.prot: unknown setting");
+  }
+
+  @Test
+  void malformedYamlNamesTheFile() {
+    assertThatThrownBy(() -> load("http: [unclosed\n"))
+        .isInstanceOf(ConfigException.class).hasMessageStartingWith("config file " + dir.resolve("server.yaml") + ": ");
+  }
+
+  @Test
+  void templateWithoutProcessPlaceholderIsRefused() {
+    env.put("DOZOR_TELEGRAM_TEMPLATE", "launch by {user}");
+    assertRefused("telegram.template (DOZOR_TELEGRAM_TEMPLATE): must contain {process}");
+  }
+}
