@@ -1,0 +1,273 @@
+package io.dozor.devstack;
+
+import io.dozor.testkit.DevCertificates;
+import io.dozor.testkit.FreePort;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * Dozor as an operator runs it: the real {@code dozor-server.jar} and {@code dozor-agent.jar} as
+ * separate processes, configured through their files, the agent enrolled with {@code token create}.
+ * PostgreSQL and Elasticsearch are given (URLs); the local dev stack and the end-to-end tests differ
+ * only in where those come from.
+ */
+public final class Stack implements AutoCloseable {
+  /** What the stack needs from outside. {@code output} = null inherits the console. */
+  public record Options(Path dir, Path serverJar, Path agentJar, String postgresUrl, String elasticsearchUrls,
+                        Optional<String> telegramApiUrl, Optional<String> botToken, List<Long> chatIds,
+                        String timeZone, String agentId, String watch, int pollIntervalMs, boolean inheritOutput) {}
+
+  private final Options options;
+  private final List<Process> processes = new ArrayList<>();
+  private int port;
+  private DevCertificates certs;
+  private Path serverConfig;
+  private Path agentConfig;
+  private String token;
+
+  private Stack(Options options) {
+    this.options = options;
+  }
+
+  public static Stack start(Options options) {
+    Stack stack = new Stack(options);
+    try {
+      stack.startServer();
+      stack.startAgent();
+      return stack;
+    } catch (RuntimeException e) {
+      stack.close();
+      throw e;
+    }
+  }
+
+  private void startServer() {
+    try {
+      Files.createDirectories(options.dir());
+      Path tls = options.dir().resolve("tls");
+      certs = Files.exists(tls.resolve("server-key.pem"))
+          ? new DevCertificates(tls.resolve("ca.pem"), tls.resolve("server.pem"), tls.resolve("server-key.pem"))
+          : DevCertificates.generate(tls);
+      port = FreePort.find();
+      serverConfig = options.dir().resolve("server.yaml");
+      Files.writeString(serverConfig, serverYaml());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    token = enrol();
+    processes.add(launch("server", List.of("-jar", options.serverJar().toString(), "run", "--config",
+        serverConfig.toString())));
+    awaitHealthy(Duration.ofSeconds(60));
+  }
+
+  private String serverYaml() throws IOException {
+    StringBuilder y = new StringBuilder("# written by dozor-devstack\n");
+    y.append("http:\n  host: 127.0.0.1\n  port: ").append(port).append('\n');
+    y.append("  tls:\n    cert: ").append(quote(certs.serverCert())).append("\n    key: ")
+        .append(quote(certs.serverKey())).append('\n');
+    y.append("auth:\n  token_secret: ").append(secret()).append('\n');
+    y.append("postgres:\n  url: ").append(quote(options.postgresUrl())).append('\n');
+    y.append("elasticsearch:\n  urls: ").append(quote(options.elasticsearchUrls())).append('\n');
+    y.append("telegram:\n  time_zone: ").append(options.timeZone()).append('\n');
+    options.telegramApiUrl().ifPresent(u -> y.append("  api_url: ").append(quote(u)).append('\n'));
+    options.botToken().ifPresent(t -> y.append("  bot_token: ").append(quote(t)).append('\n'));
+    if (!options.chatIds().isEmpty()) {
+      y.append("  chat_ids: ").append(options.chatIds()).append('\n');
+    }
+    y.append("log:\n  dir: ").append(quote(options.dir().resolve("logs/server"))).append('\n');
+    return y.toString();
+  }
+
+  /** The signing secret survives restarts of the dev stack, so enrolled agents stay valid. */
+  private String secret() throws IOException {
+    Path file = options.dir().resolve("token-secret");
+    if (!Files.exists(file)) {
+      byte[] bytes = new byte[32];
+      new SecureRandom().nextBytes(bytes);
+      Files.writeString(file, HexFormat.of().formatHex(bytes));
+      file.toFile().setReadable(false, false);
+      file.toFile().setReadable(true, true);
+    }
+    return Files.readString(file).trim();
+  }
+
+  private String enrol() {
+    List<String> command = new ArrayList<>(List.of(java(), "-jar", options.serverJar().toString(), "token", "create",
+        "--agent-id", options.agentId(), "--config", serverConfig.toString()));
+    try {
+      Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0 || out.isEmpty()) {
+        throw new IllegalStateException("token create failed (exit " + p.exitValue() + ")");
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private void startAgent() {
+    agentConfig = options.dir().resolve("agent.ini");
+    String ini = """
+        ; written by dozor-devstack
+        [server]
+        url = https://localhost:%d
+        token = %s
+        ca_file = %s
+
+        [monitor]
+        processes = %s
+        poll_interval_ms = %d
+
+        [spool]
+        dir = %s
+
+        [log]
+        dir = %s
+        """.formatted(port, token, certs.caCert(), options.watch(), options.pollIntervalMs(),
+        options.dir().resolve("spool"), options.dir().resolve("logs/agent"));
+    try {
+      Files.writeString(agentConfig, ini);
+      agentConfig.toFile().setReadable(false, false);
+      agentConfig.toFile().setReadable(true, true);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    processes.add(launch("agent", List.of("-jar", options.agentJar().toString(), "run", "--config",
+        agentConfig.toString())));
+  }
+
+  private Process launch(String name, List<String> args) {
+    List<String> command = new ArrayList<>();
+    command.add(java());
+    command.addAll(args);
+    ProcessBuilder builder = new ProcessBuilder(command);
+    if (options.inheritOutput()) {
+      builder.inheritIO();
+    } else {
+      Path log = options.dir().resolve(name + ".out");
+      builder.redirectErrorStream(true).redirectOutput(log.toFile());
+    }
+    try {
+      return builder.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + name, e);
+    }
+  }
+
+  private void awaitHealthy(Duration timeout) {
+    HttpClient client = HttpClient.newBuilder().sslContext(trusting(certs.caCert()))
+        .connectTimeout(Duration.ofSeconds(2)).build();
+    Instant deadline = Instant.now().plus(timeout);
+    while (Instant.now().isBefore(deadline)) {
+      if (!processes.get(0).isAlive()) {
+        throw new IllegalStateException("the server exited with status " + processes.get(0).exitValue()
+            + (options.inheritOutput() ? "" : "; see " + options.dir().resolve("server.out")));
+      }
+      try {
+        var response = client.send(HttpRequest.newBuilder(URI.create(url() + "/healthz")).build(),
+            HttpResponse.BodyHandlers.discarding());
+        if (response.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      sleep(200);
+    }
+    throw new IllegalStateException("the server did not answer /healthz within " + timeout);
+  }
+
+  static SSLContext trusting(Path caPem) {
+    try (var in = Files.newInputStream(caPem)) {
+      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+      store.load(null, null);
+      store.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+      var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(store);
+      SSLContext ssl = SSLContext.getInstance("TLS");
+      ssl.init(null, tmf.getTrustManagers(), null);
+      return ssl;
+    } catch (IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("cannot trust " + caPem + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String java() {
+    return ProcessHandle.current().info().command().orElse("java");
+  }
+
+  private static String quote(Object value) {
+    return "\"" + value.toString().replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public String url() {
+    return "https://localhost:" + port;
+  }
+
+  public Path serverConfig() {
+    return serverConfig;
+  }
+
+  public Path agentConfig() {
+    return agentConfig;
+  }
+
+  public Path caCert() {
+    return certs.caCert();
+  }
+
+  public boolean isRunning() {
+    return processes.stream().allMatch(Process::isAlive);
+  }
+
+  /** Stops the agent, then the server (each gets SIGTERM and a grace period). */
+  @Override
+  public void close() {
+    for (Process p : processes.reversed()) {
+      p.destroy();
+      try {
+        if (!p.waitFor(15, TimeUnit.SECONDS)) {
+          p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    processes.clear();
+  }
+}

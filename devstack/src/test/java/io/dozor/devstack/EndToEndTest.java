@@ -1,0 +1,151 @@
+package io.dozor.devstack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dozor.testkit.Elasticsearch;
+import io.dozor.testkit.FakeTelegram;
+import io.dozor.testkit.PostgresDatabase;
+import io.dozor.testkit.Wait;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Verifies the whole path with the built jars as separate processes: a program named chrome starts
+ * on this machine → the agent sees it → HTTPS → server → PostgreSQL, Elasticsearch, Telegram (fake
+ * Bot API). Exactly one of each, with the right user, process, agent and start time.
+ */
+@EnabledOnOs(OS.LINUX)
+class EndToEndTest {
+  static final String BOT_TOKEN = "777:E2E";
+  static final long CHAT = 5150L;
+  static final String ZONE = "Europe/Moscow";
+  static final String AGENT_ID = "e2e-agent";
+
+  @TempDir
+  static Path dir;
+  static PostgresDatabase db;
+  static Elasticsearch es;
+  static FakeTelegram telegram;
+  static Stack stack;
+  static final String INDEX_PREFIX = "dozor-events";
+
+  @BeforeAll
+  static void startTheSystem() {
+    db = PostgresDatabase.create();
+    es = Elasticsearch.shared();
+    telegram = FakeTelegram.start(BOT_TOKEN);
+    stack = Stack.start(new Stack.Options(dir.resolve("stack"), jar("dozor.server.jar"), jar("dozor.agent.jar"),
+        db.url(), es.url(), Optional.of(telegram.apiUrl()), Optional.of(BOT_TOKEN), List.of(CHAT), ZONE, AGENT_ID,
+        "chrome, browser, telegram, explorer", 500, false));
+  }
+
+  @AfterAll
+  static void stopTheSystem() {
+    if (stack != null) {
+      stack.close();
+    }
+    if (telegram != null) {
+      telegram.close();
+    }
+    if (db != null) {
+      db.close();
+    }
+  }
+
+  static Path jar(String property) {
+    Path jar = Path.of(System.getProperty(property, "missing-" + property));
+    assertThat(jar).as("built jar (run mvn verify, not mvn test)").isRegularFile();
+    return jar;
+  }
+
+  /** A copy of a system binary under another name: the agent sees a program of that name. */
+  static Process launch(String name) throws IOException {
+    Path bin = dir.resolve("bin");
+    Files.createDirectories(bin);
+    Path exe = bin.resolve(name);
+    if (!Files.exists(exe)) {
+      Files.copy(Path.of("/bin/sleep"), exe);
+      exe.toFile().setExecutable(true, false);
+    }
+    return new ProcessBuilder(exe.toString(), "60").start();
+  }
+
+  @Test
+  void aChromeLaunchBecomesOneRowOneDocumentAndOneMessage() throws Exception {
+    Process unwatched = launch("notepad");
+    Instant started = Instant.now();
+    Process chrome = launch("chrome");
+    try {
+      Wait.until("a row for chrome pid " + chrome.pid(), Duration.ofSeconds(30),
+          () -> !rows("process_name = 'chrome'").isEmpty());
+      Instant stored = Instant.now();
+
+      var rows = rows("process_name = 'chrome'");
+      assertThat(rows).hasSize(1);
+      Map<String, Object> row = rows.get(0);
+      assertThat(row).containsEntry("username", System.getProperty("user.name"))
+          .containsEntry("agent_id", AGENT_ID)
+          .containsEntry("pid", chrome.pid());
+      OffsetDateTime launchedAt = (OffsetDateTime) row.get("timestamp");
+      assertThat(Duration.between(started, launchedAt.toInstant()).abs()).isLessThan(Duration.ofSeconds(1));
+      // notepad started before chrome, so the poll that saw chrome saw notepad too: nothing for it
+      assertThat(rows("process_name = 'notepad'")).isEmpty();
+
+      String eventId = row.get("event_id").toString();
+      Wait.until("the document in Elasticsearch", Duration.ofSeconds(30), () -> es.count(INDEX_PREFIX + "-*") >= 1);
+      Instant indexed = Instant.now();
+      String query = new JsonObject().put("query", new JsonObject().put("term",
+          new JsonObject().put("process.name", "chrome"))).encode();
+      var hits = new JsonObject(es.post("/" + INDEX_PREFIX + "-*/_search", query)).getJsonObject("hits");
+      assertThat(hits.getJsonObject("total").getLong("value")).isEqualTo(1L);
+      var doc = hits.getJsonArray("hits").getJsonObject(0);
+      assertThat(doc.getString("_id")).isEqualTo(eventId);
+      assertThat(doc.getJsonObject("_source").getJsonObject("agent").getString("id")).isEqualTo(AGENT_ID);
+
+      String text = "[" + launchedAt.atZoneSameInstant(ZoneId.of(ZONE))
+          .format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")) + "] Пользователь "
+          + System.getProperty("user.name") + " запустил chrome";
+      List<FakeTelegram.Sent> messages = telegram.awaitMessages(1, Duration.ofSeconds(30));
+      Instant notified = Instant.now();
+      assertThat(messages).extracting(FakeTelegram.Sent::text).containsExactly(text);
+      assertThat(messages.get(0).chatId()).isEqualTo(CHAT);
+
+      // a few more polls must not repeat the launch, nor invent one for notepad
+      Instant later = Instant.now().plusSeconds(2);
+      Wait.until("two more polls", Duration.ofSeconds(5), () -> Instant.now().isAfter(later));
+      assertThat(rows("true")).hasSize(1);
+      assertThat(telegram.messages()).hasSize(1);
+      assertThat(stack.isRunning()).isTrue();
+
+      String timings = String.format("end-to-end timings from process start: PostgreSQL row %d ms, "
+              + "Elasticsearch document %d ms, Telegram message %d ms (agent poll 500 ms)%n",
+          Duration.between(started, stored).toMillis(), Duration.between(started, indexed).toMillis(),
+          Duration.between(started, notified).toMillis());
+      System.out.print(timings);
+      Files.writeString(Path.of("target", "e2e-timings.txt"), timings);
+    } finally {
+      chrome.destroy();
+      unwatched.destroy();
+    }
+  }
+
+  static List<Map<String, Object>> rows(String where) {
+    return db.query("SELECT event_id, \"timestamp\", username, process_name, agent_id, pid FROM events WHERE " + where);
+  }
+}

@@ -1,0 +1,261 @@
+package io.dozor.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dozor.testkit.DevCertificates;
+import io.dozor.testkit.Elasticsearch;
+import io.dozor.testkit.FakeTelegram;
+import io.dozor.testkit.PostgresDatabase;
+import io.dozor.testkit.Wait;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Verifies the walking skeleton's server path on real services: HTTPS ingest → PostgreSQL (the truth)
+ * → Elasticsearch and Telegram fed from the outbox.
+ */
+class PipelineTest {
+  static final String BOT_TOKEN = "4242:TEST-token";
+  static final long CHAT_A = -1001234567890L;
+  static final long CHAT_B = 42L;
+  static final Duration DELIVERY = Duration.ofSeconds(30);
+
+  @TempDir
+  static Path dir;
+  static PostgresDatabase db;
+  static Elasticsearch es;
+  static FakeTelegram telegram;
+  static Map<String, String> env;
+  static TestServer server;
+  static String token;
+
+  @BeforeAll
+  static void start() {
+    db = PostgresDatabase.create();
+    es = Elasticsearch.shared();
+    telegram = FakeTelegram.start(BOT_TOKEN);
+    env = TestServer.env(db.url(), es.url(), DevCertificates.generate(dir.resolve("tls")), dir.resolve("logs"));
+    env.put("DOZOR_TELEGRAM_API_URL", telegram.apiUrl());
+    env.put("DOZOR_TELEGRAM_BOT_TOKEN", BOT_TOKEN);
+    env.put("DOZOR_TELEGRAM_CHAT_IDS", CHAT_A + "," + CHAT_B);
+    env.put("DOZOR_TELEGRAM_TIME_ZONE", "Europe/Moscow");
+    server = new TestServer(env);
+    token = server.token("pc-01");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) {
+      server.close();
+    }
+    if (telegram != null) {
+      telegram.close();
+    }
+    if (db != null) {
+      db.close();
+    }
+  }
+
+  static JsonObject event(UUID id, String time, String user, String process) {
+    return new JsonObject().put("event_id", id.toString()).put("timestamp", time).put("username", user)
+        .put("process_name", process).put("pid", 4312).put("executable", "C:\\Apps\\" + process)
+        .put("hostname", "PC-01");
+  }
+
+  static String batch(JsonObject... events) {
+    return new JsonObject().put("events", new JsonArray(List.of((Object[]) events))).encode();
+  }
+
+  static String index(String time) {
+    return server.config.elasticsearch().indexPrefix() + "-"
+        + OffsetDateTime.parse(time).withOffsetSameInstant(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy.MM"));
+  }
+
+  static long rows(UUID id) {
+    return (Long) db.query("SELECT count(*) AS n FROM events WHERE event_id = $1", id).get(0).get("n");
+  }
+
+  @Test
+  void acceptedBatchIsCommittedBeforeTheAnswerUnderTheTokensAgent() {
+    UUID a = UUID.randomUUID();
+    UUID b = UUID.randomUUID();
+    var response = server.post("/api/v1/events", token, batch(
+        event(a, "2026-11-27T09:00:01.500+03:00", "petrov", "telegram.exe").put("agent_id", "forged"),
+        event(b, "2026-11-27T09:00:02+03:00", "petrov", "explorer.exe")));
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(new JsonObject(response.body())).isEqualTo(new JsonObject().put("accepted", 2).put("duplicates", 0));
+    var row = db.query("SELECT \"timestamp\", username, process_name, agent_id, pid, executable, hostname "
+        + "FROM events WHERE event_id = $1", a).get(0);
+    assertThat(row.get("timestamp")).isEqualTo(OffsetDateTime.parse("2026-11-27T06:00:01.500Z"));
+    assertThat(row).containsEntry("username", "petrov").containsEntry("process_name", "telegram.exe")
+        .containsEntry("agent_id", "pc-01").containsEntry("pid", 4312L)
+        .containsEntry("executable", "C:\\Apps\\telegram.exe").containsEntry("hostname", "PC-01");
+    assertThat(rows(b)).isEqualTo(1);
+  }
+
+  @Test
+  void resentEventIsStoredOnceAndTheAnswerCountsIt() {
+    UUID old = UUID.randomUUID();
+    String first = batch(event(old, "2026-11-27T09:01:00+03:00", "sidorov", "chrome.exe"));
+    assertThat(new JsonObject(server.post("/api/v1/events", token, first).body()).getInteger("accepted")).isEqualTo(1);
+
+    var again = server.post("/api/v1/events", token, first);
+    assertThat(again.statusCode()).isEqualTo(200);
+    assertThat(new JsonObject(again.body())).isEqualTo(new JsonObject().put("accepted", 0).put("duplicates", 1));
+
+    UUID fresh = UUID.randomUUID();
+    var mixed = server.post("/api/v1/events", token, batch(
+        event(old, "2026-11-27T09:01:00+03:00", "sidorov", "chrome.exe"),
+        event(fresh, "2026-11-27T09:01:05+03:00", "sidorov", "chrome.exe"),
+        event(fresh, "2026-11-27T09:01:05+03:00", "sidorov", "chrome.exe")));
+    assertThat(new JsonObject(mixed.body())).isEqualTo(new JsonObject().put("accepted", 1).put("duplicates", 2));
+    assertThat(rows(old)).isEqualTo(1);
+    assertThat(rows(fresh)).isEqualTo(1);
+  }
+
+  @Test
+  void eventIsIndexedOnceWithEcsFieldsUnderItsEventId() {
+    UUID id = UUID.randomUUID();
+    String time = "2026-11-27T09:02:00.250+03:00";
+    String body = batch(event(id, time, "kuznetsov", "browser.exe"));
+    server.post("/api/v1/events", token, body);
+    server.post("/api/v1/events", token, body);
+
+    String path = "/" + index(time) + "/_doc/" + id;
+    Wait.until("document " + path, DELIVERY, () -> new JsonObject(es.get(path)).getBoolean("found", false));
+    JsonObject source = new JsonObject(es.get(path)).getJsonObject("_source");
+    assertThat(source.getString("@timestamp")).isEqualTo("2026-11-27T06:02:00.25Z");
+    assertThat(source.getJsonObject("event").getString("id")).isEqualTo(id.toString());
+    assertThat(source.getJsonObject("user").getString("name")).isEqualTo("kuznetsov");
+    assertThat(source.getJsonObject("process").getString("name")).isEqualTo("browser.exe");
+    assertThat(source.getJsonObject("process").getLong("pid")).isEqualTo(4312L);
+    assertThat(source.getJsonObject("process").getString("executable")).isEqualTo("C:\\Apps\\browser.exe");
+    assertThat(source.getJsonObject("host").getString("name")).isEqualTo("PC-01");
+    assertThat(source.getJsonObject("agent").getString("id")).isEqualTo("pc-01");
+    es.post("/" + index(time) + "/_refresh", "{}");
+    String query = new JsonObject().put("query", new JsonObject().put("term",
+        new JsonObject().put("event.id", id.toString()))).encode();
+    assertThat(new JsonObject(es.post("/" + server.config.elasticsearch().indexPrefix() + "-*/_count", query))
+        .getLong("count")).isEqualTo(1L);
+  }
+
+  @Test
+  void everyConfiguredChatGetsTheExactContractText() {
+    server.post("/api/v1/events", token,
+        batch(event(UUID.randomUUID(), "2026-11-27T10:15:03.120+03:00", "ivanov", "chrome.exe")));
+
+    String text = "[2026-11-27 10:15:03] Пользователь ivanov запустил chrome.exe";
+    Wait.until("both chats notified", DELIVERY, () -> sentTo(text).size() == 2);
+    assertThat(sentTo(text)).extracting(FakeTelegram.Sent::chatId).containsExactlyInAnyOrder(CHAT_A, CHAT_B);
+    assertThat(sentTo(text)).extracting(FakeTelegram.Sent::parseMode).containsOnlyNulls();
+  }
+
+  @Test
+  void hostileNamesAreStoredAndSentByteExact() {
+    String user = "<b>ivan&ov</b> \"q\" '; DROP TABLE events;-- \u202Eevil\u202C 😀";
+    String process = "*chrome*_[x](y).exe";
+    UUID id = UUID.randomUUID();
+    server.post("/api/v1/events", token, batch(event(id, "2026-11-27T10:20:00+03:00", user, process)));
+
+    assertThat(db.query("SELECT username, process_name FROM events WHERE event_id = $1", id).get(0))
+        .containsEntry("username", user).containsEntry("process_name", process);
+    String text = "[2026-11-27 10:20:00] Пользователь " + user + " запустил " + process;
+    Wait.until("hostile text delivered", DELIVERY, () -> sentTo(text).size() == 2);
+  }
+
+  @Test
+  void telegram429IsObeyedAndTheMessageArrivesOnce() {
+    telegram.tooManyRequests(1, 2);
+    server.post("/api/v1/events", token,
+        batch(event(UUID.randomUUID(), "2026-11-27T10:30:00+03:00", "smirnov", "chrome.exe")));
+    String text = "[2026-11-27 10:30:00] Пользователь smirnov запустил chrome.exe";
+
+    Wait.until("delivery after retry_after", DELIVERY, () -> sentTo(text).size() == 2);
+    var attempts = telegram.attempts().stream().filter(a -> a.text().equals(text)).toList();
+    var refused = attempts.stream().filter(a -> a.status() == 429).findFirst().orElseThrow();
+    var retried = attempts.stream().filter(a -> a.chatId() == refused.chatId() && a.status() == 200).toList();
+    assertThat(retried).hasSize(1);
+    assertThat(Duration.between(refused.at(), retried.get(0).at())).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+  }
+
+  @Test
+  void badBatchIsRefusedNamingTheFieldAndNothingOfItIsStored() {
+    UUID good = UUID.randomUUID();
+    var response = server.post("/api/v1/events", token, batch(
+        event(good, "2026-11-27T10:40:00+03:00", "ivanov", "chrome.exe"),
+        event(UUID.randomUUID(), "yesterday", "ivanov", "chrome.exe")));
+
+    assertThat(response.statusCode()).isEqualTo(400);
+    assertThat(new JsonObject(response.body()).getString("field")).isEqualTo("events[1].timestamp");
+    assertThat(new JsonObject(response.body()).getString("error")).startsWith("events[1].timestamp: ");
+    assertThat(rows(good)).isZero();
+  }
+
+  @Test
+  void tooLargeBodyIs413() {
+    String huge = "{\"events\": [], \"pad\": \"" + "x".repeat((int) server.config.http().maxBodyBytes()) + "\"}";
+    assertThat(server.post("/api/v1/events", token, huge).statusCode()).isEqualTo(413);
+  }
+
+  @Test
+  void tokensThatAreMissingForgedOrRevokedAreRefused() {
+    String body = batch(event(UUID.randomUUID(), "2026-11-27T10:50:00+03:00", "ivanov", "chrome.exe"));
+    String header = Base64.getUrlEncoder().withoutPadding().encodeToString("{\"alg\":\"none\",\"typ\":\"JWT\"}".getBytes());
+    String payload = token.split("\\.")[1];
+    String revoked = server.token("pc-revoked");
+    TokenAdmin.revoke(server.config, null, "pc-revoked");
+
+    Map<String, String> refused = Map.of(
+        "none", "",
+        "garbage", "not.a.jwt",
+        "other secret", TestServer.foreignToken(server.vertx, "another-secret-0123456789abcdef0123", "HS256", "pc-01"),
+        "same secret, HS512", TestServer.foreignToken(server.vertx, TestServer.SECRET, "HS512", "pc-01"),
+        "same secret, unregistered", TestServer.foreignToken(server.vertx, TestServer.SECRET, "HS256", "pc-01"),
+        "alg none", header + "." + payload + ".",
+        "revoked", revoked);
+    refused.forEach((what, bad) -> {
+      HttpResponse<String> response = server.post("/api/v1/events", bad.isEmpty() ? null : bad, body);
+      assertThat(response.statusCode()).as(what).isEqualTo(401);
+    });
+    assertThat(db.count("events WHERE username = 'ivanov' AND \"timestamp\" = '2026-11-27T10:50:00+03:00'")).isZero();
+    assertThat(server.post("/api/v1/events", token, body).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void healthzAnswersWithoutAuthentication() {
+    var response = server.get("/healthz");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(new JsonObject(response.body()).getString("status")).isEqualTo("ok");
+  }
+
+  @Test
+  void aSecondServerWithTheSameConfigurationAcceptsTheSameToken() {
+    try (TestServer second = new TestServer(env)) {
+      assertThat(second.server.port()).isNotEqualTo(server.server.port());
+      UUID id = UUID.randomUUID();
+      var response = second.post("/api/v1/events", token,
+          batch(event(id, "2026-11-27T11:00:00+03:00", "ivanov", "chrome.exe")));
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(rows(id)).isEqualTo(1);
+    }
+  }
+
+  static List<FakeTelegram.Sent> sentTo(String text) {
+    return telegram.messages().stream().filter(m -> m.text().equals(text)).toList();
+  }
+}

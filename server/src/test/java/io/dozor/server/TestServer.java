@@ -1,0 +1,134 @@
+package io.dozor.server;
+
+import io.dozor.server.auth.AgentTokens;
+import io.dozor.server.config.ConfigLoader;
+import io.dozor.server.config.ServerConfig;
+import io.dozor.testkit.DevCertificates;
+import io.vertx.core.Vertx;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/** A real server process-in-a-test: real config loading, real TLS, its own Vert.x. */
+final class TestServer implements AutoCloseable {
+  static final String SECRET = "test-secret-0123456789abcdef0123456789";
+
+  final Vertx vertx = Vertx.vertx();
+  final ServerConfig config;
+  final DozorServer server;
+  final HttpClient http;
+
+  TestServer(Map<String, String> env) {
+    config = new ConfigLoader(env).load(Optional.empty());
+    server = DozorServer.start(vertx, config).await();
+    http = client(config.http().tlsCert().map(cert -> cert.resolveSibling("ca.pem")));
+  }
+
+  /** Settings every test server shares; tests add or replace entries. */
+  static Map<String, String> env(String pgUrl, String esUrl, DevCertificates certs, Path logDir) {
+    Map<String, String> env = new HashMap<>();
+    env.put("DOZOR_HTTP_HOST", "127.0.0.1");
+    env.put("DOZOR_HTTP_PORT", "0");
+    env.put("DOZOR_HTTP_INSTANCES", "1");
+    env.put("DOZOR_HTTP_TLS_CERT", certs.serverCert().toString());
+    env.put("DOZOR_HTTP_TLS_KEY", certs.serverKey().toString());
+    env.put("DOZOR_AUTH_TOKEN_SECRET", SECRET);
+    env.put("DOZOR_POSTGRES_URL", pgUrl);
+    env.put("DOZOR_ELASTICSEARCH_URLS", esUrl);
+    env.put("DOZOR_ELASTICSEARCH_INDEX_PREFIX", "dozor-test-" + UUID.randomUUID().toString().substring(0, 8));
+    env.put("DOZOR_LOG_DIR", logDir.toString());
+    return env;
+  }
+
+  URI uri(String path) {
+    return URI.create((config.http().plain() ? "http" : "https") + "://127.0.0.1:" + server.port() + path);
+  }
+
+  HttpResponse<String> post(String path, String token, String body) {
+    var request = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    return send(request.build());
+  }
+
+  HttpResponse<String> get(String path) {
+    return send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).GET().build());
+  }
+
+  private HttpResponse<String> send(HttpRequest request) {
+    try {
+      return http.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A token as `token create` makes it: registered in PostgreSQL, signed with the configured secret. */
+  String token(String agentId) {
+    return TokenAdmin.create(config, agentId);
+  }
+
+  /** A token signed by someone else's key, never registered. */
+  static String foreignToken(Vertx vertx, String secret, String algorithm, String agentId) {
+    JWTAuth auth = JWTAuth.create(vertx, new io.vertx.ext.auth.jwt.JWTAuthOptions().addPubSecKey(
+        new io.vertx.ext.auth.PubSecKeyOptions().setAlgorithm(algorithm).setBuffer(secret)));
+    return auth.generateToken(new io.vertx.core.json.JsonObject()
+            .put(AgentTokens.CLAIM_AGENT, agentId).put(AgentTokens.CLAIM_TOKEN_ID, UUID.randomUUID().toString()),
+        new io.vertx.ext.auth.JWTOptions().setAlgorithm(algorithm).setIssuer(AgentTokens.ISSUER)
+            .addAudience(AgentTokens.AUDIENCE));
+  }
+
+  static HttpClient client(Optional<Path> caPem) {
+    var builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+    caPem.ifPresent(ca -> builder.sslContext(trusting(ca)));
+    return builder.build();
+  }
+
+  static SSLContext trusting(Path caPem) {
+    try (var in = Files.newInputStream(caPem)) {
+      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+      store.load(null, null);
+      int i = 0;
+      for (var cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        store.setCertificateEntry("ca-" + i++, cert);
+      }
+      var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(store);
+      SSLContext ssl = SSLContext.getInstance("TLS");
+      ssl.init(null, tmf.getTrustManagers(), null);
+      return ssl;
+    } catch (IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      server.close().await();
+    } finally {
+      vertx.close().await();
+    }
+  }
+}
