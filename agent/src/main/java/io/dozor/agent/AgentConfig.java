@@ -1,0 +1,316 @@
+package io.dozor.agent;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.ini4j.Config;
+import org.ini4j.Ini;
+import org.ini4j.InvalidFileFormatException;
+import org.ini4j.Profile;
+
+/**
+ * The agent's settings, read once from an INI file (see CONTRACT.md, "Agent settings").
+ *
+ * <p>Relative paths ({@code ca_file}, {@code [spool] dir}, {@code [log] dir}) are resolved against the
+ * directory of the INI file, not the working directory: a Windows service starts in {@code System32}.
+ * Backslashes are taken literally ({@code C:\dozor\ca.pem}), and a {@code ;} or {@code #} preceded by a
+ * space starts a comment. Unknown sections and keys are refused, so a typo never silently falls back to
+ * a default.
+ *
+ * @param serverUrl      base URL of the server, without a trailing slash
+ * @param token          agent token (never printed by {@link #toString()})
+ * @param caFile         PEM certificates to trust for https; null for http
+ * @param processes      watched process names as written ({@code chrome}, {@code browser.exe}, ...)
+ * @param pollInterval   time between two process snapshots
+ * @param excludeUsers   users whose launches are ignored (case-insensitive, domain prefix ignored)
+ * @param reportExisting report the processes already running at start as launches
+ * @param spoolDir       directory of the durable queue, or null
+ * @param logDir         directory of the log files, or null for the default
+ */
+public record AgentConfig(
+        URI serverUrl,
+        String token,
+        Path caFile,
+        List<String> processes,
+        Duration pollInterval,
+        List<String> excludeUsers,
+        boolean reportExisting,
+        Path spoolDir,
+        Path logDir) {
+
+    public static final List<String> DEFAULT_PROCESSES = List.of("chrome", "browser", "telegram", "explorer");
+    public static final List<String> DEFAULT_EXCLUDE_USERS = List.of("SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE");
+    public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofMillis(1000);
+
+    private static final Map<String, Set<String>> KNOWN_KEYS = Map.of(
+            "server", Set.of("url", "token", "ca_file"),
+            "monitor", Set.of("processes", "poll_interval_ms", "exclude_users", "report_existing"),
+            "spool", Set.of("dir"),
+            "log", Set.of("dir"));
+
+    public AgentConfig {
+        Objects.requireNonNull(serverUrl, "serverUrl");
+        Objects.requireNonNull(token, "token");
+        processes = List.copyOf(processes);
+        excludeUsers = List.copyOf(excludeUsers);
+        Objects.requireNonNull(pollInterval, "pollInterval");
+    }
+
+    /** Settings with the defaults for everything but the server (handy in tests). */
+    public static AgentConfig of(URI serverUrl, String token, Path caFile) {
+        return new AgentConfig(serverUrl, token, caFile, DEFAULT_PROCESSES, DEFAULT_POLL_INTERVAL,
+                DEFAULT_EXCLUDE_USERS, false, null, null);
+    }
+
+    public AgentConfig withProcesses(List<String> names) {
+        return new AgentConfig(serverUrl, token, caFile, names, pollInterval, excludeUsers, reportExisting,
+                spoolDir, logDir);
+    }
+
+    public AgentConfig withPollInterval(Duration interval) {
+        return new AgentConfig(serverUrl, token, caFile, processes, interval, excludeUsers, reportExisting,
+                spoolDir, logDir);
+    }
+
+    /** Reads, validates and returns the settings of {@code file}; creates the spool and log directories. */
+    public static AgentConfig load(Path file) throws ConfigException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("--config " + file + ": file not found");
+        } catch (IOException e) {
+            throw new ConfigException("--config " + file + ": cannot read: " + e);
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new ConfigException("--config " + file + ": not UTF-8 text");
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        return parse(text, dir);
+    }
+
+    /** Parses INI text; relative paths are resolved against {@code baseDir}. */
+    public static AgentConfig parse(String text, Path baseDir) throws ConfigException {
+        if (text.startsWith("\uFEFF")) { // Notepad's UTF-8 byte order mark
+            text = text.substring(1);
+        }
+        Ini ini = new Ini();
+        Config config = new Config();
+        config.setEscape(false);       // C:\dozor\ca.pem must stay as written
+        config.setMultiOption(false);  // a repeated key: the last one wins
+        config.setMultiSection(false);
+        config.setEmptyOption(true);
+        ini.setConfig(config);
+        try {
+            ini.load(new StringReader(text));
+        } catch (InvalidFileFormatException e) {
+            throw new ConfigException("--config: not a valid INI file: " + e.getMessage());
+        } catch (IOException e) {
+            throw new ConfigException("--config: cannot parse: " + e.getMessage(), e);
+        }
+        Reader r = new Reader(ini);
+        r.rejectUnknown();
+
+        URI url = r.url();
+        String token = r.required("server", "token");
+        if (token.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
+            throw ConfigException.of("server", "token", "must not contain spaces or control characters");
+        }
+        Path caFile = r.caFile(url, baseDir);
+
+        List<String> processes = r.list("monitor", "processes", DEFAULT_PROCESSES);
+        if (processes.isEmpty()) {
+            throw ConfigException.of("monitor", "processes", "must name at least one process");
+        }
+        Duration poll = r.positiveMillis("monitor", "poll_interval_ms", DEFAULT_POLL_INTERVAL);
+        List<String> exclude = r.list("monitor", "exclude_users", DEFAULT_EXCLUDE_USERS);
+        boolean reportExisting = r.bool("monitor", "report_existing", false);
+        Path spool = r.directory("spool", "dir", baseDir);
+        Path log = r.directory("log", "dir", baseDir);
+        return new AgentConfig(url, token, caFile, processes, poll, exclude, reportExisting, spool, log);
+    }
+
+    @Override
+    public String toString() {
+        return "AgentConfig[serverUrl=" + serverUrl + ", token=***, caFile=" + caFile
+                + ", processes=" + processes + ", pollInterval=" + pollInterval
+                + ", excludeUsers=" + excludeUsers + ", reportExisting=" + reportExisting
+                + ", spoolDir=" + spoolDir + ", logDir=" + logDir + "]";
+    }
+
+    /** Typed access to the raw INI values, each failure naming its setting. */
+    private record Reader(Ini ini) {
+
+        void rejectUnknown() throws ConfigException {
+            for (String section : ini.keySet()) {
+                Set<String> keys = KNOWN_KEYS.get(section);
+                if (keys == null) {
+                    throw new ConfigException("[" + section + "]: unknown section (expected one of "
+                            + "[server], [monitor], [spool], [log])");
+                }
+                for (String key : ini.get(section).keySet()) {
+                    if (!keys.contains(key)) {
+                        throw ConfigException.of(section, key, "unknown setting");
+                    }
+                }
+            }
+        }
+
+        /** The value without its trailing comment, trimmed; null when absent. */
+        String optional(String section, String key) {
+            Profile.Section s = ini.get(section);
+            String raw = s == null ? null : s.get(key);
+            return raw == null ? null : stripComment(raw);
+        }
+
+        String required(String section, String key) throws ConfigException {
+            String value = optional(section, key);
+            if (value == null || value.isEmpty()) {
+                throw ConfigException.of(section, key, "missing");
+            }
+            return value;
+        }
+
+        URI url() throws ConfigException {
+            String value = required("server", "url");
+            String problem = "must be an http:// or https:// URL, got \"" + value + "\"";
+            URI uri;
+            try {
+                uri = new URI(value);
+            } catch (URISyntaxException e) {
+                throw ConfigException.of("server", "url", problem);
+            }
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null
+                    || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+                throw ConfigException.of("server", "url", problem);
+            }
+            String s = uri.toString();
+            while (s.endsWith("/")) {
+                s = s.substring(0, s.length() - 1);
+            }
+            return URI.create(s);
+        }
+
+        Path caFile(URI url, Path baseDir) throws ConfigException {
+            String value = optional("server", "ca_file");
+            boolean https = url.getScheme().equalsIgnoreCase("https");
+            if (value == null || value.isEmpty()) {
+                if (https) {
+                    throw ConfigException.of("server", "ca_file", "missing (required for an https url)");
+                }
+                return null;
+            }
+            Path file = path("server", "ca_file", value, baseDir);
+            if (!Files.isRegularFile(file)) {
+                throw ConfigException.of("server", "ca_file", "file not found: " + file);
+            }
+            String noCertificate = "no valid PEM certificate in " + file;
+            try {
+                if (Pem.readCertificates(file).isEmpty()) {
+                    throw ConfigException.of("server", "ca_file", noCertificate);
+                }
+            } catch (CertificateException e) {
+                throw ConfigException.of("server", "ca_file", noCertificate);
+            } catch (IOException e) {
+                throw ConfigException.of("server", "ca_file", "cannot read " + file + ": " + e);
+            }
+            return file;
+        }
+
+        List<String> list(String section, String key, List<String> defaults) {
+            String value = optional(section, key);
+            if (value == null) {
+                return defaults;
+            }
+            return Arrays.stream(value.split(","))
+                    .map(String::trim)
+                    .filter(s -> !s.isEmpty())
+                    .toList();
+        }
+
+        Duration positiveMillis(String section, String key, Duration defaultValue) throws ConfigException {
+            String value = optional(section, key);
+            if (value == null) {
+                return defaultValue;
+            }
+            try {
+                long ms = Long.parseLong(value);
+                if (ms > 0) {
+                    return Duration.ofMillis(ms);
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw ConfigException.of(section, key, "must be a positive integer, got \"" + value + "\"");
+        }
+
+        boolean bool(String section, String key, boolean defaultValue) throws ConfigException {
+            String value = optional(section, key);
+            if (value == null) {
+                return defaultValue;
+            }
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "true", "yes", "on", "1" -> true;
+                case "false", "no", "off", "0" -> false;
+                default -> throw ConfigException.of(section, key, "must be true or false, got \"" + value + "\"");
+            };
+        }
+
+        Path directory(String section, String key, Path baseDir) throws ConfigException {
+            String value = optional(section, key);
+            if (value == null || value.isEmpty()) {
+                return null;
+            }
+            Path dir = path(section, key, value, baseDir);
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw ConfigException.of(section, key, "cannot create directory " + dir + ": " + e);
+            }
+            return dir;
+        }
+
+        private static Path path(String section, String key, String value, Path baseDir) throws ConfigException {
+            try {
+                Path p = Path.of(value);
+                return (baseDir == null ? p : baseDir.resolve(p)).normalize();
+            } catch (InvalidPathException e) {
+                throw ConfigException.of(section, key, "not a valid path: \"" + value + "\"");
+            }
+        }
+
+        private static String stripComment(String raw) {
+            for (int i = 1; i < raw.length(); i++) {
+                char c = raw.charAt(i);
+                if ((c == ';' || c == '#') && Character.isWhitespace(raw.charAt(i - 1))) {
+                    return raw.substring(0, i).trim();
+                }
+            }
+            String trimmed = raw.trim();
+            return trimmed.startsWith(";") || trimmed.startsWith("#") ? "" : trimmed;
+        }
+    }
+}

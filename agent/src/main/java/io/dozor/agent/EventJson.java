@@ -1,0 +1,31 @@
+package io.dozor.agent;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.util.List;
+
+/** The JSON of events and batches on the wire. */
+public final class EventJson {
+
+    private static final ObjectMapper MAPPER = JsonMapper.builder().build();
+
+    private EventJson() {
+    }
+
+    public static ObjectMapper mapper() {
+        return MAPPER;
+    }
+
+    /** {@code {"events":[...]}} */
+    public static byte[] batch(List<LaunchEvent> events) {
+        try {
+            return MAPPER.writeValueAsBytes(new Batch(events));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise events", e);
+        }
+    }
+
+    public record Batch(List<LaunchEvent> events) {
+    }
+}

@@ -1,0 +1,234 @@
+package io.dozor.agent;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.CertificateException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends queued events to {@code POST {url}/api/v1/events} on its own thread, in batches of at most
+ * {@value #MAX_BATCH}. A batch leaves the queue only when the server stored it (2xx) or refused it for good
+ * (400, 413). Otherwise (no connection, 429, 5xx, 401, other answers) it stays and is retried with
+ * exponential backoff, or after {@code Retry-After} seconds when the server gives them. The state changes
+ * are logged once: a WARN when the server becomes unreachable, an INFO when it is back.
+ */
+public final class EventShipper implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(EventShipper.class);
+
+    public static final int MAX_BATCH = 500;
+    static final Duration BACKOFF_START = Duration.ofSeconds(1);
+    static final Duration BACKOFF_MAX = Duration.ofSeconds(60);
+    private static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(10);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+    private static final int MAX_LOGGED_BODY = 500;
+
+    private enum State { OK, UNREACHABLE, REJECTED }
+
+    /** What to do after one attempt. */
+    record Outcome(boolean removeBatch, Duration retryAfter) {
+        static final Outcome DONE = new Outcome(true, null);
+
+        boolean retry() {
+            return retryAfter != null;
+        }
+    }
+
+    private final URI endpoint;
+    private final String authorization;
+    private final EventQueue queue;
+    private final Duration flushInterval;
+    private final Backoff backoff;
+    private final HttpClient client;
+    private final CountDownLatch stop = new CountDownLatch(1);
+    private final Thread thread;
+    private State state = State.OK;
+
+    /** From the agent settings: trusts only {@code ca_file} for https. */
+    public EventShipper(AgentConfig config, EventQueue queue) {
+        this(config.serverUrl(), config.token(), sslContext(config.caFile()), queue, config.pollInterval(),
+                new Backoff(BACKOFF_START, BACKOFF_MAX));
+    }
+
+    /**
+     * @param serverUrl     base URL of the server
+     * @param token         agent token, sent as {@code Authorization: Bearer}
+     * @param sslContext    TLS trust for https, or null for the JDK default
+     * @param queue         where events wait
+     * @param flushInterval longest wait between two looks at the queue
+     */
+    EventShipper(URI serverUrl, String token, SSLContext sslContext, EventQueue queue, Duration flushInterval,
+                 Backoff backoff) {
+        String base = serverUrl.toString();
+        this.endpoint = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base)
+                + "/api/v1/events");
+        this.authorization = "Bearer " + token;
+        this.queue = queue;
+        this.flushInterval = flushInterval;
+        this.backoff = backoff;
+        HttpClient.Builder builder = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10))
+                .followRedirects(HttpClient.Redirect.NEVER);
+        if (sslContext != null) {
+            builder.sslContext(sslContext);
+        }
+        this.client = builder.build();
+        this.thread = new Thread(this::run, "dozor-shipper");
+        this.thread.setDaemon(true);
+    }
+
+    static SSLContext sslContext(Path caFile) {
+        if (caFile == null) {
+            return null;
+        }
+        try {
+            return Pem.trustOnly(Pem.readCertificates(caFile));
+        } catch (IOException | CertificateException e) {
+            throw new IllegalStateException("cannot read certificates from " + caFile, e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot build a trust store from " + caFile, e);
+        }
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Stops the thread; one last attempt is made to send what is queued if the server is reachable. */
+    @Override
+    public void close() {
+        stop.countDown();
+        try {
+            thread.join(STOP_TIMEOUT.toMillis());
+            if (thread.isAlive()) {
+                thread.interrupt();
+                thread.join(1000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        try {
+            while (stop.getCount() > 0) {
+                if (!queue.awaitNonEmpty(flushInterval)) {
+                    continue;
+                }
+                Outcome outcome = sendBatch();
+                if (outcome.retry() && stop.await(outcome.retryAfter().toMillis(), TimeUnit.MILLISECONDS)) {
+                    break;
+                }
+            }
+            if (state == State.OK && queue.size() > 0) {
+                sendBatch();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.error("event shipper stopped by an unexpected error", e);
+        }
+    }
+
+    /** Sends the oldest batch once and handles the answer; package-private for tests. */
+    Outcome sendBatch() throws InterruptedException {
+        List<LaunchEvent> batch = queue.peek(MAX_BATCH);
+        if (batch.isEmpty()) {
+            return Outcome.DONE;
+        }
+        Outcome outcome = attempt(batch);
+        if (outcome.removeBatch()) {
+            queue.acknowledge(batch.size());
+        }
+        return outcome;
+    }
+
+    private Outcome attempt(List<LaunchEvent> batch) throws InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(endpoint)
+                .timeout(REQUEST_TIMEOUT)
+                .header("Authorization", authorization)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(EventJson.batch(batch)))
+                .build();
+        HttpResponse<String> response;
+        try {
+            response = client.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            markUnreachable("error=" + e);
+            return new Outcome(false, backoff.next());
+        }
+        int status = response.statusCode();
+        if (status >= 200 && status < 300) {
+            recovered();
+            log.debug("events delivered [count={}, status={}]", batch.size(), status);
+            return Outcome.DONE;
+        }
+        if (status == 400 || status == 413) {
+            recovered();
+            log.error("server refused a batch for good, dropping it [status={}, count={}, body={}]",
+                    status, batch.size(), abbreviate(response.body()));
+            return Outcome.DONE;
+        }
+        if (status == 429 || status >= 500) {
+            markUnreachable("status=" + status);
+            return new Outcome(false, retryAfter(response).orElseGet(backoff::next));
+        }
+        if (state != State.REJECTED) {
+            String what = status == 401 ? "token rejected by server, will retry" : "server refused events, will retry";
+            log.error("{} [url={}, status={}, body={}]", what, endpoint, status, abbreviate(response.body()));
+            state = State.REJECTED;
+        }
+        return new Outcome(false, backoff.next());
+    }
+
+    private void markUnreachable(String why) {
+        if (state != State.UNREACHABLE) {
+            log.warn("server unreachable, events kept for retry [url={}, {}, pending={}]", endpoint, why, queue.size());
+            state = State.UNREACHABLE;
+        } else {
+            log.debug("server still unreachable [{}, pending={}]", why, queue.size());
+        }
+    }
+
+    private void recovered() {
+        if (state != State.OK) {
+            log.info("server reachable again [url={}, pending={}]", endpoint, queue.size());
+            state = State.OK;
+        }
+        backoff.reset();
+    }
+
+    private static Optional<Duration> retryAfter(HttpResponse<?> response) {
+        return response.headers().firstValue("Retry-After").flatMap(value -> {
+            try {
+                long seconds = Long.parseLong(value.trim());
+                if (seconds < 0) {
+                    return Optional.empty();
+                }
+                Duration d = Duration.ofSeconds(seconds);
+                return Optional.of(d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d);
+            } catch (NumberFormatException e) {
+                return Optional.empty(); // an HTTP date: fall back to the backoff
+            }
+        });
+    }
+
+    private static String abbreviate(String body) {
+        String oneLine = body == null ? "" : body.replaceAll("\\s+", " ").trim();
+        return oneLine.length() <= MAX_LOGGED_BODY ? oneLine : oneLine.substring(0, MAX_LOGGED_BODY) + "...";
+    }
+}

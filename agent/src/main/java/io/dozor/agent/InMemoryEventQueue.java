@@ -1,0 +1,111 @@
+package io.dozor.agent;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A bounded queue in memory: lost when the agent stops. When full, new events are dropped. */
+public final class InMemoryEventQueue implements EventQueue {
+
+    private static final Logger log = LoggerFactory.getLogger(InMemoryEventQueue.class);
+    public static final int DEFAULT_CAPACITY = 100_000;
+
+    private final int capacity;
+    private final ArrayDeque<LaunchEvent> events = new ArrayDeque<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition notEmpty = lock.newCondition();
+    private long dropped;
+
+    public InMemoryEventQueue() {
+        this(DEFAULT_CAPACITY);
+    }
+
+    public InMemoryEventQueue(int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be positive");
+        }
+        this.capacity = capacity;
+    }
+
+    @Override
+    public boolean offer(LaunchEvent event) {
+        lock.lock();
+        try {
+            if (events.size() >= capacity) {
+                if (dropped++ == 0) {
+                    log.warn("event queue full, dropping new events [capacity={}]", capacity);
+                }
+                return false;
+            }
+            events.addLast(event);
+            notEmpty.signalAll();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<LaunchEvent> peek(int max) {
+        lock.lock();
+        try {
+            List<LaunchEvent> batch = new ArrayList<>(Math.min(max, events.size()));
+            Iterator<LaunchEvent> it = events.iterator();
+            while (batch.size() < max && it.hasNext()) {
+                batch.add(it.next());
+            }
+            return batch;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void acknowledge(int count) {
+        lock.lock();
+        try {
+            for (int i = 0; i < count && !events.isEmpty(); i++) {
+                events.removeFirst();
+            }
+            if (dropped > 0 && events.size() < capacity) {
+                log.warn("event queue has room again [dropped={}]", dropped);
+                dropped = 0;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public int size() {
+        lock.lock();
+        try {
+            return events.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean awaitNonEmpty(Duration timeout) throws InterruptedException {
+        long nanos = timeout.toNanos();
+        lock.lock();
+        try {
+            while (events.isEmpty()) {
+                if (nanos <= 0) {
+                    return false;
+                }
+                nanos = notEmpty.awaitNanos(nanos);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package io.dozor.agent;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * One running process as the OS reports it.
+ *
+ * @param pid        process id
+ * @param startTime  when the process started; with {@code pid} it identifies the process (pids are reused)
+ * @param name       executable file name as the OS reports it ({@code chrome.exe} on Windows, {@code chrome} on Linux)
+ * @param executable full path of the executable, or null when unknown
+ * @param user       owner ({@code ivanov} or {@code DOMAIN\ivanov}), or null when unknown
+ * @param parentPid  pid of the parent, or -1 when unknown
+ */
+public record ProcessInfo(long pid, Instant startTime, String name, String executable, String user, long parentPid) {
+
+    public ProcessInfo {
+        Objects.requireNonNull(startTime, "startTime");
+        Objects.requireNonNull(name, "name");
+    }
+
+    /** Identity of a process across snapshots: a reused pid has another start time. */
+    public Key key() {
+        return new Key(pid, startTime);
+    }
+
+    public record Key(long pid, Instant startTime) {
+    }
+}

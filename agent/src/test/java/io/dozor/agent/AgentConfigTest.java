@@ -1,0 +1,185 @@
+package io.dozor.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class AgentConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void copyCertificate() throws IOException {
+        try (InputStream in = getClass().getResourceAsStream("/tls/server.pem")) {
+            Files.copy(in, dir.resolve("ca.pem"));
+        }
+    }
+
+    private AgentConfig parse(String ini) throws ConfigException {
+        return AgentConfig.parse(ini, dir);
+    }
+
+    private static final String SERVER = """
+            [server]
+            url = http://server:8080
+            token = abc123
+            """;
+
+    @Test
+    void readsEverySettingOfTheContractExample() throws Exception {
+        AgentConfig config = parse("""
+                [server]
+                url = https://server:8443/
+                token = tok-123
+                ca_file = ca.pem
+
+                [monitor]
+                processes = chrome, browser.exe , Telegram   ; names, case-insensitive, ".exe" optional
+                poll_interval_ms = 250
+                exclude_users = SYSTEM, NT AUTHORITY\\LOCAL SERVICE
+                report_existing = true
+
+                [spool]
+                dir = spool
+
+                [log]
+                dir = logs
+                """);
+
+        assertThat(config.serverUrl()).isEqualTo(URI.create("https://server:8443"));
+        assertThat(config.token()).isEqualTo("tok-123");
+        assertThat(config.caFile()).isEqualTo(dir.resolve("ca.pem"));
+        assertThat(config.processes()).containsExactly("chrome", "browser.exe", "Telegram");
+        assertThat(config.pollInterval()).isEqualTo(Duration.ofMillis(250));
+        assertThat(config.excludeUsers()).containsExactly("SYSTEM", "NT AUTHORITY\\LOCAL SERVICE");
+        assertThat(config.reportExisting()).isTrue();
+        assertThat(config.spoolDir()).isEqualTo(dir.resolve("spool")).isDirectory();
+        assertThat(config.logDir()).isEqualTo(dir.resolve("logs"));
+    }
+
+    @Test
+    void appliesTheDefaultsWhenOnlyTheServerIsGiven() throws Exception {
+        AgentConfig config = parse(SERVER);
+
+        assertThat(config.processes()).containsExactly("chrome", "browser", "telegram", "explorer");
+        assertThat(config.pollInterval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(config.excludeUsers()).containsExactly("SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE");
+        assertThat(config.reportExisting()).isFalse();
+        assertThat(config.caFile()).isNull();
+        assertThat(config.spoolDir()).isNull();
+        assertThat(config.logDir()).isNull();
+    }
+
+    @Test
+    void keepsBackslashesOfWindowsPathsLiterally() throws Exception {
+        AgentConfig config = parse(SERVER + "[monitor]\nexclude_users = NT AUTHORITY\\SYSTEM, DOM\\n.ivanov\n");
+
+        assertThat(config.excludeUsers()).containsExactly("NT AUTHORITY\\SYSTEM", "DOM\\n.ivanov");
+    }
+
+    @Test
+    void anEmptyExcludeListExcludesNobody() throws Exception {
+        assertThat(parse(SERVER + "[monitor]\nexclude_users =\n").excludeUsers()).isEmpty();
+    }
+
+    @Test
+    void acceptsAFileSavedWithAUtf8ByteOrderMark() throws Exception {
+        Path file = dir.resolve("agent.ini");
+        Files.writeString(file, "\uFEFF" + SERVER, StandardCharsets.UTF_8);
+
+        assertThat(AgentConfig.load(file).token()).isEqualTo("abc123");
+    }
+
+    @Test
+    void resolvesRelativePathsAgainstTheDirectoryOfTheIniFile() throws Exception {
+        Path file = dir.resolve("agent.ini");
+        Files.writeString(file, """
+                [server]
+                url = https://localhost:8443
+                token = t
+                ca_file = ca.pem
+                """);
+
+        assertThat(AgentConfig.load(file).caFile()).isEqualTo(dir.resolve("ca.pem"));
+    }
+
+    @Test
+    void aMissingFileIsNamed() {
+        Path missing = dir.resolve("nope.ini");
+
+        assertThatThrownBy(() -> AgentConfig.load(missing))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("--config " + missing + ": file not found");
+    }
+
+    @Test
+    void neverShowsTheTokenInToString() throws Exception {
+        assertThat(parse(SERVER).toString()).doesNotContain("abc123").contains("token=***");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            missing [server] section    | [monitor]\\npoll_interval_ms = 5                       | [server] url: missing
+            missing url                 | [server]\\ntoken = t                                   | [server] url: missing
+            empty url                   | [server]\\nurl =\\ntoken = t                           | [server] url: missing
+            url without scheme          | [server]\\nurl = server:8443\\ntoken = t               | [server] url: must be an http:// or https:// URL, got "server:8443"
+            ftp url                     | [server]\\nurl = ftp://server\\ntoken = t              | [server] url: must be an http:// or https:// URL, got "ftp://server"
+            url with spaces             | [server]\\nurl = http://a b\\ntoken = t                | [server] url: must be an http:// or https:// URL, got "http://a b"
+            url with a query            | [server]\\nurl = http://a/?x=1\\ntoken = t             | [server] url: must be an http:// or https:// URL, got "http://a/?x=1"
+            missing token               | [server]\\nurl = http://a                              | [server] token: missing
+            token with a space          | [server]\\nurl = http://a\\ntoken = a b                | [server] token: must not contain spaces or control characters
+            https without ca_file       | [server]\\nurl = https://a\\ntoken = t                 | [server] ca_file: missing (required for an https url)
+            ca_file not a certificate   | [server]\\nurl = https://a\\ntoken = t\\nca_file = x.txt | [server] ca_file: no valid PEM certificate in {dir}/x.txt
+            letters as poll interval    | %s[monitor]\\npoll_interval_ms = abc                   | [monitor] poll_interval_ms: must be a positive integer, got "abc"
+            zero poll interval          | %s[monitor]\\npoll_interval_ms = 0                     | [monitor] poll_interval_ms: must be a positive integer, got "0"
+            negative poll interval      | %s[monitor]\\npoll_interval_ms = -5                    | [monitor] poll_interval_ms: must be a positive integer, got "-5"
+            fractional poll interval    | %s[monitor]\\npoll_interval_ms = 1.5                   | [monitor] poll_interval_ms: must be a positive integer, got "1.5"
+            no process to watch         | %s[monitor]\\nprocesses = ,                            | [monitor] processes: must name at least one process
+            bad report_existing         | %s[monitor]\\nreport_existing = maybe                  | [monitor] report_existing: must be true or false, got "maybe"
+            misspelt key                | %s[monitor]\\npoll_intervall_ms = 5                    | [monitor] poll_intervall_ms: unknown setting
+            unknown section             | %s[moniter]\\nprocesses = chrome                       | [moniter]: unknown section (expected one of [server], [monitor], [spool], [log])
+            """)
+    void refusesABadSettingNamingIt(String what, String ini, String expected) throws IOException {
+        Files.writeString(dir.resolve("x.txt"), "not a certificate");
+        String text = ini.replace("\\n", "\n").replace("%s", SERVER);
+
+        assertThatThrownBy(() -> parse(text))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(expected.replace("{dir}", dir.toString()));
+    }
+
+    @Test
+    void refusesACaFileThatDoesNotExist() {
+        assertThatThrownBy(() -> parse("[server]\nurl = https://a\ntoken = t\nca_file = missing.pem\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("[server] ca_file: file not found: " + dir.resolve("missing.pem"));
+    }
+
+    @Test
+    void refusesASpoolDirThatCannotBeCreated() throws IOException {
+        Files.writeString(dir.resolve("afile"), "x");
+
+        assertThatThrownBy(() -> parse(SERVER + "[spool]\ndir = afile/sub\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("[spool] dir: cannot create directory " + dir.resolve("afile/sub"));
+    }
+
+    @Test
+    void theWatchListOfTheDefaultsIsTheContractOne() {
+        assertThat(AgentConfig.DEFAULT_PROCESSES).isEqualTo(List.of("chrome", "browser", "telegram", "explorer"));
+    }
+}

@@ -1,0 +1,87 @@
+package io.dozor.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+class LaunchEventTest {
+
+    private static final UUID ID = UUID.fromString("6f1c2a4e-8b1d-4c3e-9f00-123456789abc");
+
+    private static LaunchEvent event(OffsetDateTime timestamp, String executable) {
+        return new LaunchEvent(ID, timestamp, "ivanov", "chrome.exe", 4312, executable, "PC-01");
+    }
+
+    @Test
+    void serialisesWithTheContractFieldNamesAndTimestampFormat() throws Exception {
+        LaunchEvent event = event(OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"),
+                "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe");
+
+        String json = EventJson.mapper().writeValueAsString(event);
+
+        assertThat(json).isEqualTo("{\"event_id\":\"6f1c2a4e-8b1d-4c3e-9f00-123456789abc\","
+                + "\"timestamp\":\"2026-11-27T10:15:03.120+03:00\",\"username\":\"ivanov\","
+                + "\"process_name\":\"chrome.exe\",\"pid\":4312,"
+                + "\"executable\":\"C:\\\\Program Files\\\\Google\\\\Chrome\\\\Application\\\\chrome.exe\","
+                + "\"hostname\":\"PC-01\"}");
+    }
+
+    @Test
+    void timestampAlwaysHasMillisecondsAndANumericOffset() throws Exception {
+        String json = EventJson.mapper().writeValueAsString(
+                event(OffsetDateTime.of(2026, 11, 27, 7, 15, 3, 0, ZoneOffset.UTC), "x"));
+
+        assertThat(json).contains("\"timestamp\":\"2026-11-27T07:15:03.000+00:00\"");
+    }
+
+    @Test
+    void anUnknownExecutableIsLeftOut() throws Exception {
+        String json = EventJson.mapper().writeValueAsString(event(OffsetDateTime.now(), null));
+
+        assertThat(json).doesNotContain("executable");
+    }
+
+    @Test
+    void readsBackWhatItWrites() throws Exception {
+        LaunchEvent event = event(OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"), "C:\\chrome.exe");
+
+        LaunchEvent read = EventJson.mapper().readValue(EventJson.mapper().writeValueAsString(event),
+                LaunchEvent.class);
+
+        assertThat(read).isEqualTo(event);
+    }
+
+    @Test
+    void aBatchIsAnObjectWithAnEventsArray() throws Exception {
+        LaunchEvent event = event(OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"), "x");
+
+        String json = new String(EventJson.batch(List.of(event, event)), StandardCharsets.UTF_8);
+
+        assertThat(EventJson.mapper().readTree(json).fieldNames()).toIterable().containsExactly("events");
+        assertThat(EventJson.mapper().readTree(json).get("events")).hasSize(2);
+    }
+
+    @Test
+    void anEventOfADetectedProcessCarriesItsStartTimeInTheZoneNotTheDetectionTime() {
+        ProcessInfo process = new ProcessInfo(4312, Instant.parse("2026-11-27T07:15:03.120456789Z"), "chrome.exe",
+                "C:\\chrome.exe", "CORP\\ivanov", 100);
+
+        LaunchEvent a = LaunchEvent.of(process, ZoneId.of("Europe/Moscow"), "PC-01");
+        LaunchEvent b = LaunchEvent.of(process, ZoneId.of("Europe/Moscow"), "PC-01");
+
+        assertThat(LaunchEvent.TIMESTAMP_FORMAT.format(a.timestamp())).isEqualTo("2026-11-27T10:15:03.120+03:00");
+        assertThat(a.username()).isEqualTo("ivanov");
+        assertThat(a.processName()).isEqualTo("chrome.exe");
+        assertThat(a.pid()).isEqualTo(4312);
+        assertThat(a.executable()).isEqualTo("C:\\chrome.exe");
+        assertThat(a.hostname()).isEqualTo("PC-01");
+        assertThat(a.eventId()).isNotEqualTo(b.eventId());
+    }
+}

@@ -1,0 +1,87 @@
+package io.dozor.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+
+    @TempDir
+    Path dir;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        return Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    }
+
+    @Test
+    void aMissingConfigFileExitsWith2AndOneLine() {
+        Path missing = dir.resolve("nope.ini");
+
+        assertThat(run("run", "--config", missing.toString())).isEqualTo(2);
+
+        assertThat(err.toString()).isEqualTo("dozor-agent: --config " + missing + ": file not found"
+                + System.lineSeparator());
+    }
+
+    @Test
+    void aBadSettingExitsWith2AndOneLineNamingIt() throws IOException {
+        Path ini = dir.resolve("agent.ini");
+        Files.writeString(ini, "[server]\nurl = http://a\ntoken = t\n[monitor]\npoll_interval_ms = abc\n");
+
+        assertThat(run("run", "--config", ini.toString())).isEqualTo(2);
+
+        assertThat(err.toString()).isEqualTo(
+                "dozor-agent: [monitor] poll_interval_ms: must be a positive integer, got \"abc\""
+                        + System.lineSeparator());
+    }
+
+    @Test
+    void aMissingUrlIsNamed() throws IOException {
+        Path ini = dir.resolve("agent.ini");
+        Files.writeString(ini, "[server]\ntoken = t\n");
+
+        assertThat(run("run", "--config", ini.toString())).isEqualTo(2);
+
+        assertThat(err.toString()).isEqualTo("dozor-agent: [server] url: missing" + System.lineSeparator());
+    }
+
+    @Test
+    void runWithoutConfigOptionExitsWith2AndOneLine() {
+        assertThat(run("run")).isEqualTo(2);
+
+        assertThat(err.toString().lines()).singleElement().asString()
+                .startsWith("dozor-agent: ").contains("--config");
+    }
+
+    @Test
+    void noCommandExitsWith2AndOneLine() {
+        assertThat(run()).isEqualTo(2);
+
+        assertThat(err.toString().lines()).singleElement().asString()
+                .isEqualTo("dozor-agent: missing command (expected: run)");
+    }
+
+    @Test
+    void anUnknownOptionExitsWith2AndOneLine() {
+        assertThat(run("run", "--confg", "x.ini")).isEqualTo(2);
+
+        assertThat(err.toString().lines()).singleElement().asString().startsWith("dozor-agent: ").contains("--confg");
+    }
+
+    @Test
+    void helpIsNotAnError() {
+        assertThat(run("--help")).isZero();
+
+        assertThat(out.toString()).contains("run");
+        assertThat(err.toString()).isEmpty();
+    }
+}

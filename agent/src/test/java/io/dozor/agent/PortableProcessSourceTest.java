@@ -1,0 +1,126 @@
+package io.dozor.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
+
+class PortableProcessSourceTest {
+
+    private static final String STAT = """
+            cpu  1 2 3 4
+            intr 12345
+            btime 1700000000
+            processes 42
+            """;
+
+    @Test
+    void correctionIsTheFractionOfTheBootSecondThatBtimeDrops() {
+        // booted at 1700000000.37: uptime 100.00 s when the wall clock says 1700000100.37
+        Instant now = Instant.ofEpochSecond(1_700_000_100L, 370_000_000);
+
+        Duration correction = PortableProcessSource.bootTimeCorrection("100.00 180.50\n", STAT, now);
+
+        assertThat(correction).isEqualTo(Duration.ofMillis(370));
+    }
+
+    @Test
+    void correctionIsExactWithoutFloatingPointErrors() {
+        Instant now = Instant.ofEpochSecond(1_700_012_345L, 680_000_000);
+
+        assertThat(PortableProcessSource.bootTimeCorrection("12345.67 1.00", STAT, now))
+                .isEqualTo(Duration.ofMillis(10));
+    }
+
+    @Test
+    void correctionSlightlyAboveOneSecondIsClampedBelowOneSecond() {
+        // the 10 ms resolution of uptime can push the estimate just past the next whole second
+        Instant now = Instant.ofEpochSecond(1_700_000_101L, 5_000_000);
+
+        assertThat(PortableProcessSource.bootTimeCorrection("100.00 0", STAT, now)).isEqualTo(Duration.ofMillis(999));
+    }
+
+    @Test
+    void correctionSlightlyBelowZeroIsZero() {
+        Instant now = Instant.ofEpochSecond(1_700_000_099L, 990_000_000);
+
+        assertThat(PortableProcessSource.bootTimeCorrection("100.00 0", STAT, now)).isZero();
+    }
+
+    @Test
+    void inconsistentInputsGiveNoCorrection() {
+        // the clock moved by minutes between boot and now: not a rounding issue, leave the JDK's value
+        Instant now = Instant.ofEpochSecond(1_700_000_400L);
+
+        assertThat(PortableProcessSource.bootTimeCorrection("100.00 0", STAT, now)).isZero();
+    }
+
+    @Test
+    void parsesSecondsWithAnyNumberOfDecimals() {
+        assertThat(PortableProcessSource.parseSeconds("12.5")).isEqualTo(Duration.ofMillis(12_500));
+        assertThat(PortableProcessSource.parseSeconds("12.05")).isEqualTo(Duration.ofMillis(12_050));
+        assertThat(PortableProcessSource.parseSeconds("12")).isEqualTo(Duration.ofSeconds(12));
+    }
+
+    @Test
+    void fileNameIsTheLastPathElementForEitherSeparator() {
+        assertThat(PortableProcessSource.fileName("C:\\Program Files\\Google\\chrome.exe")).isEqualTo("chrome.exe");
+        assertThat(PortableProcessSource.fileName("/usr/bin/chrome")).isEqualTo("chrome");
+        assertThat(PortableProcessSource.fileName("chrome")).isEqualTo("chrome");
+    }
+
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void seesARealChildProcessWithItsNameUserAndPreciseStartTime(@TempDir Path dir) throws Exception {
+        Path chrome = dir.resolve("chrome");
+        Files.copy(Path.of("/bin/sleep"), chrome);
+        chrome.toFile().setExecutable(true);
+        PortableProcessSource source = new PortableProcessSource();
+        LaunchDetector detector = new LaunchDetector(List.of("chrome"), List.of(), false);
+        assertThat(detector.detect(source.snapshot())).noneMatch(p -> p.executable().equals(chrome.toString()));
+
+        Instant before = Instant.now();
+        Process child = new ProcessBuilder(chrome.toString(), "30").start();
+        try {
+            ProcessInfo seen = awaitExec(source, child.pid(), chrome);
+            assertThat(seen.name()).isEqualTo("chrome");
+            assertThat(seen.user()).isEqualTo(System.getProperty("user.name"));
+            // the JDK alone can be up to 1 s early; corrected, the error is a tick (10 ms) or two
+            assertThat(seen.startTime())
+                    .isAfterOrEqualTo(before.minusMillis(30))
+                    .isBefore(before.plusSeconds(1));
+
+            List<ProcessInfo> launches = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                launches.addAll(detector.detect(source.snapshot()));
+            }
+            assertThat(launches).filteredOn(p -> p.pid() == child.pid()).hasSize(1);
+        } finally {
+            child.destroyForcibly().waitFor();
+        }
+    }
+
+    /** The child shows its own executable only once the spawn helper has exec'd it. */
+    private static ProcessInfo awaitExec(ProcessSource source, long pid, Path executable) throws InterruptedException {
+        Instant deadline = Instant.now().plusSeconds(10);
+        while (Instant.now().isBefore(deadline)) {
+            Optional<ProcessInfo> p = source.snapshot().stream()
+                    .filter(i -> i.pid() == pid && executable.toString().equals(i.executable()))
+                    .findFirst();
+            if (p.isPresent()) {
+                return p.get();
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("child " + pid + " not seen as " + executable);
+    }
+}
