@@ -1,1 +1,0 @@
-package io.dozor.testkit; public class Placeholder {}
