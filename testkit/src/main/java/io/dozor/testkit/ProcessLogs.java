@@ -1,0 +1,99 @@
+package io.dozor.testkit;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Small helpers for child processes whose output goes to a log file. */
+public final class ProcessLogs {
+  private static final int MAX_TAIL_BYTES = 64 * 1024;
+
+  private ProcessLogs() {}
+
+  /**
+   * The last {@code maxLines} lines of a text file (at most the last 64 KiB are read), or a short
+   * note when the file does not exist or cannot be read. Never throws.
+   */
+  public static String tail(Path file, int maxLines) {
+    if (file == null || !Files.isRegularFile(file)) {
+      return "(no file " + file + ")";
+    }
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+      long length = raf.length();
+      int n = (int) Math.min(length, MAX_TAIL_BYTES);
+      byte[] bytes = new byte[n];
+      raf.seek(length - n);
+      raf.readFully(bytes);
+      String text = new String(bytes, StandardCharsets.UTF_8);
+      List<String> lines = Arrays.asList(text.split("\r?\n", -1));
+      if (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) {
+        lines = lines.subList(0, lines.size() - 1);
+      }
+      if (lines.size() > maxLines) {
+        lines = lines.subList(lines.size() - maxLines, lines.size());
+      } else if (n < length && lines.size() > 1) {
+        lines = lines.subList(1, lines.size()); // first line was cut in the middle
+      }
+      return String.join("\n", lines);
+    } catch (IOException e) {
+      return "(cannot read " + file + ": " + e + ")";
+    }
+  }
+
+  /** Formats "--- last lines of FILE ---" followed by the tail, for exception messages. */
+  public static String describeTail(Path file, int maxLines) {
+    return "\n--- last lines of " + file + " ---\n" + tail(file, maxLines) + "\n--- end of " + file + " ---";
+  }
+
+  /**
+   * Stops a process and all its descendants: SIGTERM to the process, wait up to {@code graceMillis}
+   * for it to exit, then SIGKILL to whatever is left (the process and the descendants seen before
+   * and after the SIGTERM). Returns true if everything ended.
+   */
+  public static boolean stopTree(Process process, long graceMillis) {
+    ProcessHandle root = process.toHandle();
+    List<ProcessHandle> before = root.descendants().toList();
+    process.destroy();
+    try {
+      process.waitFor(graceMillis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMillis);
+    for (ProcessHandle child : before) {
+      waitUntil(child, deadline);
+    }
+    List<ProcessHandle> all = new java.util.ArrayList<>(before);
+    all.addAll(root.descendants().toList());
+    all.add(root);
+    boolean allDead = true;
+    for (ProcessHandle handle : all) {
+      if (handle.isAlive()) {
+        handle.destroyForcibly();
+        try {
+          handle.onExit().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          allDead = false;
+        }
+      }
+    }
+    return allDead;
+  }
+
+  private static void waitUntil(ProcessHandle handle, long deadlineNanos) {
+    long left = deadlineNanos - System.nanoTime();
+    if (left <= 0 || !handle.isAlive()) {
+      return;
+    }
+    try {
+      handle.onExit().get(left, TimeUnit.NANOSECONDS);
+    } catch (Exception ignored) {
+      // the caller kills it
+    }
+  }
+}
