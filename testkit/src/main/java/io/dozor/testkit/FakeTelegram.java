@@ -12,12 +12,11 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -35,13 +34,13 @@ public final class FakeTelegram implements AutoCloseable {
   /** Every sendMessage call, answered or refused, and the status it got. */
   public record Attempt(long chatId, String text, int status, Instant at) {}
 
-  private record Failure(int status, String description, Integer retryAfter) {}
+  private record Failure(int status, String description, Integer retryAfter, Predicate<String> matches) {}
 
   private final HttpServer server;
   private final String token;
   private final List<Sent> sent = new ArrayList<>();
   private final List<Attempt> attempts = new ArrayList<>();
-  private final Deque<Failure> failures = new ArrayDeque<>();
+  private final List<Failure> failures = new ArrayList<>();
   private final List<JsonObject> updates = new ArrayList<>();
   private JsonArray commands = new JsonArray();
   private long nextUpdateId = 1;
@@ -84,16 +83,26 @@ public final class FakeTelegram implements AutoCloseable {
   }
 
   /** The next {@code times} sendMessage calls answer 429 "retry after {@code seconds}". */
-  public synchronized void tooManyRequests(int times, int seconds) {
+  public void tooManyRequests(int times, int seconds) {
+    tooManyRequests(times, seconds, text -> true);
+  }
+
+  /** As {@link #tooManyRequests(int, int)}, but only for messages whose text {@code matches}. */
+  public synchronized void tooManyRequests(int times, int seconds, Predicate<String> matches) {
     for (int i = 0; i < times; i++) {
-      failures.add(new Failure(429, "Too Many Requests: retry after " + seconds, seconds));
+      failures.add(new Failure(429, "Too Many Requests: retry after " + seconds, seconds, matches));
     }
   }
 
   /** The next {@code times} sendMessage calls answer {@code status} with {@code description}. */
-  public synchronized void fail(int times, int status, String description) {
+  public void fail(int times, int status, String description) {
+    fail(times, status, description, text -> true);
+  }
+
+  /** As {@link #fail(int, int, String)}, but only for messages whose text {@code matches}. */
+  public synchronized void fail(int times, int status, String description, Predicate<String> matches) {
     for (int i = 0; i < times; i++) {
-      failures.add(new Failure(status, description, null));
+      failures.add(new Failure(status, description, null, matches));
     }
   }
 
@@ -169,8 +178,9 @@ public final class FakeTelegram implements AutoCloseable {
       return error(400, "Bad Request: message is too long", null);
     }
     Instant now = Instant.now();
-    Failure failure = failures.poll();
+    Failure failure = failures.stream().filter(f -> f.matches().test(text)).findFirst().orElse(null);
     if (failure != null) {
+      failures.remove(failure);
       attempts.add(new Attempt(chatId, text, failure.status(), now));
       return error(failure.status(), failure.description(), failure.retryAfter());
     }

@@ -99,31 +99,37 @@ public final class OutboxWorker {
 
   private Future<Void> record(SqlConnection conn, List<Delivery> deliveries) {
     List<Long> done = new ArrayList<>();
-    List<Tuple> retries = new ArrayList<>();
-    List<Tuple> parked = new ArrayList<>();
+    List<Delivery> retries = new ArrayList<>();
+    List<Delivery> parked = new ArrayList<>();
     for (Delivery d : deliveries) {
       switch (d.outcome()) {
         case DONE -> done.add(d.eventPk());
-        case RETRY -> retries.add(Tuple.of(sink.name(), d.eventPk(), d.retryAfter().toMillis(), d.error()));
+        case RETRY -> retries.add(d);
         case PARK -> {
           log.error("parked undeliverable event [sink={}, event_pk={}, reason={}]", sink.name(), d.eventPk(), d.error());
-          parked.add(Tuple.of(sink.name(), d.eventPk(), d.error()));
+          parked.add(d);
         }
       }
     }
     if (!retries.isEmpty() && !failing) {
       log.warn("delivery will be retried [sink={}, count={}, first_error={}]", sink.name(), retries.size(),
-          retries.get(0).getString(3));
+          retries.get(0).error());
     }
     Future<?> f = Future.succeededFuture();
     if (!done.isEmpty()) {
-      f = f.compose(x -> conn.preparedQuery(Sql.OUTBOX_DONE).execute(Tuple.of(sink.name(), done.toArray(Long[]::new))));
+      f = f.compose(x -> conn.preparedQuery(Sql.OUTBOX_DONE)
+          .execute(Tuple.tuple().addString(sink.name()).addArrayOfLong(done.toArray(Long[]::new))));
     }
     if (!retries.isEmpty()) {
-      f = f.compose(x -> conn.preparedQuery(Sql.OUTBOX_RETRY).executeBatch(retries));
+      f = f.compose(x -> conn.preparedQuery(Sql.OUTBOX_RETRY).execute(Tuple.of(sink.name(),
+          retries.stream().map(Delivery::eventPk).toArray(Long[]::new),
+          retries.stream().map(d -> d.retryAfter().toMillis()).toArray(Long[]::new),
+          retries.stream().map(Delivery::error).toArray(String[]::new))));
     }
     if (!parked.isEmpty()) {
-      f = f.compose(x -> conn.preparedQuery(Sql.OUTBOX_PARK).executeBatch(parked));
+      f = f.compose(x -> conn.preparedQuery(Sql.OUTBOX_PARK).execute(Tuple.of(sink.name(),
+          parked.stream().map(Delivery::eventPk).toArray(Long[]::new),
+          parked.stream().map(Delivery::error).toArray(String[]::new))));
     }
     return f.mapEmpty();
   }

@@ -58,14 +58,18 @@ public final class Sql {
       LIMIT $2
       FOR UPDATE OF o SKIP LOCKED""";
   public static final String OUTBOX_DONE = "DELETE FROM outbox WHERE sink = $1 AND event_pk = ANY($2::bigint[])";
+  /** Per-row retry delays (milliseconds) and errors, one statement for the whole batch. */
   public static final String OUTBOX_RETRY = """
-      UPDATE outbox SET attempts = attempts + 1,
-                        next_attempt_at = now() + $3::bigint * interval '1 millisecond',
-                        last_error = $4
-      WHERE sink = $1 AND event_pk = $2""";
+      UPDATE outbox o SET attempts = o.attempts + 1,
+                          next_attempt_at = now() + r.delay_ms * interval '1 millisecond',
+                          last_error = r.error
+      FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS r(event_pk, delay_ms, error)
+      WHERE o.sink = $1 AND o.event_pk = r.event_pk""";
+  /** Undeliverable as they are: kept with the reason, never claimed again until an operator acts. */
   public static final String OUTBOX_PARK = """
-      UPDATE outbox SET attempts = attempts + 1, next_attempt_at = 'infinity', last_error = $3
-      WHERE sink = $1 AND event_pk = $2""";
+      UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = 'infinity', last_error = r.error
+      FROM unnest($2::bigint[], $3::text[]) AS r(event_pk, error)
+      WHERE o.sink = $1 AND o.event_pk = r.event_pk""";
 
   private Sql() {}
 }
