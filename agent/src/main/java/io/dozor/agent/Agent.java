@@ -81,6 +81,8 @@ public final class Agent implements AutoCloseable {
         long interval = config.pollInterval().toMillis();
         poller.scheduleWithFixedDelay(this::poll, interval, interval, TimeUnit.MILLISECONDS);
         shipper.start();
+        // from here on every start of a watched program is reported (scripts wait for this line)
+        log.info("agent started");
     }
 
     private void poll() {

@@ -155,8 +155,45 @@ public final class Stack implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    Path log = options.dir().resolve("logs/agent/dozor-agent.json");
+    long logOffset = size(log);
     processes.add(launch("agent", List.of("-jar", options.agentJar().toString(), "run", "--config",
         agentConfig.toString())));
+    awaitAgentStarted(log, logOffset, Duration.ofSeconds(60));
+  }
+
+  private static long size(Path file) {
+    try {
+      return Files.exists(file) ? Files.size(file) : 0;
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /** The agent reports launches only after its first snapshot; its JSON log says when that is done. */
+  private void awaitAgentStarted(Path log, long offset, Duration timeout) {
+    Instant deadline = Instant.now().plus(timeout);
+    Process agent = processes.get(processes.size() - 1);
+    while (Instant.now().isBefore(deadline)) {
+      if (!agent.isAlive()) {
+        throw new IllegalStateException("the agent exited with status " + agent.exitValue()
+            + (options.inheritOutput() ? "" : "; see " + options.dir().resolve("agent.out")));
+      }
+      try {
+        if (Files.exists(log)) {
+          byte[] bytes = Files.readAllBytes(log);
+          String written = new String(bytes, (int) Math.min(offset, bytes.length > offset ? offset : 0),
+              bytes.length - (int) (bytes.length > offset ? offset : 0), StandardCharsets.UTF_8);
+          if (written.contains("\"message\":\"agent started\"")) {
+            return;
+          }
+        }
+      } catch (IOException e) {
+        // being written: read again
+      }
+      sleep(100);
+    }
+    throw new IllegalStateException("the agent did not start within " + timeout);
   }
 
   private Process launch(String name, List<String> args) {
