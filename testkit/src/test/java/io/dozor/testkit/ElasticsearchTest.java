@@ -51,6 +51,15 @@ class ElasticsearchTest {
   }
 
   @Test
+  void failedStartReportsTheLogTailAndCleansUp() throws IOException {
+    Elasticsearch.Options bad = Elasticsearch.Options.defaults().withSetting("dozor.no.such.setting", "x");
+    assertThatThrownBy(() -> Elasticsearch.start(bad))
+        .isInstanceOf(Elasticsearch.StartupException.class)
+        .hasMessageContaining("exited with code")
+        .hasMessageContaining("dozor.no.such.setting"); // from the tail of elasticsearch.out
+  }
+
+  @Test
   void externalHandleOnlyTalksHttp() {
     Elasticsearch external = Elasticsearch.external("http://127.0.0.1:9/");
     assertThat(external.url()).isEqualTo("http://127.0.0.1:9");
