@@ -12,13 +12,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,9 +63,8 @@ public final class Elasticsearch implements AutoCloseable {
   private final String url;
   private final Path nodeDir; // null for an external node
   private final Process process; // null for an external node
-  private final Thread shutdownHook;
+  private final ProcessLogs.Cleanup cleanup; // null for an external node
   private final HttpClient http;
-  private volatile boolean stopped;
 
   /**
    * How to start a node. All fields have defaults ({@link #defaults()}); use the {@code with*}
@@ -130,17 +125,12 @@ public final class Elasticsearch implements AutoCloseable {
     }
   }
 
-  private Elasticsearch(String url, Path nodeDir, Process process) {
+  private Elasticsearch(String url, Path nodeDir, Process process, ProcessLogs.Cleanup cleanup) {
     this.url = url;
     this.nodeDir = nodeDir;
     this.process = process;
+    this.cleanup = cleanup;
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    if (process != null) {
-      this.shutdownHook = new Thread(this::closeQuietly, "elasticsearch-shutdown-" + nodeDir.getFileName());
-      Runtime.getRuntime().addShutdownHook(shutdownHook);
-    } else {
-      this.shutdownHook = null;
-    }
   }
 
   // ---------------------------------------------------------------- starting
@@ -190,7 +180,7 @@ public final class Elasticsearch implements AutoCloseable {
     while (u.endsWith("/")) {
       u = u.substring(0, u.length() - 1);
     }
-    return new Elasticsearch(u, null, null);
+    return new Elasticsearch(u, null, null, null);
   }
 
   private static final class PortTakenException extends StartupException {
@@ -201,13 +191,15 @@ public final class Elasticsearch implements AutoCloseable {
 
   private static Elasticsearch startOnce(Path zip, Path javaHome, Options options) {
     long t0 = System.nanoTime();
+    // registered first: whatever happens from here on (even SIGTERM to this JVM), the node is stopped and its directory deleted
+    ProcessLogs.Cleanup cleanup = new ProcessLogs.Cleanup("elasticsearch", p -> ProcessLogs.stopTree(p, 30_000));
     Path nodeDir;
     try {
-      nodeDir = Files.createTempDirectory(Path.of("/tmp"), "dozor-es-");
+      nodeDir = cleanup.deleteOnClose(Files.createTempDirectory(Path.of("/tmp"), "dozor-es-"));
     } catch (IOException e) {
+      cleanup.close();
       throw new UncheckedIOException("cannot create a node directory under /tmp", e);
     }
-    Process process = null;
     Path out = nodeDir.resolve("elasticsearch.out");
     try {
       String user = Unprivileged.ensureUser(USER);
@@ -240,26 +232,17 @@ public final class Elasticsearch implements AutoCloseable {
       pb.redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
       pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
       LOG.info("Starting Elasticsearch in {} on http port {} (ES_JAVA_HOME={}, user {})", nodeDir, httpPort, javaHome, user);
-      process = pb.start();
+      Process process = cleanup.start(pb);
       String url = "http://127.0.0.1:" + httpPort;
-      Elasticsearch node = new Elasticsearch(url, nodeDir, process);
-      try {
-        node.awaitReady(options.startupTimeout(), out);
-      } catch (RuntimeException e) {
-        node.closeQuietly();
-        throw e;
-      }
+      Elasticsearch node = new Elasticsearch(url, nodeDir, process, cleanup);
+      node.awaitReady(options.startupTimeout(), out);
       LOG.info("Elasticsearch ready at {} after {} ms", url, (System.nanoTime() - t0) / 1_000_000);
       return node;
     } catch (IOException e) {
-      if (process == null) {
-        deleteRecursively(nodeDir);
-      }
+      cleanup.close();
       throw new StartupException("cannot prepare Elasticsearch in " + nodeDir + ": " + e, e);
     } catch (RuntimeException e) {
-      if (process == null) {
-        deleteRecursively(nodeDir);
-      }
+      cleanup.close();
       throw e;
     }
   }
@@ -517,39 +500,26 @@ public final class Elasticsearch implements AutoCloseable {
    * Stops the node (SIGTERM to the launcher, which stops the server JVM; SIGKILL to what is left
    * after 30 s). Keeps the directory. No-op for an external node or when already stopped.
    */
-  public synchronized void stop() {
-    if (process == null || stopped) {
+  public void stop() {
+    if (cleanup == null) {
       return;
     }
-    stopped = true;
     long t0 = System.nanoTime();
-    boolean clean = ProcessLogs.stopTree(process, 30_000);
-    LOG.info("Elasticsearch at {} stopped in {} ms{}", url, (System.nanoTime() - t0) / 1_000_000, clean ? "" : " (some processes did not die)");
+    boolean wasAlive = process.isAlive();
+    cleanup.stop();
+    if (wasAlive) {
+      LOG.info("Elasticsearch at {} stopped in {} ms", url, (System.nanoTime() - t0) / 1_000_000);
+    }
   }
 
   /** {@link #stop()}, then deletes the node directory. No-op for an external node. */
   @Override
-  public synchronized void close() {
-    if (process == null) {
+  public void close() {
+    if (cleanup == null) {
       return;
     }
     stop();
-    deleteRecursively(nodeDir);
-    if (shutdownHook != null && Thread.currentThread() != shutdownHook) {
-      try {
-        Runtime.getRuntime().removeShutdownHook(shutdownHook);
-      } catch (IllegalStateException ignored) {
-        // the JVM is shutting down
-      }
-    }
-  }
-
-  private void closeQuietly() {
-    try {
-      close();
-    } catch (RuntimeException e) {
-      LOG.warn("cannot close Elasticsearch at {}", url, e);
-    }
+    cleanup.close();
   }
 
   // ---------------------------------------------------------------- HTTP helpers
@@ -643,29 +613,6 @@ public final class Elasticsearch implements AutoCloseable {
 
   private static Set<PosixFilePermission> perms(String s) {
     return java.nio.file.attribute.PosixFilePermissions.fromString(s);
-  }
-
-  static void deleteRecursively(Path dir) {
-    if (dir == null || !Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try {
-      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-          Files.deleteIfExists(file);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-          Files.deleteIfExists(d);
-          return FileVisitResult.CONTINUE;
-        }
-      });
-    } catch (IOException e) {
-      LOG.warn("cannot delete {}: {}", dir, e.toString());
-    }
   }
 
   private static void sleep(long millis) {

@@ -44,30 +44,17 @@ public final class EmbeddedPostgres implements AutoCloseable {
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
 
   private final Path baseDir;
-  private final boolean temporary;
-  private final Path socketDir;
-  private final Path bin;
-  private final Path data;
   private final Path log;
-  private final String user;
   private final int port;
   private final Process process;
-  private final Thread shutdownHook;
-  private boolean closed;
+  private final ProcessLogs.Cleanup cleanup;
 
-  private EmbeddedPostgres(Path baseDir, boolean temporary, Path socketDir, Path bin, Path data, Path log, String user,
-      int port, Process process) {
+  private EmbeddedPostgres(Path baseDir, Path log, int port, Process process, ProcessLogs.Cleanup cleanup) {
     this.baseDir = baseDir;
-    this.temporary = temporary;
-    this.socketDir = socketDir;
-    this.bin = bin;
-    this.data = data;
     this.log = log;
-    this.user = user;
     this.port = port;
     this.process = process;
-    this.shutdownHook = new Thread(this::closeQuietly, "embedded-postgres-shutdown");
-    Runtime.getRuntime().addShutdownHook(shutdownHook);
+    this.cleanup = cleanup;
   }
 
   /**
@@ -80,16 +67,20 @@ public final class EmbeddedPostgres implements AutoCloseable {
     long t0 = System.nanoTime();
     boolean temporary = baseDirOrNull == null;
     Path base = null;
-    Path socketDir = null;
-    Process process = null;
+    // registered first: whatever happens from here on (even SIGTERM to this JVM), the server is stopped and temporary directories deleted
+    PgStopper stopper = new PgStopper();
+    ProcessLogs.Cleanup cleanup = new ProcessLogs.Cleanup("embedded-postgres", stopper);
     try {
       String user = Unprivileged.ensureUser(USER);
-      base = temporary ? Files.createTempDirectory(Path.of("/tmp"), "dozor-pg-") : Files.createDirectories(baseDirOrNull.toAbsolutePath());
+      stopper.user = user;
+      base = temporary
+          ? cleanup.deleteOnClose(Files.createTempDirectory(Path.of("/tmp"), "dozor-pg-"))
+          : Files.createDirectories(baseDirOrNull.toAbsolutePath());
       Path pgsql = base.resolve("pgsql");
       Path data = base.resolve("data");
       Path log = base.resolve("postgres.log");
       if (!Files.exists(pgsql.resolve(BINARIES_MARKER))) {
-        Elasticsearch.deleteRecursively(pgsql);
+        ProcessLogs.deleteRecursively(pgsql);
         extractBinaries(pgsql);
         Files.writeString(pgsql.resolve(BINARIES_MARKER), "");
       }
@@ -100,12 +91,14 @@ public final class EmbeddedPostgres implements AutoCloseable {
             + " (is one of its parents private to root?): choose a base directory under /tmp or another shared place");
       }
       Path bin = pgsql.resolve("bin");
+      stopper.bin = bin;
+      stopper.data = data;
       if (!Files.exists(data.resolve("PG_VERSION"))) {
         initdb(bin, data, base.resolve("initdb.log"), user);
       } else {
         LOG.info("Reusing the PostgreSQL cluster in {}", data);
       }
-      socketDir = Files.createTempDirectory(Path.of("/tmp"), "dozor-pgsock-");
+      Path socketDir = cleanup.deleteOnClose(Files.createTempDirectory(Path.of("/tmp"), "dozor-pgsock-"));
       Files.setPosixFilePermissions(socketDir, perms("rwx------"));
       Unprivileged.chown(socketDir, user);
 
@@ -122,29 +115,45 @@ public final class EmbeddedPostgres implements AutoCloseable {
       pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
       LOG.info("Starting PostgreSQL in {} on port {} (user {})", base, port, user);
-      process = pb.start();
-      EmbeddedPostgres pg = new EmbeddedPostgres(base, temporary, socketDir, bin, data, log, user, port, process);
-      try {
-        pg.awaitReady();
-      } catch (RuntimeException e) {
-        pg.closeQuietly();
-        throw e;
-      }
+      Process process = cleanup.start(pb);
+      EmbeddedPostgres pg = new EmbeddedPostgres(base, log, port, process, cleanup);
+      pg.awaitReady();
       LOG.info("PostgreSQL ready at {} after {} ms", pg.url(), (System.nanoTime() - t0) / 1_000_000);
       return pg;
     } catch (IOException e) {
-      cleanUpFailedStart(process, temporary ? base : null, socketDir);
+      cleanup.close();
       throw new UncheckedIOException("cannot start PostgreSQL in " + base + ": " + e, e);
     } catch (RuntimeException e) {
-      cleanUpFailedStart(process, temporary ? base : null, socketDir);
+      cleanup.close();
       throw e;
     }
   }
 
-  private static void cleanUpFailedStart(Process process, Path tempBase, Path socketDir) {
-    if (process == null) { // otherwise close() has already cleaned up
-      Elasticsearch.deleteRecursively(tempBase);
-      Elasticsearch.deleteRecursively(socketDir);
+  /** Fast shutdown with {@code pg_ctl stop -m fast} (as the server's user); the caller kills what is left. */
+  private static final class PgStopper implements java.util.function.Consumer<Process> {
+    volatile String user;
+    volatile Path bin;
+    volatile Path data;
+
+    @Override
+    public void accept(Process process) {
+      if (!process.isAlive() || bin == null) {
+        return;
+      }
+      long t0 = System.nanoTime();
+      try {
+        List<String> stop = List.of(bin.resolve("pg_ctl").toString(), "stop", "-D", data.toString(), "-m", "fast", "-w", "-t", "30");
+        Unprivileged.Result r = Unprivileged.run(Unprivileged.wrap(stop, user), 40);
+        if (r.exitCode() != 0) {
+          LOG.warn("pg_ctl stop failed (exit {}): {}", r.exitCode(), r.output().strip());
+        }
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (RuntimeException e) {
+        LOG.warn("pg_ctl stop failed: {}", e.toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      LOG.info("PostgreSQL in {} stopped in {} ms", data, (System.nanoTime() - t0) / 1_000_000);
     }
   }
 
@@ -297,44 +306,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
    * running after 30 s) and deletes the base directory if it was a temporary one. Idempotent.
    */
   @Override
-  public synchronized void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    long t0 = System.nanoTime();
-    if (process.isAlive()) {
-      try {
-        List<String> stop = List.of(bin.resolve("pg_ctl").toString(), "stop", "-D", data.toString(), "-m", "fast", "-w", "-t", "30");
-        Unprivileged.Result r = Unprivileged.run(Unprivileged.wrap(stop, user), 40);
-        if (r.exitCode() != 0) {
-          LOG.warn("pg_ctl stop failed (exit {}): {}", r.exitCode(), r.output().strip());
-        }
-      } catch (RuntimeException e) {
-        LOG.warn("pg_ctl stop failed: {}", e.toString());
-      }
-      ProcessLogs.stopTree(process, 10_000);
-      LOG.info("PostgreSQL on port {} stopped in {} ms", port, (System.nanoTime() - t0) / 1_000_000);
-    }
-    Elasticsearch.deleteRecursively(socketDir);
-    if (temporary) {
-      Elasticsearch.deleteRecursively(baseDir);
-    }
-    if (Thread.currentThread() != shutdownHook) {
-      try {
-        Runtime.getRuntime().removeShutdownHook(shutdownHook);
-      } catch (IllegalStateException ignored) {
-        // the JVM is shutting down
-      }
-    }
-  }
-
-  private void closeQuietly() {
-    try {
-      close();
-    } catch (RuntimeException e) {
-      LOG.warn("cannot stop PostgreSQL on port {}", port, e);
-    }
+  public void close() {
+    cleanup.close();
   }
 
   @Override

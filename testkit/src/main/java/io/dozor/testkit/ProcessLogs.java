@@ -7,9 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
-/** Small helpers for child processes whose output goes to a log file. */
+/** Small helpers for server child processes: log tails, stopping a process tree, cleanup on JVM exit. */
 public final class ProcessLogs {
   private static final int MAX_TAIL_BYTES = 64 * 1024;
 
@@ -94,6 +96,112 @@ public final class ProcessLogs {
       handle.onExit().get(left, TimeUnit.NANOSECONDS);
     } catch (Exception ignored) {
       // the caller kills it
+    }
+  }
+
+  /**
+   * Owns one server process and its directories, and stops/deletes them when closed or when the
+   * JVM exits. Register it (construct it) <em>before</em> creating the directories and start the
+   * process through {@link #start}, so that no SIGTERM to the JVM can leave an orphan server: either
+   * the process is started before the shutdown hook runs (and the hook stops it), or the hook ran
+   * first and {@link #start} refuses.
+   */
+  static final class Cleanup implements AutoCloseable {
+    private final Consumer<Process> stopper;
+    private final List<Path> directories = new CopyOnWriteArrayList<>();
+    private final Thread hook;
+    private Process process;
+    private boolean stopped;
+    private boolean closed;
+
+    /** @param stopper how to stop the process gracefully (then whatever is left gets SIGKILL) */
+    Cleanup(String name, Consumer<Process> stopper) {
+      this.stopper = stopper;
+      this.hook = new Thread(this::closeQuietly, name + "-shutdown");
+      Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /** Deletes {@code dir} (recursively) on {@link #close()}. */
+    Path deleteOnClose(Path dir) {
+      directories.add(dir);
+      return dir;
+    }
+
+    synchronized Process start(ProcessBuilder pb) throws IOException {
+      if (closed || process != null) {
+        throw new IllegalStateException(closed ? "the JVM is shutting down" : "already started");
+      }
+      process = pb.start();
+      return process;
+    }
+
+    /** Stops the process (if any, once); keeps the directories. */
+    synchronized void stop() {
+      if (process == null || stopped) {
+        return;
+      }
+      stopped = true;
+      try {
+        stopper.accept(process);
+      } finally {
+        stopTree(process, 10_000);
+      }
+    }
+
+    /** Stops the process and deletes the directories. Idempotent. */
+    @Override
+    public synchronized void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try {
+        stop();
+      } finally {
+        for (Path dir : directories) {
+          deleteRecursively(dir);
+        }
+        if (Thread.currentThread() != hook) {
+          try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+          } catch (IllegalStateException ignored) {
+            // the JVM is shutting down
+          }
+        }
+      }
+    }
+
+    private void closeQuietly() {
+      try {
+        close();
+      } catch (RuntimeException e) {
+        e.printStackTrace();
+      }
+    }
+  }
+
+  /** Deletes a directory tree (not following symlinks); logs nothing, never throws; returns false if something is left. */
+  static boolean deleteRecursively(Path dir) {
+    if (dir == null || !Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return true;
+    }
+    try {
+      Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+        @Override
+        public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
+          Files.deleteIfExists(file);
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public java.nio.file.FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+          Files.deleteIfExists(d);
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+      });
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 }

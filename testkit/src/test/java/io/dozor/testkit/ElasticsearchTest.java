@@ -39,9 +39,24 @@ class ElasticsearchTest {
       if (Unprivileged.isRoot()) {
         assertThat(Files.getOwner(dir).getName()).isEqualTo(Elasticsearch.USER);
       }
+
+      es.stop(); // graceful: the launcher forwards SIGTERM to the server, which logs its shutdown
+      assertThat(es.isRunning()).isFalse();
+      assertThat(answers(port)).as("port %s still answers after stop", port).isFalse();
+      assertThat(dir).isDirectory(); // stop keeps the directory
+      assertThat(ProcessLogs.tail(dir.resolve("elasticsearch.out"), 20)).contains("closed");
     }
-    assertThat(dir).doesNotExist();
+    assertThat(dir).doesNotExist(); // close deletes it
     assertThat(answers(port)).as("port %s still answers after close", port).isFalse();
+  }
+
+  @Test
+  void failedStartReportsTheLogTailAndCleansUp() throws IOException {
+    Elasticsearch.Options bad = Elasticsearch.Options.defaults().withSetting("dozor.no.such.setting", "x");
+    assertThatThrownBy(() -> Elasticsearch.start(bad))
+        .isInstanceOf(Elasticsearch.StartupException.class)
+        .hasMessageContaining("exited with code")
+        .hasMessageContaining("dozor.no.such.setting"); // from the tail of elasticsearch.out
   }
 
   @Test
@@ -61,7 +76,7 @@ class ElasticsearchTest {
 
   private static boolean answers(int port) {
     try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-      return true;
+      return s.isConnected();
     } catch (IOException e) {
       return false;
     }

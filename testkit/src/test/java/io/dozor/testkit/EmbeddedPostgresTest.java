@@ -74,7 +74,7 @@ class EmbeddedPostgresTest {
       }
       assertThat(base).isDirectory(); // a given base directory is kept
     } finally {
-      Elasticsearch.deleteRecursively(base);
+      ProcessLogs.deleteRecursively(base);
     }
   }
 
@@ -88,7 +88,7 @@ class EmbeddedPostgresTest {
 
   private static boolean answers(int port) {
     try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-      return true;
+      return s.isConnected();
     } catch (IOException e) {
       return false;
     }
