@@ -11,9 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.SecureRandom;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,8 +19,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Dozor as an operator runs it: the real {@code dozor-server.jar} and {@code dozor-agent.jar} as
@@ -215,7 +211,7 @@ public final class Stack implements AutoCloseable {
   }
 
   private void awaitHealthy(Duration timeout) {
-    HttpClient client = HttpClient.newBuilder().sslContext(trusting(certs.caCert()))
+    HttpClient client = HttpClient.newBuilder().sslContext(certs.clientContext())
         .connectTimeout(Duration.ofSeconds(2)).build();
     Instant deadline = Instant.now().plus(timeout);
     while (Instant.now().isBefore(deadline)) {
@@ -238,21 +234,6 @@ public final class Stack implements AutoCloseable {
       sleep(200);
     }
     throw new IllegalStateException("the server did not answer /healthz within " + timeout);
-  }
-
-  static SSLContext trusting(Path caPem) {
-    try (var in = Files.newInputStream(caPem)) {
-      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-      store.load(null, null);
-      store.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
-      var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(store);
-      SSLContext ssl = SSLContext.getInstance("TLS");
-      ssl.init(null, tmf.getTrustManagers(), null);
-      return ssl;
-    } catch (IOException | java.security.GeneralSecurityException e) {
-      throw new IllegalStateException("cannot trust " + caPem + ": " + e.getMessage(), e);
-    }
   }
 
   private static String java() {

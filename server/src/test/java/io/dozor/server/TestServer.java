@@ -12,17 +12,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 /** A real server process-in-a-test: real config loading, real TLS, its own Vert.x. */
 final class TestServer implements AutoCloseable {
@@ -101,26 +96,8 @@ final class TestServer implements AutoCloseable {
 
   static HttpClient client(Optional<Path> caPem) {
     var builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
-    caPem.ifPresent(ca -> builder.sslContext(trusting(ca)));
+    caPem.ifPresent(ca -> builder.sslContext(DevCertificates.trusting(ca)));
     return builder.build();
-  }
-
-  static SSLContext trusting(Path caPem) {
-    try (var in = Files.newInputStream(caPem)) {
-      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-      store.load(null, null);
-      int i = 0;
-      for (var cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        store.setCertificateEntry("ca-" + i++, cert);
-      }
-      var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(store);
-      SSLContext ssl = SSLContext.getInstance("TLS");
-      ssl.init(null, tmf.getTrustManagers(), null);
-      return ssl;
-    } catch (IOException | java.security.GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   @Override

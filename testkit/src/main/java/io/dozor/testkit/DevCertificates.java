@@ -10,6 +10,10 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -74,6 +78,30 @@ public record DevCertificates(Path caCert, Path serverCert, Path serverKey) {
       throw new UncheckedIOException(e);
     } catch (GeneralSecurityException | org.bouncycastle.operator.OperatorCreationException e) {
       throw new IllegalStateException("cannot generate development certificates: " + e.getMessage(), e);
+    }
+  }
+
+  /** A TLS context that trusts only this CA: what an agent configured with {@code ca_file} does. */
+  public SSLContext clientContext() {
+    return trusting(caCert);
+  }
+
+  /** A TLS context trusting only the certificates in a PEM file. */
+  public static SSLContext trusting(Path caPem) {
+    try (var in = Files.newInputStream(caPem)) {
+      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+      store.load(null, null);
+      int i = 0;
+      for (var cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        store.setCertificateEntry("ca-" + i++, cert);
+      }
+      var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(store);
+      SSLContext ssl = SSLContext.getInstance("TLS");
+      ssl.init(null, tmf.getTrustManagers(), null);
+      return ssl;
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException("cannot trust " + caPem + ": " + e.getMessage(), e);
     }
   }
 
