@@ -244,6 +244,32 @@ class PipelineTest {
   }
 
   @Test
+  void heartbeatRecordsTheAgentAndBadHeartbeatsAreRefused() {
+    String agent = "pc-heartbeat";
+    String agentToken = server.token(agent);
+    var ok = server.post("/api/v1/heartbeat", agentToken,
+        "{\"version\":\"0.1.0\",\"hostname\":\"PC-HB\",\"spool_depth\":3,\"dropped_events\":1,\"agent_id\":\"x\"}");
+    assertThat(ok.statusCode()).isEqualTo(204);
+    assertThat(db.query("SELECT hostname, version, spool_depth, dropped_events, last_heartbeat IS NOT NULL AS beat "
+        + "FROM agents WHERE agent_id = $1", agent).get(0))
+        .containsEntry("hostname", "PC-HB").containsEntry("version", "0.1.0").containsEntry("spool_depth", 3L)
+        .containsEntry("dropped_events", 1L).containsEntry("beat", true);
+
+    var bad = server.post("/api/v1/heartbeat", agentToken, "{\"version\":\"0.1.0\",\"spool_depth\":-1}");
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(new JsonObject(bad.body()).getString("field")).isEqualTo("hostname");
+    assertThat(server.post("/api/v1/heartbeat", null, "{}").statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void storingEventsMarksTheAgentAsSeen() {
+    server.post("/api/v1/events", token,
+        batch(event(UUID.randomUUID(), "2026-11-27T11:10:00+03:00", "ivanov", "chrome.exe")));
+    assertThat(db.query("SELECT count(*) AS n FROM agents WHERE agent_id = 'pc-01' "
+        + "AND last_seen > now() - interval '1 minute'").get(0)).containsEntry("n", 1L);
+  }
+
+  @Test
   void healthzAnswersWithoutAuthentication() {
     var response = server.get("/healthz");
     assertThat(response.statusCode()).isEqualTo(200);

@@ -4,6 +4,8 @@ package io.dozor.server.bus;
 public final class Addresses {
   /** Request {@link Messages.StoreEvents}, reply {@link Messages.StoreResult} after the commit. */
   public static final String EVENTS_STORE = "dozor.events.store";
+  /** Request {@link Messages.Heartbeat}, reply empty once stored. */
+  public static final String AGENTS_HEARTBEAT = "dozor.agents.heartbeat";
   /** Request {@link Messages.TokenCheck}, reply {@link Messages.TokenStatus}. */
   public static final String TOKENS_CHECK = "dozor.tokens.check";
   /** Published (no body) after new events were committed: outbox workers wake up. */

@@ -15,13 +15,16 @@ public final class Messages {
 
   public record StoreResult(int accepted, int duplicates) {}
 
+  /** An agent's periodic report of itself. */
+  public record Heartbeat(String agentId, String hostname, String version, long spoolDepth, long droppedEvents) {}
+
   public record TokenCheck(UUID tokenId, String agentId) {}
 
   public record TokenStatus(boolean active) {}
 
   /** Registers the local codec for every message type; call once per Vert.x instance. */
   public static void registerCodecs(EventBus bus) {
-    for (Class<?> type : List.of(StoreEvents.class, StoreResult.class, TokenCheck.class, TokenStatus.class)) {
+    for (Class<?> type : List.of(StoreEvents.class, StoreResult.class, Heartbeat.class, TokenCheck.class, TokenStatus.class)) {
       register(bus, type);
     }
   }

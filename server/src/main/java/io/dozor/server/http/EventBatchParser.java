@@ -1,5 +1,6 @@
 package io.dozor.server.http;
 
+import io.dozor.server.bus.Messages.Heartbeat;
 import io.dozor.server.model.LaunchEvent;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
@@ -28,12 +29,7 @@ public final class EventBatchParser {
     if (body == null || body.length() == 0) {
       throw new BadRequest("body", "empty; expected {\"events\": [...]}");
     }
-    JsonObject root;
-    try {
-      root = body.toJsonObject();
-    } catch (DecodeException | ClassCastException e) {
-      throw new BadRequest("body", "not a JSON object");
-    }
+    JsonObject root = object(body);
     Object events = root.getValue("events");
     if (!(events instanceof JsonArray array)) {
       throw new BadRequest("events", "must be an array");
@@ -64,6 +60,35 @@ public final class EventBatchParser {
         pid(at + ".pid", e.getValue("pid")),
         text(at + ".executable", e.getValue("executable"), MAX_PATH, false),
         text(at + ".hostname", e.getValue("hostname"), MAX_NAME, false));
+  }
+
+  /**
+   * A heartbeat body: {@code {"version": "0.1.0", "hostname": "PC-01", "spool_depth": 0,
+   * "dropped_events": 0}}; version and hostname are required, the counters default to 0.
+   */
+  public static Heartbeat heartbeat(String agentId, Buffer body) {
+    JsonObject root = object(body);
+    return new Heartbeat(agentId,
+        text("hostname", root.getValue("hostname"), MAX_NAME, true),
+        text("version", root.getValue("version"), MAX_NAME, true),
+        counter("spool_depth", root.getValue("spool_depth")),
+        counter("dropped_events", root.getValue("dropped_events")));
+  }
+
+  private static long counter(String field, Object value) {
+    Long n = pid(field, value);
+    return n == null ? 0 : n;
+  }
+
+  private static JsonObject object(Buffer body) {
+    if (body == null || body.length() == 0) {
+      throw new BadRequest("body", "empty; expected a JSON object");
+    }
+    try {
+      return body.toJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      throw new BadRequest("body", "not a JSON object");
+    }
   }
 
   private static UUID uuid(String field, Object value) {

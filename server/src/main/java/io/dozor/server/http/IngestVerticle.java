@@ -3,6 +3,7 @@ package io.dozor.server.http;
 import io.dozor.server.auth.AgentTokens;
 import io.dozor.server.bus.Addresses;
 import io.dozor.server.bus.Messages;
+import io.dozor.server.bus.Messages.Heartbeat;
 import io.dozor.server.bus.Messages.StoreEvents;
 import io.dozor.server.bus.Messages.StoreResult;
 import io.dozor.server.bus.Messages.TokenCheck;
@@ -32,6 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class IngestVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(IngestVerticle.class);
   static final String RETRY_AFTER_SECONDS = "5";
+  static final long HEARTBEAT_BODY_LIMIT = 4_096;
 
   private final ServerConfig.Http config;
   private final String tokenSecret;
@@ -52,6 +54,11 @@ public final class IngestVerticle extends VerticleBase {
         .handler(JWTAuthHandler.create(jwt))
         .handler(this::requireActiveToken)
         .handler(this::ingest);
+    router.post("/api/v1/heartbeat")
+        .handler(BodyHandler.create(false).setBodyLimit(HEARTBEAT_BODY_LIMIT))
+        .handler(JWTAuthHandler.create(jwt))
+        .handler(this::requireActiveToken)
+        .handler(this::heartbeat);
     router.route().failureHandler(this::failure);
 
     HttpServerOptions options = new HttpServerOptions()
@@ -105,10 +112,7 @@ public final class IngestVerticle extends VerticleBase {
     try {
       request = new StoreEvents(agentId, EventBatchParser.parse(ctx.body().buffer()));
     } catch (BadRequest e) {
-      log.info("rejected batch [agent={}, reason={}]", agentId, e.getMessage());
-      ctx.response().setStatusCode(400)
-          .putHeader("Content-Type", "application/json")
-          .end(new JsonObject().put("error", e.getMessage()).put("field", e.field()).encode());
+      badRequest(ctx, agentId, e);
       return;
     }
     vertx.eventBus().<StoreResult>request(Addresses.EVENTS_STORE, request, Messages.request())
@@ -116,6 +120,27 @@ public final class IngestVerticle extends VerticleBase {
             .put("accepted", reply.body().accepted())
             .put("duplicates", reply.body().duplicates())))
         .onFailure(ctx::fail);
+  }
+
+  private void heartbeat(RoutingContext ctx) {
+    String agentId = ctx.user().principal().getString(AgentTokens.CLAIM_AGENT);
+    Heartbeat heartbeat;
+    try {
+      heartbeat = EventBatchParser.heartbeat(agentId, ctx.body().buffer());
+    } catch (BadRequest e) {
+      badRequest(ctx, agentId, e);
+      return;
+    }
+    vertx.eventBus().request(Addresses.AGENTS_HEARTBEAT, heartbeat, Messages.request())
+        .onSuccess(reply -> ctx.response().setStatusCode(204).end())
+        .onFailure(ctx::fail);
+  }
+
+  private static void badRequest(RoutingContext ctx, String agentId, BadRequest e) {
+    log.info("rejected request [path={}, agent={}, reason={}]", ctx.normalizedPath(), agentId, e.getMessage());
+    ctx.response().setStatusCode(400)
+        .putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("error", e.getMessage()).put("field", e.field()).encode());
   }
 
   private void failure(RoutingContext ctx) {

@@ -1,6 +1,7 @@
 package io.dozor.server.store;
 
 import io.dozor.server.bus.Addresses;
+import io.dozor.server.bus.Messages.Heartbeat;
 import io.dozor.server.bus.Messages.StoreEvents;
 import io.dozor.server.bus.Messages.StoreResult;
 import io.dozor.server.bus.Messages.TokenCheck;
@@ -38,7 +39,8 @@ public final class PersistenceVerticle extends VerticleBase {
     var bus = vertx.eventBus();
     return Future.all(
         bus.<StoreEvents>consumer(Addresses.EVENTS_STORE, this::store).completion(),
-        bus.<TokenCheck>consumer(Addresses.TOKENS_CHECK, this::checkToken).completion());
+        bus.<TokenCheck>consumer(Addresses.TOKENS_CHECK, this::checkToken).completion(),
+        bus.<Heartbeat>consumer(Addresses.AGENTS_HEARTBEAT, this::heartbeat).completion());
   }
 
   private void store(Message<StoreEvents> message) {
@@ -85,6 +87,14 @@ public final class PersistenceVerticle extends VerticleBase {
           int accepted = rows.iterator().next().getLong("accepted").intValue();
           return new StoreResult(accepted, n - accepted);
         });
+  }
+
+  private void heartbeat(Message<Heartbeat> message) {
+    Heartbeat h = message.body();
+    pool.preparedQuery(Sql.AGENT_HEARTBEAT)
+        .execute(Tuple.of(h.agentId(), h.hostname(), h.version(), h.spoolDepth(), h.droppedEvents()))
+        .onSuccess(done -> message.reply(null))
+        .onFailure(err -> message.fail(503, "storage unavailable: " + err.getMessage()));
   }
 
   private void checkToken(Message<TokenCheck> message) {

@@ -3,7 +3,7 @@ package io.dozor.server.store;
 /** All SQL the server runs, in one place. */
 public final class Sql {
   /** Migrations in order; each is a classpath resource applied once, in a transaction. */
-  public static final String[] MIGRATIONS = {"db/V1__init.sql"};
+  public static final String[] MIGRATIONS = {"db/V1__init.sql", "db/V2__agents.sql"};
 
   /** Arbitrary constant: one server migrates at a time. */
   public static final long MIGRATION_LOCK = 0x646f7a6f72L;
@@ -35,8 +35,19 @@ public final class Sql {
         INSERT INTO outbox (sink, event_pk)
         SELECT sink, inserted.id FROM inserted CROSS JOIN unnest($9::text[]) AS sink
         RETURNING 1
+      ), seen AS (
+        INSERT INTO agents (agent_id) VALUES ($8)
+        ON CONFLICT (agent_id) DO UPDATE SET last_seen = now()
+        RETURNING 1
       )
       SELECT count(*) AS accepted FROM inserted""";
+
+  public static final String AGENT_HEARTBEAT = """
+      INSERT INTO agents (agent_id, hostname, version, spool_depth, dropped_events, last_heartbeat)
+      VALUES ($1, $2, $3, $4, $5, now())
+      ON CONFLICT (agent_id) DO UPDATE SET hostname = excluded.hostname, version = excluded.version,
+        spool_depth = excluded.spool_depth, dropped_events = excluded.dropped_events,
+        last_seen = now(), last_heartbeat = now()""";
 
   public static final String TOKEN_CREATE = "INSERT INTO agent_tokens (token_id, agent_id) VALUES ($1, $2)";
   public static final String TOKEN_ACTIVE =
