@@ -7,6 +7,7 @@ import io.dozor.server.index.IndexerVerticle;
 import io.dozor.server.notify.NotifierVerticle;
 import io.dozor.server.store.Migrations;
 import io.dozor.server.store.PersistenceVerticle;
+import io.dozor.server.store.QueryVerticle;
 import io.dozor.server.store.Postgres;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -25,6 +26,7 @@ import org.slf4j.LoggerFactory;
 public final class DozorServer {
   private static final Logger log = LoggerFactory.getLogger(DozorServer.class);
   static final Duration OUTBOX_POLL = Duration.ofSeconds(2);
+  static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
   private final Vertx vertx;
   private final Pool pool;
@@ -50,6 +52,7 @@ public final class DozorServer {
         .recover(err -> Future.failedFuture(new IllegalStateException(
             "PostgreSQL " + redact(config.postgres().url()) + ": " + err.getMessage(), err)))
         .compose(v -> server.deploy(vertx.deployVerticle(new PersistenceVerticle(pool, sinks))))
+        .compose(v -> server.deploy(vertx.deployVerticle(new QueryVerticle(pool, sinks))))
         .compose(v -> server.deploy(vertx.deployVerticle(new IndexerVerticle(config.elasticsearch(), pool, OUTBOX_POLL))))
         .compose(v -> server.deploy(vertx.deployVerticle(new NotifierVerticle(config.telegram(), pool, OUTBOX_POLL))))
         .compose(v -> server.deploy(vertx.deployVerticle(() -> {
@@ -79,7 +82,10 @@ public final class DozorServer {
     for (String id : deployments.reversed()) {
       undeploys.add(vertx.undeploy(id));
     }
-    return Future.join(undeploys).transform(ignored -> pool.close());
+    return Future.join(undeploys)
+        .transform(ignored -> pool.close())
+        .timeout(CLOSE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .otherwiseEmpty();
   }
 
   /** The URL without its password, for messages. */

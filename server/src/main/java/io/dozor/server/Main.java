@@ -1,8 +1,10 @@
 package io.dozor.server;
 
+import io.dozor.server.auth.AgentTokens;
 import io.dozor.server.config.ConfigException;
 import io.dozor.server.config.ConfigLoader;
 import io.dozor.server.config.ServerConfig;
+import io.dozor.server.ops.Meters;
 import io.vertx.core.Vertx;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -84,7 +86,7 @@ public final class Main {
     @Override
     public Integer call() throws InterruptedException {
       ServerConfig config = config();
-      Vertx vertx = Vertx.vertx();
+      Vertx vertx = Vertx.vertx(Meters.vertxOptions());
       DozorServer server;
       try {
         server = DozorServer.start(vertx, config).await();
@@ -109,17 +111,27 @@ public final class Main {
   @Command(name = "token", description = "Manage agent tokens.",
       subcommands = {Token.Create.class, Token.ListTokens.class, Token.Revoke.class})
   static final class Token {
-    @Command(name = "create", description = "Print a new token for an agent (and nothing else).")
+    @Command(name = "create", description = "Print a new token (and nothing else): for an agent, or --admin for the admin API.")
     static final class Create extends WithConfig implements Callable<Integer> {
-      @Option(names = "--agent-id", required = true, paramLabel = "ID")
-      String agentId;
+      @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+      Subject subject;
+
+      static final class Subject {
+        @Option(names = "--agent-id", paramLabel = "ID", description = "the agent this token identifies")
+        String agentId;
+
+        @Option(names = "--admin", paramLabel = "NAME", description = "an admin API token for NAME")
+        String admin;
+      }
 
       @Override
       public Integer call() {
-        if (agentId.isBlank() || agentId.length() > 128) {
-          throw new ConfigException("--agent-id: must be 1 to 128 characters");
+        boolean admin = subject.admin != null;
+        String name = admin ? subject.admin : subject.agentId;
+        if (name.isBlank() || name.length() > 128) {
+          throw new ConfigException((admin ? "--admin" : "--agent-id") + ": must be 1 to 128 characters");
         }
-        String token = TokenAdmin.create(config(), agentId);
+        String token = TokenAdmin.create(config(), name, admin ? AgentTokens.Kind.ADMIN : AgentTokens.Kind.AGENT);
         out().println(token);
         return 0;
       }
@@ -129,9 +141,10 @@ public final class Main {
     static final class ListTokens extends WithConfig implements Callable<Integer> {
       @Override
       public Integer call() {
-        out().printf("%-36s  %-24s  %-32s  %s%n", "TOKEN ID", "AGENT", "CREATED", "REVOKED");
+        out().printf("%-36s  %-5s  %-24s  %-32s  %s%n", "TOKEN ID", "KIND", "SUBJECT", "CREATED", "REVOKED");
         for (TokenAdmin.TokenRow row : TokenAdmin.list(config())) {
-          out().printf("%-36s  %-24s  %-32s  %s%n", row.tokenId(), row.agentId(), row.createdAt(), row.revokedAt());
+          out().printf("%-36s  %-5s  %-24s  %-32s  %s%n", row.tokenId(), row.kind(), row.agentId(), row.createdAt(),
+              row.revokedAt());
         }
         return 0;
       }

@@ -16,15 +16,16 @@ import java.util.UUID;
 
 /** {@code token create|list|revoke}: token ids live in PostgreSQL, the token itself is never stored. */
 final class TokenAdmin {
-  record TokenRow(UUID tokenId, String agentId, String createdAt, String revokedAt) {}
+  record TokenRow(UUID tokenId, String kind, String agentId, String createdAt, String revokedAt) {}
 
   private TokenAdmin() {}
 
-  static String create(ServerConfig config, String agentId) {
+  static String create(ServerConfig config, String subject, AgentTokens.Kind kind) {
     return withPool(config, (vertx, pool) -> {
       UUID tokenId = UUID.randomUUID();
-      return pool.preparedQuery(Sql.TOKEN_CREATE).execute(Tuple.of(tokenId, agentId))
-          .map(done -> AgentTokens.create(AgentTokens.auth(vertx, config.auth().tokenSecret()), agentId, tokenId));
+      return pool.preparedQuery(Sql.TOKEN_CREATE).execute(Tuple.of(tokenId, subject, kind.column))
+          .map(done -> AgentTokens.create(AgentTokens.auth(vertx, config.auth().tokenSecret(), kind), subject,
+              tokenId, kind));
     });
   }
 
@@ -32,7 +33,7 @@ final class TokenAdmin {
     return withPool(config, (vertx, pool) -> pool.query(Sql.TOKEN_LIST).execute().map(rows -> {
       List<TokenRow> out = new ArrayList<>();
       for (Row r : rows) {
-        out.add(new TokenRow(r.getUUID("token_id"), r.getString("agent_id"),
+        out.add(new TokenRow(r.getUUID("token_id"), r.getString("kind"), r.getString("agent_id"),
             String.valueOf(r.getOffsetDateTime("created_at")),
             r.getOffsetDateTime("revoked_at") == null ? "" : r.getOffsetDateTime("revoked_at").toString()));
       }

@@ -270,6 +270,71 @@ class PipelineTest {
   }
 
   @Test
+  void adminApiListsEventsWithFiltersAndPagingForAdminTokensOnly() {
+    String admin = server.adminToken("ops");
+    String agent = "pc-admin-test";
+    String agentToken = server.token(agent);
+    List<UUID> ids = List.of(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());
+    server.post("/api/v1/events", agentToken, batch(
+        event(ids.get(0), "2026-11-27T13:00:00+03:00", "orlov", "chrome.exe"),
+        event(ids.get(1), "2026-11-27T13:01:00+03:00", "orlov", "telegram.exe"),
+        event(ids.get(2), "2026-11-27T13:02:00+03:00", "orlov", "chrome.exe")));
+
+    var first = new JsonObject(adminGet("/api/v1/events?agent=" + agent + "&limit=2", admin).body());
+    assertThat(first.getJsonArray("events")).hasSize(2);
+    assertThat(first.getJsonArray("events").getJsonObject(0).getString("event_id")).isEqualTo(ids.get(2).toString());
+    var second = new JsonObject(adminGet("/api/v1/events?agent=" + agent + "&limit=2&cursor="
+        + first.getString("next_cursor"), admin).body());
+    assertThat(second.getJsonArray("events")).hasSize(1);
+    assertThat(second.containsKey("next_cursor")).isFalse();
+
+    var filtered = new JsonObject(adminGet("/api/v1/events?agent=" + agent + "&process=chrome.exe"
+        + "&from=2026-11-27T13:01:30%2B03:00&to=2026-11-27T14:00:00%2B03:00", admin).body());
+    assertThat(filtered.getJsonArray("events")).extracting(e -> ((JsonObject) e).getString("event_id"))
+        .containsExactly(ids.get(2).toString());
+
+    var agents = new JsonObject(adminGet("/api/v1/agents", admin).body()).getJsonArray("agents");
+    assertThat(agents).extracting(a -> ((JsonObject) a).getString("agent_id")).contains(agent);
+
+    var badParam = adminGet("/api/v1/events?from=yesterday", admin);
+    assertThat(badParam.statusCode()).isEqualTo(400);
+    assertThat(new JsonObject(badParam.body()).getString("field")).isEqualTo("from");
+    assertThat(adminGet("/api/v1/events?limit=1001", admin).statusCode()).isEqualTo(400);
+    assertThat(adminGet("/api/v1/events", agentToken).statusCode()).as("agent token on the admin API").isEqualTo(401);
+    assertThat(adminGet("/api/v1/agents", null).statusCode()).isEqualTo(401);
+    assertThat(server.post("/api/v1/events", admin, batch(event(UUID.randomUUID(), "2026-11-27T13:03:00+03:00",
+        "orlov", "chrome.exe"))).statusCode()).as("admin token on ingest").isEqualTo(401);
+  }
+
+  @Test
+  void readyzAndMetricsReportTheService() {
+    assertThat(server.get("/readyz").statusCode()).isEqualTo(200);
+    assertThat(new JsonObject(server.get("/readyz").body()).getJsonObject("postgres").getBoolean("up")).isTrue();
+    server.post("/api/v1/events", token,
+        batch(event(UUID.randomUUID(), "2026-11-27T13:10:00+03:00", "ivanov", "chrome.exe")));
+    String metrics = server.get("/metrics").body();
+    assertThat(metrics).contains("dozor_ingest_events_total{result=\"accepted\"}")
+        .contains("dozor_ingest_ack_seconds_bucket").contains("vertx_http_server_requests_total");
+    Wait.until("outbox gauge and delivery counters", DELIVERY, () -> {
+      String m = server.get("/metrics").body();
+      return m.contains("dozor_outbox_depth{sink=\"elasticsearch\"}")
+          && m.contains("dozor_deliveries_total{outcome=\"done\",sink=\"elasticsearch\"}");
+    });
+  }
+
+  static HttpResponse<String> adminGet(String path, String adminToken) {
+    try {
+      var request = java.net.http.HttpRequest.newBuilder(server.uri(path)).GET();
+      if (adminToken != null) {
+        request.header("Authorization", "Bearer " + adminToken);
+      }
+      return server.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (java.io.IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
   void healthzAnswersWithoutAuthentication() {
     var response = server.get("/healthz");
     assertThat(response.statusCode()).isEqualTo(200);
@@ -278,7 +343,7 @@ class PipelineTest {
 
   @Test
   void aSecondServerWithTheSameConfigurationAcceptsTheSameToken() {
-    try (TestServer second = new TestServer(env)) {
+    try (TestServer second = new TestServer(env, false)) {
       assertThat(second.server.port()).isNotEqualTo(server.server.port());
       UUID id = UUID.randomUUID();
       var response = second.post("/api/v1/events", token,

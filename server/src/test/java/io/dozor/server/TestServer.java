@@ -23,12 +23,21 @@ import java.util.UUID;
 final class TestServer implements AutoCloseable {
   static final String SECRET = "test-secret-0123456789abcdef0123456789";
 
-  final Vertx vertx = Vertx.vertx();
+  final Vertx vertx;
   final ServerConfig config;
   final DozorServer server;
   final HttpClient http;
 
   TestServer(Map<String, String> env) {
+    this(env, true);
+  }
+
+  /**
+   * {@code metrics = false} for a second server in the same JVM: Vert.x keeps one default metrics
+   * registry per process and closing its owner would close it for the first server too.
+   */
+  TestServer(Map<String, String> env, boolean metrics) {
+    vertx = metrics ? Vertx.vertx(io.dozor.server.ops.Meters.vertxOptions()) : Vertx.vertx();
     config = new ConfigLoader(env).load(Optional.empty());
     server = DozorServer.start(vertx, config).await();
     http = client(config.http().tlsCert().map(cert -> cert.resolveSibling("ca.pem")));
@@ -81,7 +90,11 @@ final class TestServer implements AutoCloseable {
 
   /** A token as `token create` makes it: registered in PostgreSQL, signed with the configured secret. */
   String token(String agentId) {
-    return TokenAdmin.create(config, agentId);
+    return TokenAdmin.create(config, agentId, AgentTokens.Kind.AGENT);
+  }
+
+  String adminToken(String name) {
+    return TokenAdmin.create(config, name, AgentTokens.Kind.ADMIN);
   }
 
   /** A token signed by someone else's key, never registered. */

@@ -8,6 +8,14 @@ public final class Addresses {
   public static final String AGENTS_HEARTBEAT = "dozor.agents.heartbeat";
   /** Request {@link Messages.TokenCheck}, reply {@link Messages.TokenStatus}. */
   public static final String TOKENS_CHECK = "dozor.tokens.check";
+  /** Request (no body), reply {@link Messages.Health} of PostgreSQL. */
+  public static final String HEALTH_POSTGRES = "dozor.health.postgres";
+  /** Request (no body), reply {@link Messages.Health} of Elasticsearch. */
+  public static final String HEALTH_ELASTICSEARCH = "dozor.health.elasticsearch";
+  /** Request {@link Messages.EventsQuery}, reply a JSON page of events. */
+  public static final String ADMIN_EVENTS = "dozor.admin.events";
+  /** Request (no body), reply JSON {@code {"agents": [...]}}. */
+  public static final String ADMIN_AGENTS = "dozor.admin.agents";
   /** Published (no body) after new events were committed: outbox workers wake up. */
   public static final String OUTBOX_WAKE = "dozor.outbox.wake";
 

@@ -1,15 +1,17 @@
 package io.dozor.server.bus;
 
+import io.dozor.server.auth.AgentTokens;
 import io.dozor.server.model.LaunchEvent;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.UUID;
 
 /** Message types travelling on the event bus; all are local-only records. */
 public final class Messages {
-  public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+  public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
 
   public record StoreEvents(String agentId, List<LaunchEvent> events) {}
 
@@ -18,13 +20,20 @@ public final class Messages {
   /** An agent's periodic report of itself. */
   public record Heartbeat(String agentId, String hostname, String version, long spoolDepth, long droppedEvents) {}
 
-  public record TokenCheck(UUID tokenId, String agentId) {}
+  public record TokenCheck(UUID tokenId, String subject, AgentTokens.Kind kind) {}
 
   public record TokenStatus(boolean active) {}
 
+  /** Admin API filters, each optional (null); {@code before} is the paging cursor (an events.id). */
+  public record EventsQuery(OffsetDateTime from, OffsetDateTime to, String user, String process, String agent,
+                            Long before, int limit) {}
+
+  /** Whether a dependency answers; {@code detail} says why not. */
+  public record Health(boolean up, String detail) {}
+
   /** Registers the local codec for every message type; call once per Vert.x instance. */
   public static void registerCodecs(EventBus bus) {
-    for (Class<?> type : List.of(StoreEvents.class, StoreResult.class, Heartbeat.class, TokenCheck.class, TokenStatus.class)) {
+    for (Class<?> type : List.of(StoreEvents.class, StoreResult.class, Heartbeat.class, TokenCheck.class, TokenStatus.class, Health.class, EventsQuery.class)) {
       register(bus, type);
     }
   }

@@ -22,6 +22,8 @@ public final class EventBatchParser {
   public static final int MAX_EVENTS = 1_000;
   static final int MAX_NAME = 256;
   static final int MAX_PATH = 4_096;
+  /** Deeper JSON is refused before it is parsed: no legitimate body nests beyond a few levels. */
+  static final int MAX_DEPTH = 16;
 
   private EventBatchParser() {}
 
@@ -84,10 +86,38 @@ public final class EventBatchParser {
     if (body == null || body.length() == 0) {
       throw new BadRequest("body", "empty; expected a JSON object");
     }
+    checkDepth(body);
     try {
       return body.toJsonObject();
     } catch (DecodeException | ClassCastException e) {
       throw new BadRequest("body", "not a JSON object");
+    }
+  }
+
+  /** One pass over the bytes counting brackets outside strings; cheaper than any parse. */
+  static void checkDepth(Buffer body) {
+    int depth = 0;
+    boolean inString = false;
+    boolean escaped = false;
+    for (int i = 0; i < body.length(); i++) {
+      byte b = body.getByte(i);
+      if (inString) {
+        if (escaped) {
+          escaped = false;
+        } else if (b == '\\') {
+          escaped = true;
+        } else if (b == '"') {
+          inString = false;
+        }
+      } else if (b == '"') {
+        inString = true;
+      } else if (b == '{' || b == '[') {
+        if (++depth > MAX_DEPTH) {
+          throw new BadRequest("body", "JSON nested deeper than " + MAX_DEPTH + " levels");
+        }
+      } else if (b == '}' || b == ']') {
+        depth--;
+      }
     }
   }
 

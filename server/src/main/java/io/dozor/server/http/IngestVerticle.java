@@ -6,29 +6,29 @@ import io.dozor.server.bus.Messages;
 import io.dozor.server.bus.Messages.Heartbeat;
 import io.dozor.server.bus.Messages.StoreEvents;
 import io.dozor.server.bus.Messages.StoreResult;
-import io.dozor.server.bus.Messages.TokenCheck;
-import io.dozor.server.bus.Messages.TokenStatus;
 import io.dozor.server.config.ServerConfig;
+import io.dozor.server.ops.Meters;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.ext.auth.User;
-import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.JWTAuthHandler;
-import java.util.UUID;
+import java.time.Duration;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agents' HTTPS API: authenticates the token, validates the batch and answers only once the
- * persistence verticle has committed it. Holds no state; several instances share the port.
+ * The HTTPS API: the agents' routes (events, heartbeat) here, admin and operations routes mounted from
+ * {@link AdminRoutes} and {@link OpsRoutes}. A batch is answered only once the persistence verticle has
+ * committed it. Holds no state; several instances share the port.
  */
 public final class IngestVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(IngestVerticle.class);
@@ -46,19 +46,14 @@ public final class IngestVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    JWTAuth jwt = AgentTokens.auth(vertx, tokenSecret);
     Router router = Router.router(vertx);
-    router.get("/healthz").handler(ctx -> ctx.json(new JsonObject().put("status", "ok")));
-    router.post("/api/v1/events")
-        .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
-        .handler(JWTAuthHandler.create(jwt))
-        .handler(this::requireActiveToken)
-        .handler(this::ingest);
-    router.post("/api/v1/heartbeat")
-        .handler(BodyHandler.create(false).setBodyLimit(HEARTBEAT_BODY_LIMIT))
-        .handler(JWTAuthHandler.create(jwt))
-        .handler(this::requireActiveToken)
-        .handler(this::heartbeat);
+    OpsRoutes.mount(router, vertx);
+    List<Handler<RoutingContext>> agents = new TokenGuard(vertx, tokenSecret, AgentTokens.Kind.AGENT).handlers();
+    protect(router.post("/api/v1/events").handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes())),
+        agents).handler(this::ingest);
+    protect(router.post("/api/v1/heartbeat").handler(BodyHandler.create(false).setBodyLimit(HEARTBEAT_BODY_LIMIT)),
+        agents).handler(this::heartbeat);
+    AdminRoutes.mount(router, vertx, new TokenGuard(vertx, tokenSecret, AgentTokens.Kind.ADMIN).handlers());
     router.route().failureHandler(this::failure);
 
     HttpServerOptions options = new HttpServerOptions()
@@ -75,39 +70,19 @@ public final class IngestVerticle extends VerticleBase {
         .onSuccess(s -> server = s);
   }
 
+  private static Route protect(Route route, List<Handler<RoutingContext>> guard) {
+    guard.forEach(route::handler);
+    return route;
+  }
+
   /** The port actually bound (useful when configured as 0). */
   public int actualPort() {
     return server.actualPort();
   }
 
-  private void requireActiveToken(RoutingContext ctx) {
-    User user = ctx.user();
-    String agentId = user.principal().getString(AgentTokens.CLAIM_AGENT);
-    UUID tokenId;
-    try {
-      tokenId = UUID.fromString(user.principal().getString(AgentTokens.CLAIM_TOKEN_ID, ""));
-    } catch (IllegalArgumentException e) {
-      ctx.fail(401);
-      return;
-    }
-    if (agentId == null || agentId.isBlank()) {
-      ctx.fail(401);
-      return;
-    }
-    vertx.eventBus().<TokenStatus>request(Addresses.TOKENS_CHECK, new TokenCheck(tokenId, agentId), Messages.request())
-        .onSuccess(reply -> {
-          if (reply.body().active()) {
-            ctx.next();
-          } else {
-            log.warn("refused revoked or unknown token [agent={}, token_id={}]", agentId, tokenId);
-            ctx.fail(401);
-          }
-        })
-        .onFailure(ctx::fail);
-  }
-
   private void ingest(RoutingContext ctx) {
-    String agentId = ctx.user().principal().getString(AgentTokens.CLAIM_AGENT);
+    long received = System.nanoTime();
+    String agentId = TokenGuard.subject(ctx);
     StoreEvents request;
     try {
       request = new StoreEvents(agentId, EventBatchParser.parse(ctx.body().buffer()));
@@ -116,14 +91,17 @@ public final class IngestVerticle extends VerticleBase {
       return;
     }
     vertx.eventBus().<StoreResult>request(Addresses.EVENTS_STORE, request, Messages.request())
-        .onSuccess(reply -> ctx.json(new JsonObject()
-            .put("accepted", reply.body().accepted())
-            .put("duplicates", reply.body().duplicates())))
+        .onSuccess(reply -> {
+          StoreResult result = reply.body();
+          Meters.ingested(result.accepted(), result.duplicates());
+          Meters.acknowledged(Duration.ofNanos(System.nanoTime() - received));
+          ctx.json(new JsonObject().put("accepted", result.accepted()).put("duplicates", result.duplicates()));
+        })
         .onFailure(ctx::fail);
   }
 
   private void heartbeat(RoutingContext ctx) {
-    String agentId = ctx.user().principal().getString(AgentTokens.CLAIM_AGENT);
+    String agentId = TokenGuard.subject(ctx);
     Heartbeat heartbeat;
     try {
       heartbeat = EventBatchParser.heartbeat(agentId, ctx.body().buffer());
@@ -136,8 +114,9 @@ public final class IngestVerticle extends VerticleBase {
         .onFailure(ctx::fail);
   }
 
-  private static void badRequest(RoutingContext ctx, String agentId, BadRequest e) {
-    log.info("rejected request [path={}, agent={}, reason={}]", ctx.normalizedPath(), agentId, e.getMessage());
+  static void badRequest(RoutingContext ctx, String subject, BadRequest e) {
+    log.info("rejected request [path={}, subject={}, reason={}]", ctx.normalizedPath(), subject, e.getMessage());
+    Meters.refused(400);
     ctx.response().setStatusCode(400)
         .putHeader("Content-Type", "application/json")
         .end(new JsonObject().put("error", e.getMessage()).put("field", e.field()).encode());
@@ -155,7 +134,7 @@ public final class IngestVerticle extends VerticleBase {
     } else if (status == 401) {
       message = "missing, invalid or revoked token";
     } else if (status == 413) {
-      message = "body larger than " + config.maxBodyBytes() + " bytes";
+      message = "body larger than the limit";
     } else if (status >= 400 && status < 500) {
       message = "bad request";
     } else {
@@ -163,6 +142,7 @@ public final class IngestVerticle extends VerticleBase {
       message = "internal error";
       log.error("request failed [path={}]", ctx.normalizedPath(), err);
     }
+    Meters.refused(status);
     var response = ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json");
     if (status == 503) {
       response.putHeader("Retry-After", RETRY_AFTER_SECONDS);

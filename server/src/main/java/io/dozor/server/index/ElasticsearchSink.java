@@ -42,6 +42,11 @@ final class ElasticsearchSink implements Sink {
   }
 
   @Override
+  public boolean retryEarlyOnRecovery() {
+    return true;
+  }
+
+  @Override
   public Future<List<Delivery>> deliver(List<OutboxItem> items) {
     BulkRequest.Builder bulk = new BulkRequest.Builder();
     for (OutboxItem item : items) {

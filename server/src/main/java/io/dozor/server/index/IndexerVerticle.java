@@ -4,6 +4,9 @@ import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
 import co.elastic.clients.json.jackson.JacksonJsonpMapper;
 import co.elastic.clients.transport.rest5_client.Rest5ClientTransport;
 import co.elastic.clients.transport.rest5_client.low_level.Rest5Client;
+import co.elastic.clients.elasticsearch._types.HealthStatus;
+import io.dozor.server.bus.Addresses;
+import io.dozor.server.bus.Messages.Health;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.outbox.OutboxWorker;
 import io.vertx.core.Future;
@@ -44,7 +47,8 @@ public final class IndexerVerticle extends VerticleBase {
     var client = new ElasticsearchAsyncClient(new Rest5ClientTransport(restClient, new JacksonJsonpMapper()));
     var sink = new ElasticsearchSink(client, context, config.indexPrefix());
     prepare(client, new OutboxWorker(vertx, pool, sink, pollInterval));
-    return Future.succeededFuture();
+    return vertx.eventBus().consumer(Addresses.HEALTH_ELASTICSEARCH, message -> health(client)
+        .onSuccess(message::reply)).completion();
   }
 
   /**
@@ -67,6 +71,14 @@ public final class IndexerVerticle extends VerticleBase {
       restClient.close();
       return null;
     });
+  }
+
+  private Future<Health> health(ElasticsearchAsyncClient client) {
+    return Future.fromCompletionStage(client.cluster().health(), context)
+        .map(h -> h.status() == HealthStatus.Red
+            ? new Health(false, "cluster status red")
+            : new Health(true, h.status().jsonValue()))
+        .otherwise(err -> new Health(false, String.valueOf(err.getMessage())));
   }
 
   private Future<Void> installTemplate(ElasticsearchAsyncClient client) {

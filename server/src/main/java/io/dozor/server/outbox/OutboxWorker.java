@@ -3,6 +3,7 @@ package io.dozor.server.outbox;
 import io.dozor.server.bus.Addresses;
 import io.dozor.server.model.LaunchEvent;
 import io.dozor.server.model.StoredEvent;
+import io.dozor.server.ops.Meters;
 import io.dozor.server.store.Sql;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -32,6 +33,8 @@ public final class OutboxWorker {
   private boolean draining;
   private boolean wokenWhileDraining;
   private boolean failing;
+  /** Rows may be waiting out a backoff (true at start: a crash may have left some). */
+  private boolean deferred = true;
 
   public OutboxWorker(Vertx vertx, Pool pool, Sink sink, Duration pollInterval) {
     this.vertx = vertx;
@@ -88,7 +91,8 @@ public final class OutboxWorker {
   }
 
   private Future<List<Delivery>> deliver(List<OutboxItem> items) {
-    return sink.deliver(items).recover(err -> {
+    // a sink that throws instead of failing its future must not abort the transaction unrecorded
+    return Future.<Void>succeededFuture().compose(v -> sink.deliver(items)).recover(err -> {
       List<Delivery> retries = new ArrayList<>(items.size());
       for (OutboxItem item : items) {
         retries.add(Delivery.retry(item.event().id(), Backoff.after(item.attempts()), String.valueOf(err.getMessage())));
@@ -106,7 +110,7 @@ public final class OutboxWorker {
         case DONE -> done.add(d.eventPk());
         case RETRY -> retries.add(d);
         case PARK -> {
-          log.error("parked undeliverable event [sink={}, event_pk={}, reason={}]", sink.name(), d.eventPk(), d.error());
+          log.error("dead-lettered undeliverable event [sink={}, event_pk={}, reason={}]", sink.name(), d.eventPk(), d.error());
           parked.add(d);
         }
       }
@@ -115,6 +119,11 @@ public final class OutboxWorker {
       log.warn("delivery will be retried [sink={}, count={}, first_error={}]", sink.name(), retries.size(),
           retries.get(0).error());
     }
+    boolean recovered = deferred && !done.isEmpty() && sink.retryEarlyOnRecovery();
+    deferred = (deferred && !recovered) || !retries.isEmpty();
+    Meters.delivered(sink.name(), "done", done.size());
+    Meters.delivered(sink.name(), "retry", retries.size());
+    Meters.delivered(sink.name(), "dead", parked.size());
     Future<?> f = Future.succeededFuture();
     if (!done.isEmpty()) {
       f = f.compose(x -> conn.preparedQuery(Sql.OUTBOX_DONE)
@@ -130,6 +139,11 @@ public final class OutboxWorker {
       f = f.compose(x -> conn.preparedQuery(Sql.OUTBOX_PARK).execute(Tuple.of(sink.name(),
           parked.stream().map(Delivery::eventPk).toArray(Long[]::new),
           parked.stream().map(Delivery::error).toArray(String[]::new))));
+    }
+    if (recovered) {
+      log.info("destination recovered, retrying deferred deliveries now [sink={}]", sink.name());
+      wokenWhileDraining = true;
+      f = f.compose(x -> conn.preparedQuery(Sql.OUTBOX_RETRY_NOW).execute(Tuple.of(sink.name())));
     }
     return f.mapEmpty();
   }

@@ -15,4 +15,12 @@ public interface Sink {
    * future means nothing was delivered: every item is retried with backoff.
    */
   Future<List<Delivery>> deliver(List<OutboxItem> items);
+
+  /**
+   * Whether rows waiting out a backoff may be retried at once when a delivery succeeds again (the
+   * destination is back). False where the wait was imposed by the destination (Telegram's retry_after).
+   */
+  default boolean retryEarlyOnRecovery() {
+    return false;
+  }
 }

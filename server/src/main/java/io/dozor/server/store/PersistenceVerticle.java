@@ -1,6 +1,7 @@
 package io.dozor.server.store;
 
 import io.dozor.server.bus.Addresses;
+import io.dozor.server.bus.Messages.Health;
 import io.dozor.server.bus.Messages.Heartbeat;
 import io.dozor.server.bus.Messages.StoreEvents;
 import io.dozor.server.bus.Messages.StoreResult;
@@ -40,7 +41,8 @@ public final class PersistenceVerticle extends VerticleBase {
     return Future.all(
         bus.<StoreEvents>consumer(Addresses.EVENTS_STORE, this::store).completion(),
         bus.<TokenCheck>consumer(Addresses.TOKENS_CHECK, this::checkToken).completion(),
-        bus.<Heartbeat>consumer(Addresses.AGENTS_HEARTBEAT, this::heartbeat).completion());
+        bus.<Heartbeat>consumer(Addresses.AGENTS_HEARTBEAT, this::heartbeat).completion(),
+        bus.consumer(Addresses.HEALTH_POSTGRES, this::health).completion());
   }
 
   private void store(Message<StoreEvents> message) {
@@ -89,6 +91,13 @@ public final class PersistenceVerticle extends VerticleBase {
         });
   }
 
+  private void health(Message<Object> message) {
+    pool.query(Sql.PING).execute()
+        .map(rows -> new Health(true, "ok"))
+        .otherwise(err -> new Health(false, String.valueOf(err.getMessage())))
+        .onSuccess(message::reply);
+  }
+
   private void heartbeat(Message<Heartbeat> message) {
     Heartbeat h = message.body();
     pool.preparedQuery(Sql.AGENT_HEARTBEAT)
@@ -99,7 +108,7 @@ public final class PersistenceVerticle extends VerticleBase {
 
   private void checkToken(Message<TokenCheck> message) {
     TokenCheck check = message.body();
-    pool.preparedQuery(Sql.TOKEN_ACTIVE).execute(Tuple.of(check.tokenId(), check.agentId()))
+    pool.preparedQuery(Sql.TOKEN_ACTIVE).execute(Tuple.of(check.tokenId(), check.subject(), check.kind().column))
         .map(rows -> {
           var it = rows.iterator();
           return new TokenStatus(it.hasNext() && isActive(it.next()));

@@ -3,7 +3,7 @@ package io.dozor.server.store;
 /** All SQL the server runs, in one place. */
 public final class Sql {
   /** Migrations in order; each is a classpath resource applied once, in a transaction. */
-  public static final String[] MIGRATIONS = {"db/V1__init.sql", "db/V2__agents.sql"};
+  public static final String[] MIGRATIONS = {"db/V1__init.sql", "db/V2__agents.sql", "db/V3__dead_letters_and_admin_tokens.sql"};
 
   /** Arbitrary constant: one server migrates at a time. */
   public static final long MIGRATION_LOCK = 0x646f7a6f72L;
@@ -49,15 +49,31 @@ public final class Sql {
         spool_depth = excluded.spool_depth, dropped_events = excluded.dropped_events,
         last_seen = now(), last_heartbeat = now()""";
 
-  public static final String TOKEN_CREATE = "INSERT INTO agent_tokens (token_id, agent_id) VALUES ($1, $2)";
+  public static final String PING = "SELECT 1";
+
+  public static final String TOKEN_CREATE = "INSERT INTO agent_tokens (token_id, agent_id, kind) VALUES ($1, $2, $3)";
   public static final String TOKEN_ACTIVE =
-      "SELECT revoked_at IS NULL AS active FROM agent_tokens WHERE token_id = $1 AND agent_id = $2";
+      "SELECT revoked_at IS NULL AS active FROM agent_tokens WHERE token_id = $1 AND agent_id = $2 AND kind = $3";
   public static final String TOKEN_REVOKE_BY_ID =
       "UPDATE agent_tokens SET revoked_at = now() WHERE token_id = $1 AND revoked_at IS NULL";
   public static final String TOKEN_REVOKE_BY_AGENT =
       "UPDATE agent_tokens SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL";
   public static final String TOKEN_LIST =
-      "SELECT token_id, agent_id, created_at, revoked_at FROM agent_tokens ORDER BY created_at, agent_id";
+      "SELECT token_id, agent_id, kind, created_at, revoked_at FROM agent_tokens ORDER BY created_at, agent_id";
+
+  /** Admin API: events newest first, every filter optional, keyset paging by id. */
+  public static final String EVENTS_PAGE = """
+      SELECT id, event_id, "timestamp", username, process_name, agent_id, pid, executable, hostname, received_at
+      FROM events
+      WHERE ($1::timestamptz IS NULL OR "timestamp" >= $1) AND ($2::timestamptz IS NULL OR "timestamp" < $2)
+        AND ($3::text IS NULL OR username = $3) AND ($4::text IS NULL OR process_name = $4)
+        AND ($5::text IS NULL OR agent_id = $5) AND ($6::bigint IS NULL OR id < $6)
+      ORDER BY id DESC
+      LIMIT $7""";
+  public static final String AGENTS_LIST = """
+      SELECT agent_id, hostname, version, spool_depth, dropped_events, first_seen, last_seen, last_heartbeat
+      FROM agents ORDER BY agent_id""";
+  public static final String OUTBOX_DEPTH = "SELECT sink, count(*) AS depth FROM outbox GROUP BY sink";
 
   /** Claims due work of one sink; rows stay locked (other instances skip them) until commit. */
   public static final String OUTBOX_CLAIM = """
@@ -76,11 +92,21 @@ public final class Sql {
                           last_error = r.error
       FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS r(event_pk, delay_ms, error)
       WHERE o.sink = $1 AND o.event_pk = r.event_pk""";
-  /** Undeliverable as they are: kept with the reason, never claimed again until an operator acts. */
+  /** The destination is back: rows waiting out a backoff become due now (dead letters are not touched). */
+  public static final String OUTBOX_RETRY_NOW = """
+      UPDATE outbox SET next_attempt_at = now()
+      WHERE sink = $1 AND next_attempt_at > now() AND next_attempt_at < 'infinity'""";
+  /** Undeliverable as they are: moved to dead_letters with the reason; the outbox keeps flowing. */
   public static final String OUTBOX_PARK = """
-      UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = 'infinity', last_error = r.error
-      FROM unnest($2::bigint[], $3::text[]) AS r(event_pk, error)
-      WHERE o.sink = $1 AND o.event_pk = r.event_pk""";
+      WITH moved AS (
+        DELETE FROM outbox o USING unnest($2::bigint[], $3::text[]) AS r(event_pk, error)
+        WHERE o.sink = $1 AND o.event_pk = r.event_pk
+        RETURNING o.sink, o.event_pk, o.attempts, r.error
+      )
+      INSERT INTO dead_letters (sink, event_pk, attempts, reason)
+      SELECT sink, event_pk, attempts + 1, error FROM moved
+      ON CONFLICT (sink, event_pk) DO UPDATE SET reason = excluded.reason, attempts = excluded.attempts,
+        failed_at = now()""";
 
   private Sql() {}
 }

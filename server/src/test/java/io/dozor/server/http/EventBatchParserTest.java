@@ -89,6 +89,15 @@ class EventBatchParserTest {
   }
 
   @Test
+  void deeplyNestedJsonIsRefusedBeforeParsing() {
+    String deep = "{\"events\": [" + event().encode() + "], \"x\": " + "[".repeat(17) + "]".repeat(17) + "}";
+    assertThatThrownBy(() -> EventBatchParser.parse(Buffer.buffer(deep)))
+        .hasMessage("body: JSON nested deeper than 16 levels");
+    String bracketsInStrings = "{\"events\": [" + event().put("username", "[[[[[[[[[[[[[[[[[[\\\"{{{{").encode() + "]}";
+    assertThat(EventBatchParser.parse(Buffer.buffer(bracketsInStrings))).hasSize(1);
+  }
+
+  @Test
   void bodyShapeErrorsAreNamed() {
     assertThatThrownBy(() -> EventBatchParser.parse(Buffer.buffer("")))
         .hasMessage("body: empty; expected {\"events\": [...]}");

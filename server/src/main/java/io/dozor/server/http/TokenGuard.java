@@ -1,0 +1,71 @@
+package io.dozor.server.http;
+
+import io.dozor.server.auth.AgentTokens;
+import io.dozor.server.bus.Addresses;
+import io.dozor.server.bus.Messages;
+import io.dozor.server.bus.Messages.TokenCheck;
+import io.dozor.server.bus.Messages.TokenStatus;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.JWTAuthHandler;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Authentication for one kind of token: the JWT signature, algorithm, issuer and audience, then the
+ * token id must be registered for that subject and not revoked.
+ */
+final class TokenGuard {
+  private static final Logger log = LoggerFactory.getLogger(TokenGuard.class);
+
+  private final Vertx vertx;
+  private final AgentTokens.Kind kind;
+  private final JWTAuthHandler jwt;
+
+  TokenGuard(Vertx vertx, String secret, AgentTokens.Kind kind) {
+    this.vertx = vertx;
+    this.kind = kind;
+    this.jwt = JWTAuthHandler.create(AgentTokens.auth(vertx, secret, kind));
+  }
+
+  /** The handlers to put before a protected route's own. */
+  List<Handler<RoutingContext>> handlers() {
+    return List.of(jwt, this::requireActive);
+  }
+
+  /** The subject of an authenticated request: the agent id, or the admin's name. */
+  static String subject(RoutingContext ctx) {
+    return ctx.user().principal().getString(AgentTokens.CLAIM_AGENT);
+  }
+
+  private void requireActive(RoutingContext ctx) {
+    User user = ctx.user();
+    String subject = user.principal().getString(AgentTokens.CLAIM_AGENT);
+    UUID tokenId;
+    try {
+      tokenId = UUID.fromString(user.principal().getString(AgentTokens.CLAIM_TOKEN_ID, ""));
+    } catch (IllegalArgumentException e) {
+      ctx.fail(401);
+      return;
+    }
+    if (subject == null || subject.isBlank()) {
+      ctx.fail(401);
+      return;
+    }
+    vertx.eventBus().<TokenStatus>request(Addresses.TOKENS_CHECK, new TokenCheck(tokenId, subject, kind),
+            Messages.request())
+        .onSuccess(reply -> {
+          if (reply.body().active()) {
+            ctx.next();
+          } else {
+            log.warn("refused revoked or unknown token [kind={}, subject={}, token_id={}]", kind.column, subject, tokenId);
+            ctx.fail(401);
+          }
+        })
+        .onFailure(ctx::fail);
+  }
+}

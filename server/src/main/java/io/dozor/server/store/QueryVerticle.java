@@ -1,0 +1,105 @@
+package io.dozor.server.store;
+
+import io.dozor.server.bus.Addresses;
+import io.dozor.server.bus.Messages.EventsQuery;
+import io.dozor.server.ops.Meters;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.List;
+
+/** Read-only queries for the admin API; never writes. */
+public final class QueryVerticle extends VerticleBase {
+  static final long OUTBOX_GAUGE_PERIOD_MS = 5_000;
+
+  private final Pool pool;
+  private final List<String> sinks;
+
+  public QueryVerticle(Pool pool, List<String> sinks) {
+    this.pool = pool;
+    this.sinks = sinks;
+  }
+
+  @Override
+  public Future<?> start() {
+    sinks.forEach(sink -> Meters.outboxDepth(sink, 0));
+    vertx.setPeriodic(OUTBOX_GAUGE_PERIOD_MS, id -> refreshOutboxDepth());
+    var bus = vertx.eventBus();
+    return Future.all(
+        bus.<EventsQuery>consumer(Addresses.ADMIN_EVENTS, this::events).completion(),
+        bus.consumer(Addresses.ADMIN_AGENTS, this::agents).completion());
+  }
+
+  /** Keeps the {@code dozor_outbox_depth} gauges current; a failure leaves the last values. */
+  private void refreshOutboxDepth() {
+    pool.query(Sql.OUTBOX_DEPTH).execute().onSuccess(rows -> {
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      for (Row r : rows) {
+        seen.add(r.getString("sink"));
+        Meters.outboxDepth(r.getString("sink"), r.getLong("depth"));
+      }
+      Meters.outboxDrained(seen);
+    });
+  }
+
+  private void events(Message<EventsQuery> message) {
+    EventsQuery q = message.body();
+    pool.preparedQuery(Sql.EVENTS_PAGE)
+        .execute(Tuple.of(q.from(), q.to(), q.user(), q.process(), q.agent(), q.before(), q.limit()))
+        .map(rows -> {
+          JsonArray events = new JsonArray();
+          Long last = null;
+          for (Row r : rows) {
+            last = r.getLong("id");
+            events.add(new JsonObject()
+                .put("event_id", r.getUUID("event_id").toString())
+                .put("timestamp", text(r.getOffsetDateTime("timestamp")))
+                .put("username", r.getString("username"))
+                .put("process_name", r.getString("process_name"))
+                .put("agent_id", r.getString("agent_id"))
+                .put("pid", r.getLong("pid"))
+                .put("executable", r.getString("executable"))
+                .put("hostname", r.getString("hostname"))
+                .put("received_at", text(r.getOffsetDateTime("received_at"))));
+          }
+          JsonObject page = new JsonObject().put("events", events);
+          if (events.size() == q.limit() && last != null) {
+            page.put("next_cursor", Long.toString(last));
+          }
+          return page;
+        })
+        .onSuccess(message::reply)
+        .onFailure(err -> message.fail(503, "storage unavailable: " + err.getMessage()));
+  }
+
+  private void agents(Message<Object> message) {
+    pool.query(Sql.AGENTS_LIST).execute()
+        .map(rows -> {
+          JsonArray agents = new JsonArray();
+          for (Row r : rows) {
+            agents.add(new JsonObject()
+                .put("agent_id", r.getString("agent_id"))
+                .put("hostname", r.getString("hostname"))
+                .put("version", r.getString("version"))
+                .put("spool_depth", r.getLong("spool_depth"))
+                .put("dropped_events", r.getLong("dropped_events"))
+                .put("first_seen", text(r.getOffsetDateTime("first_seen")))
+                .put("last_seen", text(r.getOffsetDateTime("last_seen")))
+                .put("last_heartbeat", text(r.getOffsetDateTime("last_heartbeat"))));
+          }
+          return new JsonObject().put("agents", agents);
+        })
+        .onSuccess(message::reply)
+        .onFailure(err -> message.fail(503, "storage unavailable: " + err.getMessage()));
+  }
+
+  private static String text(OffsetDateTime t) {
+    return t == null ? null : t.toString();
+  }
+}
