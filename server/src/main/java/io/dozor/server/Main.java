@@ -3,6 +3,8 @@ package io.dozor.server;
 import io.dozor.server.config.ConfigException;
 import io.dozor.server.config.ConfigLoader;
 import io.dozor.server.config.ServerConfig;
+import io.dozor.server.setup.ElasticsearchSetup;
+import io.dozor.server.setup.KibanaSetup;
 import io.vertx.core.Vertx;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -21,7 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "dozor-server", mixinStandardHelpOptions = true, version = "dozor-server 0.1.0",
     description = "Dozor server: receives program launches from agents, stores, indexes and notifies.",
-    subcommands = {Main.Run.class, Main.Token.class})
+    subcommands = {Main.Run.class, Main.Token.class, Main.Setup.class})
 public final class Main {
   static final int USAGE = 2;
 
@@ -154,6 +156,39 @@ public final class Main {
       public Integer call() {
         int revoked = TokenAdmin.revoke(config(), target.tokenId, target.agentId);
         out().println("revoked " + revoked + " token(s)");
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "setup", description = "Install Elasticsearch templates and Kibana dashboards.",
+      subcommands = {Setup.Elasticsearch.class, Setup.Kibana.class})
+  static final class Setup {
+    @Command(name = "elasticsearch", description = "Install (or update) the events and logs index templates.")
+    static final class Elasticsearch extends WithConfig implements Callable<Integer> {
+      @Override
+      public Integer call() {
+        new ElasticsearchSetup(config().elasticsearch()).install().forEach(out()::println);
+        return 0;
+      }
+    }
+
+    @Command(name = "kibana", description = "Import Dozor's data views, dashboard and searches into Kibana.")
+    static final class Kibana implements Callable<Integer> {
+      @CommandLine.Spec
+      CommandLine.Model.CommandSpec spec;
+
+      @Option(names = "--url", required = true, paramLabel = "URL", description = "Kibana's base URL")
+      String url;
+
+      @Option(names = "--index-prefix", paramLabel = "PREFIX", defaultValue = "dozor-events",
+          description = "the server's elasticsearch.index_prefix (default: ${DEFAULT-VALUE})")
+      String indexPrefix;
+
+      @Override
+      public Integer call() {
+        KibanaSetup kibana = new KibanaSetup(url);
+        spec.commandLine().getOut().println(kibana.importObjects(KibanaSetup.savedObjects(indexPrefix)));
         return 0;
       }
     }
