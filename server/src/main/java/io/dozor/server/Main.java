@@ -76,7 +76,7 @@ public final class Main {
         throw new ConfigException("--config: no such file " + config);
       }
       ServerConfig loaded = new ConfigLoader(env).load(Optional.ofNullable(config));
-      Logging.useLogDir(loaded.logDir());
+      Logging.configure(loaded.logDir(), loaded.logLogstash());
       return loaded;
     }
   }

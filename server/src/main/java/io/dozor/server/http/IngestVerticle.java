@@ -1,5 +1,7 @@
 package io.dozor.server.http;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
 import io.dozor.server.auth.AgentTokens;
 import io.dozor.server.bus.Addresses;
 import io.dozor.server.bus.Messages;
@@ -34,6 +36,8 @@ public final class IngestVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(IngestVerticle.class);
   static final String RETRY_AFTER_SECONDS = "5";
   static final long HEARTBEAT_BODY_LIMIT = 4_096;
+  /** Names each request in the logs (JSON field request_id) and in the answer's X-Request-Id header. */
+  static final String REQUEST_ID = "request_id";
 
   private final ServerConfig.Http config;
   private final String tokenSecret;
@@ -48,6 +52,7 @@ public final class IngestVerticle extends VerticleBase {
   public Future<?> start() {
     JWTAuth jwt = AgentTokens.auth(vertx, tokenSecret);
     Router router = Router.router(vertx);
+    router.route().handler(IngestVerticle::requestId);
     router.get("/healthz").handler(ctx -> ctx.json(new JsonObject().put("status", "ok")));
     router.post("/api/v1/events")
         .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
@@ -80,6 +85,13 @@ public final class IngestVerticle extends VerticleBase {
     return server.actualPort();
   }
 
+  private static void requestId(RoutingContext ctx) {
+    String id = UUID.randomUUID().toString();
+    ctx.put(REQUEST_ID, id);
+    ctx.response().putHeader("X-Request-Id", id);
+    ctx.next();
+  }
+
   private void requireActiveToken(RoutingContext ctx) {
     User user = ctx.user();
     String agentId = user.principal().getString(AgentTokens.CLAIM_AGENT);
@@ -99,7 +111,8 @@ public final class IngestVerticle extends VerticleBase {
           if (reply.body().active()) {
             ctx.next();
           } else {
-            log.warn("refused revoked or unknown token [agent={}, token_id={}]", agentId, tokenId);
+            log.warn("refused revoked or unknown token [{}, {}, {}]", kv("agent_id", agentId),
+                kv("token_id", tokenId), kv(REQUEST_ID, ctx.get(REQUEST_ID)));
             ctx.fail(401);
           }
         })
@@ -137,7 +150,8 @@ public final class IngestVerticle extends VerticleBase {
   }
 
   private static void badRequest(RoutingContext ctx, String agentId, BadRequest e) {
-    log.info("rejected request [path={}, agent={}, reason={}]", ctx.normalizedPath(), agentId, e.getMessage());
+    log.info("rejected request [{}, {}, {}, {}]", kv("path", ctx.normalizedPath()), kv("agent_id", agentId),
+        kv("reason", e.getMessage()), kv(REQUEST_ID, ctx.get(REQUEST_ID)));
     ctx.response().setStatusCode(400)
         .putHeader("Content-Type", "application/json")
         .end(new JsonObject().put("error", e.getMessage()).put("field", e.field()).encode());
@@ -151,7 +165,8 @@ public final class IngestVerticle extends VerticleBase {
       // storage down, overloaded or timed out: the agent keeps the batch and retries
       status = 503;
       message = "storage unavailable, retry later";
-      log.warn("answering 503 [path={}, cause={}]", ctx.normalizedPath(), err.getMessage());
+      log.warn("answering 503 [{}, {}, {}]", kv("path", ctx.normalizedPath()), kv("cause", err.getMessage()),
+          kv(REQUEST_ID, ctx.get(REQUEST_ID)));
     } else if (status == 401) {
       message = "missing, invalid or revoked token";
     } else if (status == 413) {
@@ -161,7 +176,7 @@ public final class IngestVerticle extends VerticleBase {
     } else {
       status = 500;
       message = "internal error";
-      log.error("request failed [path={}]", ctx.normalizedPath(), err);
+      log.error("request failed [{}, {}]", kv("path", ctx.normalizedPath()), kv(REQUEST_ID, ctx.get(REQUEST_ID)), err);
     }
     var response = ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json");
     if (status == 503) {
