@@ -1,10 +1,5 @@
 package io.dozor.server.setup;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-
 /**
  * The index templates Dozor owns, read from the jar (their source is the repository's
  * {@code elasticsearch/} directory). The events template follows the configured index prefix.
@@ -33,13 +28,6 @@ public enum IndexTemplate {
 
   /** The template body, with {@code ${prefix}} replaced by the events index prefix. */
   public String json(String eventsPrefix) {
-    try (InputStream in = IndexTemplate.class.getClassLoader().getResourceAsStream(resource)) {
-      if (in == null) {
-        throw new IOException("classpath:" + resource + " missing");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("${prefix}", eventsPrefix);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return Classpath.text(resource).replace("${prefix}", eventsPrefix);
   }
 }

@@ -5,8 +5,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpClient;
@@ -51,15 +49,8 @@ public final class KibanaSetup {
 
   /** The saved objects with the events data view pointed at {@code <prefix>-*}. */
   public static String savedObjects(String eventsPrefix) {
-    try (InputStream in = KibanaSetup.class.getClassLoader().getResourceAsStream(SAVED_OBJECTS)) {
-      if (in == null) {
-        throw new IOException("classpath:" + SAVED_OBJECTS + " missing");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8)
-          .replace("\"" + DEFAULT_EVENTS_PATTERN + "\"", "\"" + eventsPrefix + "-*\"");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return Classpath.text(SAVED_OBJECTS)
+        .replace("\"" + DEFAULT_EVENTS_PATTERN + "\"", "\"" + eventsPrefix + "-*\"");
   }
 
   /** Imports the objects; returns a line for the operator, or throws naming what Kibana refused. */
