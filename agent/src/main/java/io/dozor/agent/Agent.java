@@ -1,5 +1,7 @@
 package io.dozor.agent;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
@@ -90,9 +92,9 @@ public final class Agent implements AutoCloseable {
             List<ProcessInfo> launches = detector.detect(source.snapshot());
             for (ProcessInfo p : launches) {
                 LaunchEvent event = LaunchEvent.of(p, clock.getZone(), hostname);
-                log.info("launch detected [user={}, process={}, pid={}, started={}, event_id={}]",
+                log.info("launch detected [user={}, process={}, pid={}, started={}, {}]",
                         event.username(), event.processName(), event.pid(),
-                        LaunchEvent.TIMESTAMP_FORMAT.format(event.timestamp()), event.eventId());
+                        LaunchEvent.TIMESTAMP_FORMAT.format(event.timestamp()), kv("event_id", event.eventId()));
                 queue.offer(event);
             }
         } catch (RuntimeException e) {

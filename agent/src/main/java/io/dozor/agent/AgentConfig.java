@@ -43,6 +43,7 @@ import org.ini4j.Profile;
  * @param reportExisting report the processes already running at start as launches
  * @param spoolDir       directory of the durable queue, or null
  * @param logDir         directory of the log files, or null for the default
+ * @param logstash       host:port of a Logstash tcp json_lines input that also gets the log lines, or null
  */
 public record AgentConfig(
         URI serverUrl,
@@ -53,7 +54,8 @@ public record AgentConfig(
         List<String> excludeUsers,
         boolean reportExisting,
         Path spoolDir,
-        Path logDir) {
+        Path logDir,
+        String logstash) {
 
     public static final List<String> DEFAULT_PROCESSES = List.of("chrome", "browser", "telegram", "explorer");
     public static final List<String> DEFAULT_EXCLUDE_USERS = List.of("SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE");
@@ -63,7 +65,7 @@ public record AgentConfig(
             "server", Set.of("url", "token", "ca_file"),
             "monitor", Set.of("processes", "poll_interval_ms", "exclude_users", "report_existing"),
             "spool", Set.of("dir"),
-            "log", Set.of("dir"));
+            "log", Set.of("dir", "logstash"));
 
     public AgentConfig {
         Objects.requireNonNull(serverUrl, "serverUrl");
@@ -76,17 +78,17 @@ public record AgentConfig(
     /** Settings with the defaults for everything but the server (handy in tests). */
     public static AgentConfig of(URI serverUrl, String token, Path caFile) {
         return new AgentConfig(serverUrl, token, caFile, DEFAULT_PROCESSES, DEFAULT_POLL_INTERVAL,
-                DEFAULT_EXCLUDE_USERS, false, null, null);
+                DEFAULT_EXCLUDE_USERS, false, null, null, null);
     }
 
     public AgentConfig withProcesses(List<String> names) {
         return new AgentConfig(serverUrl, token, caFile, names, pollInterval, excludeUsers, reportExisting,
-                spoolDir, logDir);
+                spoolDir, logDir, logstash);
     }
 
     public AgentConfig withPollInterval(Duration interval) {
         return new AgentConfig(serverUrl, token, caFile, processes, interval, excludeUsers, reportExisting,
-                spoolDir, logDir);
+                spoolDir, logDir, logstash);
     }
 
     /** Reads, validates and returns the settings of {@code file}; creates the spool and log directories. */
@@ -149,7 +151,8 @@ public record AgentConfig(
         boolean reportExisting = r.bool("monitor", "report_existing", false);
         Path spool = r.directory("spool", "dir", baseDir);
         Path log = r.directory("log", "dir", baseDir);
-        return new AgentConfig(url, token, caFile, processes, poll, exclude, reportExisting, spool, log);
+        String logstash = r.hostPort("log", "logstash");
+        return new AgentConfig(url, token, caFile, processes, poll, exclude, reportExisting, spool, log, logstash);
     }
 
     @Override
@@ -157,7 +160,7 @@ public record AgentConfig(
         return "AgentConfig[serverUrl=" + serverUrl + ", token=***, caFile=" + caFile
                 + ", processes=" + processes + ", pollInterval=" + pollInterval
                 + ", excludeUsers=" + excludeUsers + ", reportExisting=" + reportExisting
-                + ", spoolDir=" + spoolDir + ", logDir=" + logDir + "]";
+                + ", spoolDir=" + spoolDir + ", logDir=" + logDir + ", logstash=" + logstash + "]";
     }
 
     /** Typed access to the raw INI values, each failure naming its setting. */
@@ -277,6 +280,22 @@ public record AgentConfig(
                 case "false", "no", "off", "0" -> false;
                 default -> throw ConfigException.of(section, key, "must be true or false, got \"" + value + "\"");
             };
+        }
+
+        String hostPort(String section, String key) throws ConfigException {
+            String value = optional(section, key);
+            if (value == null || value.isEmpty()) {
+                return null;
+            }
+            int colon = value.lastIndexOf(':');
+            String host = colon > 0 ? value.substring(0, colon) : "";
+            String port = colon > 0 ? value.substring(colon + 1) : "";
+            if (!host.matches("[A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+]") || !port.matches("[0-9]{1,5}")
+                    || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+                throw ConfigException.of(section, key,
+                        "must be host:port of Logstash's tcp input, got \"" + value + "\"");
+            }
+            return value;
         }
 
         Path directory(String section, String key, Path baseDir) throws ConfigException {

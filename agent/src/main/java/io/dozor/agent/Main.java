@@ -24,6 +24,7 @@ public final class Main implements Callable<Integer> {
 
     static final int USAGE = 2;
     static final String LOG_DIR_PROPERTY = "dozor.log.dir";
+    static final String LOGSTASH_PROPERTY = "dozor.log.logstash";
 
     public static void main(String[] args) {
         int status = execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
@@ -78,6 +79,9 @@ public final class Main implements Callable<Integer> {
             }
             if (settings.logDir() != null) {
                 System.setProperty(LOG_DIR_PROPERTY, settings.logDir().toString());
+            }
+            if (settings.logstash() != null) {
+                System.setProperty(LOGSTASH_PROPERTY, settings.logstash());
             }
             Logger log = LoggerFactory.getLogger(Main.class); // the first logger: after dozor.log.dir is set
             Agent agent = new Agent(settings, new PortableProcessSource(), Clock.systemDefaultZone());

@@ -182,4 +182,25 @@ class AgentConfigTest {
     void theWatchListOfTheDefaultsIsTheContractOne() {
         assertThat(AgentConfig.DEFAULT_PROCESSES).isEqualTo(List.of("chrome", "browser", "telegram", "explorer"));
     }
+
+    @Test
+    void logstashIsOptionalAndTakesHostColonPort() throws Exception {
+        assertThat(parse(SERVER).logstash()).isNull();
+        assertThat(parse(SERVER + "[log]\nlogstash = logs.example.org:5000 ; tcp json_lines\n").logstash())
+                .isEqualTo("logs.example.org:5000");
+    }
+
+    @Test
+    void logstashWithoutAValidPortIsRefusedNamingTheKey() {
+        for (String bad : List.of("logstash", "logstash:0", "logstash:70000", ":5000", "tcp://logstash:5000")) {
+            assertThatThrownBy(() -> parse(SERVER + "[log]\nlogstash = " + bad + "\n"))
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("logstash").hasMessageContaining("must be host:port");
+        }
+    }
+
+    @Test
+    void theTokenIsNeverPrinted() throws Exception {
+        assertThat(parse(SERVER).toString()).doesNotContain("abc123").contains("token=***");
+    }
 }

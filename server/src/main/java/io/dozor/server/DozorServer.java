@@ -90,6 +90,6 @@ public final class DozorServer {
 
   /** The URL without its password, for messages. */
   static String redact(String url) {
-    return url.replaceAll("://([^:@/]+):[^@/]*@", "://$1:***@");
+    return ServerConfig.Postgres.redact(url);
   }
 }

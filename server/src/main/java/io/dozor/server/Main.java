@@ -5,6 +5,8 @@ import io.dozor.server.config.ConfigException;
 import io.dozor.server.config.ConfigLoader;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.ops.Meters;
+import io.dozor.server.setup.ElasticsearchSetup;
+import io.dozor.server.setup.KibanaSetup;
 import io.vertx.core.Vertx;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -23,7 +25,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "dozor-server", mixinStandardHelpOptions = true, version = "dozor-server 0.1.0",
     description = "Dozor server: receives program launches from agents, stores, indexes and notifies.",
-    subcommands = {Main.Run.class, Main.Token.class})
+    subcommands = {Main.Run.class, Main.Token.class, Main.Setup.class})
 public final class Main {
   static final int USAGE = 2;
 
@@ -76,7 +78,7 @@ public final class Main {
         throw new ConfigException("--config: no such file " + config);
       }
       ServerConfig loaded = new ConfigLoader(env).load(Optional.ofNullable(config));
-      Logging.useLogDir(loaded.logDir());
+      Logging.configure(loaded.logDir(), loaded.logLogstash());
       return loaded;
     }
   }
@@ -167,6 +169,39 @@ public final class Main {
       public Integer call() {
         int revoked = TokenAdmin.revoke(config(), target.tokenId, target.agentId);
         out().println("revoked " + revoked + " token(s)");
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "setup", description = "Install Elasticsearch templates and Kibana dashboards.",
+      subcommands = {Setup.Elasticsearch.class, Setup.Kibana.class})
+  static final class Setup {
+    @Command(name = "elasticsearch", description = "Install (or update) the events and logs index templates.")
+    static final class Elasticsearch extends WithConfig implements Callable<Integer> {
+      @Override
+      public Integer call() {
+        new ElasticsearchSetup(config().elasticsearch()).install().forEach(out()::println);
+        return 0;
+      }
+    }
+
+    @Command(name = "kibana", description = "Import Dozor's data views, dashboard and searches into Kibana.")
+    static final class Kibana implements Callable<Integer> {
+      @CommandLine.Spec
+      CommandLine.Model.CommandSpec spec;
+
+      @Option(names = "--url", required = true, paramLabel = "URL", description = "Kibana's base URL")
+      String url;
+
+      @Option(names = "--index-prefix", paramLabel = "PREFIX", defaultValue = "dozor-events",
+          description = "the server's elasticsearch.index_prefix (default: ${DEFAULT-VALUE})")
+      String indexPrefix;
+
+      @Override
+      public Integer call() {
+        KibanaSetup kibana = new KibanaSetup(url);
+        spec.commandLine().getOut().println(kibana.importObjects(KibanaSetup.savedObjects(indexPrefix)));
         return 0;
       }
     }

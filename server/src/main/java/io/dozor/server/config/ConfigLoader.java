@@ -152,7 +152,7 @@ public final class ConfigLoader {
           zone(),
           template());
       return new ServerConfig(http, new ServerConfig.Auth(secret), postgres, elasticsearch, telegram,
-          Path.of(string(Setting.LOG_DIR)));
+          Path.of(string(Setting.LOG_DIR)), optional(Setting.LOG_LOGSTASH).map(v -> hostPort(Setting.LOG_LOGSTASH, v)));
     }
 
     private Optional<String> optional(Setting s) {
@@ -238,6 +238,17 @@ public final class ConfigLoader {
       } catch (java.net.URISyntaxException e) {
         throw new ConfigException(s, "must be an http(s) URL, got \"" + v + "\"");
       }
+    }
+
+    private String hostPort(Setting s, String v) {
+      int colon = v.lastIndexOf(':');
+      String host = colon > 0 ? v.substring(0, colon) : "";
+      String port = colon > 0 ? v.substring(colon + 1) : "";
+      if (!host.matches("[A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+]") || !port.matches("[0-9]{1,5}")
+          || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+        throw new ConfigException(s, "must be host:port of Logstash's tcp input, got \"" + v + "\"");
+      }
+      return v;
     }
 
     private Long chatId(String v) {

@@ -6,22 +6,48 @@ import java.time.ZoneId;
 import java.util.List;
 import java.util.Optional;
 
-/** The server's validated settings, read once at start (see {@link ConfigLoader}). */
+/**
+ * The server's validated settings, read once at start (see {@link ConfigLoader}). Secrets are masked in
+ * {@code toString()}, so a logged configuration never carries them.
+ *
+ * @param logLogstash host:port of a Logstash tcp json_lines input that also gets the JSON log lines
+ */
 public record ServerConfig(
     Http http, Auth auth, Postgres postgres, Elasticsearch elasticsearch, Telegram telegram,
-    Path logDir) {
+    Path logDir, Optional<String> logLogstash) {
 
   /** TLS is on unless {@code plain} was asked for explicitly; then cert and key are empty. */
   public record Http(String host, int port, Optional<Path> tlsCert, Optional<Path> tlsKey,
                      boolean plain, long maxBodyBytes, int instances) {}
 
-  public record Auth(String tokenSecret) {}
+  public record Auth(String tokenSecret) {
+    @Override
+    public String toString() {
+      return "Auth[tokenSecret=****]";
+    }
+  }
 
-  public record Postgres(String url, int poolSize) {}
+  public record Postgres(String url, int poolSize) {
+    /** The URL without its password, for messages. */
+    public static String redact(String url) {
+      return url.replaceAll("://([^:@/]+):[^@/]*@", "://$1:***@");
+    }
+
+    @Override
+    public String toString() {
+      return "Postgres[url=" + redact(url) + ", poolSize=" + poolSize + "]";
+    }
+  }
 
   public record Elasticsearch(List<URI> urls, String indexPrefix) {}
 
   /** No bot token: notifications are written to the log in the exact message text. */
   public record Telegram(URI apiUrl, Optional<String> botToken, List<Long> chatIds, ZoneId timeZone,
-                         String template) {}
+                         String template) {
+    @Override
+    public String toString() {
+      return "Telegram[apiUrl=" + apiUrl + ", botToken=" + botToken.map(t -> "****") + ", chatIds=" + chatIds
+          + ", timeZone=" + timeZone + ", template=" + template + "]";
+    }
+  }
 }

@@ -26,7 +26,8 @@ public enum Setting {
   TELEGRAM_CHAT_IDS("telegram.chat_ids", ""),
   TELEGRAM_TIME_ZONE("telegram.time_zone", null),
   TELEGRAM_TEMPLATE("telegram.template", "[{time}] Пользователь {user} запустил {process}"),
-  LOG_DIR("log.dir", "logs");
+  LOG_DIR("log.dir", "logs"),
+  LOG_LOGSTASH("log.logstash", null);
 
   private final String key;
   private final String defaultValue;

@@ -1,5 +1,7 @@
 package io.dozor.server.http;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
 import io.dozor.server.auth.AgentTokens;
 import io.dozor.server.bus.Addresses;
 import io.dozor.server.bus.Messages;
@@ -22,6 +24,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +37,8 @@ public final class IngestVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(IngestVerticle.class);
   static final String RETRY_AFTER_SECONDS = "5";
   static final long HEARTBEAT_BODY_LIMIT = 4_096;
+  /** Names each request in the logs (JSON field request_id) and in the answer's X-Request-Id header. */
+  static final String REQUEST_ID = "request_id";
 
   private final ServerConfig.Http config;
   private final String tokenSecret;
@@ -47,6 +52,7 @@ public final class IngestVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
+    router.route().handler(IngestVerticle::requestId);
     OpsRoutes.mount(router, vertx);
     List<Handler<RoutingContext>> agents = new TokenGuard(vertx, tokenSecret, AgentTokens.Kind.AGENT).handlers();
     protect(router.post("/api/v1/events").handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes())),
@@ -78,6 +84,13 @@ public final class IngestVerticle extends VerticleBase {
   /** The port actually bound (useful when configured as 0). */
   public int actualPort() {
     return server.actualPort();
+  }
+
+  private static void requestId(RoutingContext ctx) {
+    String id = UUID.randomUUID().toString();
+    ctx.put(REQUEST_ID, id);
+    ctx.response().putHeader("X-Request-Id", id);
+    ctx.next();
   }
 
   private void ingest(RoutingContext ctx) {
@@ -115,7 +128,8 @@ public final class IngestVerticle extends VerticleBase {
   }
 
   static void badRequest(RoutingContext ctx, String subject, BadRequest e) {
-    log.info("rejected request [path={}, subject={}, reason={}]", ctx.normalizedPath(), subject, e.getMessage());
+    log.info("rejected request [{}, {}, {}, {}]", kv("path", ctx.normalizedPath()), kv("subject", subject),
+        kv("reason", e.getMessage()), kv(REQUEST_ID, ctx.get(REQUEST_ID)));
     Meters.refused(400);
     ctx.response().setStatusCode(400)
         .putHeader("Content-Type", "application/json")
@@ -130,7 +144,8 @@ public final class IngestVerticle extends VerticleBase {
       // storage down, overloaded or timed out: the agent keeps the batch and retries
       status = 503;
       message = "storage unavailable, retry later";
-      log.warn("answering 503 [path={}, cause={}]", ctx.normalizedPath(), err.getMessage());
+      log.warn("answering 503 [{}, {}, {}]", kv("path", ctx.normalizedPath()), kv("cause", err.getMessage()),
+          kv(REQUEST_ID, ctx.get(REQUEST_ID)));
     } else if (status == 401) {
       message = "missing, invalid or revoked token";
     } else if (status == 413) {
@@ -140,7 +155,7 @@ public final class IngestVerticle extends VerticleBase {
     } else {
       status = 500;
       message = "internal error";
-      log.error("request failed [path={}]", ctx.normalizedPath(), err);
+      log.error("request failed [{}, {}]", kv("path", ctx.normalizedPath()), kv(REQUEST_ID, ctx.get(REQUEST_ID)), err);
     }
     Meters.refused(status);
     var response = ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json");

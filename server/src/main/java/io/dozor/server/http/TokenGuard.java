@@ -1,5 +1,7 @@
 package io.dozor.server.http;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
 import io.dozor.server.auth.AgentTokens;
 import io.dozor.server.bus.Addresses;
 import io.dozor.server.bus.Messages;
@@ -62,7 +64,9 @@ final class TokenGuard {
           if (reply.body().active()) {
             ctx.next();
           } else {
-            log.warn("refused revoked or unknown token [kind={}, subject={}, token_id={}]", kind.column, subject, tokenId);
+            log.warn("refused revoked or unknown token [{}, {}, {}, {}]", kv("kind", kind.column),
+                kv("agent_id", subject), kv("token_id", tokenId), kv(IngestVerticle.REQUEST_ID,
+                    ctx.get(IngestVerticle.REQUEST_ID)));
             ctx.fail(401);
           }
         })

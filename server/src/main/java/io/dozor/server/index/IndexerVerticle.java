@@ -9,13 +9,11 @@ import io.dozor.server.bus.Addresses;
 import io.dozor.server.bus.Messages.Health;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.outbox.OutboxWorker;
+import io.dozor.server.setup.IndexTemplate;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Pool;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.StringReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +22,6 @@ import org.slf4j.LoggerFactory;
 public final class IndexerVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(IndexerVerticle.class);
   static final Duration RETRY_TEMPLATE = Duration.ofSeconds(5);
-  static final String TEMPLATE_RESOURCE = "elasticsearch/events-template.json";
 
   private final ServerConfig.Elasticsearch config;
   private final Pool pool;
@@ -93,12 +90,8 @@ public final class IndexerVerticle extends VerticleBase {
         .mapEmpty();
   }
 
-  static String templateJson(String prefix) throws IOException {
-    try (InputStream in = IndexerVerticle.class.getClassLoader().getResourceAsStream(TEMPLATE_RESOURCE)) {
-      if (in == null) {
-        throw new IOException("classpath:" + TEMPLATE_RESOURCE + " missing");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("${prefix}", prefix);
-    }
+  /** The events template, whose one source is elasticsearch/events-template.json (see {@link IndexTemplate}). */
+  static String templateJson(String prefix) {
+    return IndexTemplate.EVENTS.json(prefix);
   }
 }

@@ -160,4 +160,37 @@ class ConfigLoaderTest {
     env.put("DOZOR_TELEGRAM_TEMPLATE", "launch by {user}");
     assertRefused("telegram.template (DOZOR_TELEGRAM_TEMPLATE): must contain {process}");
   }
+
+  @Test
+  void logstashIsOffByDefaultAndTakesHostColonPort() throws IOException {
+    assertThat(load().logLogstash()).isEmpty();
+    assertThat(load("log:\n  logstash: logstash:5000\n").logLogstash()).contains("logstash:5000");
+    env.put("DOZOR_LOG_LOGSTASH", "10.0.0.5:5044");
+    assertThat(load().logLogstash()).contains("10.0.0.5:5044");
+  }
+
+  @Test
+  void logstashWithoutAPortIsRefused() {
+    for (String bad : List.of("logstash", "logstash:", ":5000", "logstash:99999", "tcp://logstash:5000")) {
+      env.put("DOZOR_LOG_LOGSTASH", bad);
+      assertRefused("log.logstash (DOZOR_LOG_LOGSTASH): must be host:port of Logstash's tcp input, got \"" + bad + "\"");
+    }
+  }
+
+  @Test
+  void printedSettingsCarryNoSecret() {
+    env.put("DOZOR_POSTGRES_URL", "postgresql://dozor:pg-Pa55word@db:5432/dozor");
+    env.put("DOZOR_TELEGRAM_BOT_TOKEN", "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw");
+    String printed = load().toString();
+    assertThat(printed).doesNotContain("pg-Pa55word", "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", SECRET)
+        .contains("postgresql://dozor:***@db:5432/dozor");
+  }
+
+  @Test
+  void redactHidesOnlyThePasswordOfAUrl() {
+    assertThat(ServerConfig.Postgres.redact("postgresql://dozor:s3cr%40t@db:5432/dozor"))
+        .isEqualTo("postgresql://dozor:***@db:5432/dozor");
+    assertThat(ServerConfig.Postgres.redact("postgresql://dozor@db:5432/dozor"))
+        .isEqualTo("postgresql://dozor@db:5432/dozor");
+  }
 }

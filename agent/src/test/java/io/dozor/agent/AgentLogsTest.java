@@ -1,0 +1,99 @@
+package io.dozor.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Verifies the agent's shipped logback.xml on a real agent process that cannot reach its server: JSON lines
+ * with the pipeline's fields, only warnings and errors in the error file, and its token in no log.
+ */
+class AgentLogsTest {
+    static final String TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwYy1sb2dzIn0.agent-token-signature_0123456789";
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anUnreachableServerIsLoggedAsJsonWithoutTheToken() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        Path logs = dir.resolve("logs");
+        Path ini = dir.resolve("agent.ini");
+        Files.writeString(ini, """
+                [server]
+                url = http://127.0.0.1:%d
+                token = %s
+                [monitor]
+                processes = java
+                poll_interval_ms = 200
+                report_existing = true
+                [log]
+                dir = logs
+                """.formatted(closedPort, TOKEN));
+        String logbackXml = AgentLogsTest.class.getClassLoader().getResource("logback.xml").toString();
+        Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dlogback.configurationFile=" + logbackXml, "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "run", "--config", ini.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("console.txt").toFile()).start();
+        try {
+            Path errors = logs.resolve("dozor-agent-errors.json");
+            Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+            while (!(Files.exists(errors) && Files.readString(errors).contains("server unreachable"))) {
+                assertThat(agent.isAlive()).as("agent running; console: %s", console()).isTrue();
+                assertThat(Instant.now()).as("agent logged the unreachable server").isBefore(deadline);
+                Thread.sleep(200);
+            }
+        } finally {
+            agent.destroy();
+            agent.waitFor();
+        }
+
+        List<JsonNode> all = lines(logs.resolve("dozor-agent.json"));
+        assertThat(all).extracting(l -> l.get("message").asText()).anyMatch(m -> m.startsWith("launch detected"));
+        JsonNode launch = all.stream().filter(l -> l.get("message").asText().startsWith("launch detected"))
+                .findFirst().orElseThrow();
+        assertThat(launch.fieldNames()).toIterable().contains("@timestamp", "level", "message", "logger", "thread",
+                "service", "host", "event_id");
+        assertThat(launch.get("service").asText()).isEqualTo("dozor-agent");
+        assertThat(lines(logs.resolve("dozor-agent-errors.json"))).isNotEmpty()
+                .allSatisfy(l -> assertThat(l.get("level").asText()).isIn("WARN", "ERROR"));
+
+        List<Path> files;
+        try (Stream<Path> list = Files.list(logs)) {
+            files = new ArrayList<>(list.toList());
+        }
+        files.add(dir.resolve("console.txt"));
+        for (Path file : files) {
+            assertThat(Files.readString(file)).as(file.toString()).doesNotContain(TOKEN);
+        }
+    }
+
+    String console() throws IOException {
+        Path file = dir.resolve("console.txt");
+        return Files.exists(file) ? Files.readString(file) : "";
+    }
+
+    static List<JsonNode> lines(Path file) throws IOException {
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) {
+            lines.add(JSON.readTree(line));
+        }
+        return lines;
+    }
+}

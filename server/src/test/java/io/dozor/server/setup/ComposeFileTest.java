@@ -1,0 +1,106 @@
+package io.dozor.server.setup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * Verifies docker-compose.elk.yml as a compose parser would read it (no Docker engine runs here; .ci/run also
+ * has docker-compose validate it): the services of the ELK stack, their health checks and start order, and
+ * that the one-shot setup installs templates and dashboards once Kibana is up.
+ */
+class ComposeFileTest {
+  static final Path REPO = Path.of("..");
+  static JsonNode services;
+
+  @BeforeAll
+  static void parse() throws IOException {
+    // SnakeYAML resolves the file's anchors and aliases (x-dozor-settings), as compose does
+    Object yaml = new Yaml().load(Files.readString(REPO.resolve("docker-compose.elk.yml")));
+    services = new ObjectMapper().valueToTree(yaml).get("services");
+  }
+
+  static List<String> names(JsonNode node) {
+    List<String> names = new ArrayList<>();
+    node.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+
+  @Test
+  void theStackHasEveryServiceAndEveryLongRunningOneAHealthCheck() {
+    assertThat(names(services)).containsExactlyInAnyOrder("postgres", "elasticsearch", "kibana", "logstash",
+        "dozor-server", "dozor-setup");
+    for (String name : names(services)) {
+      if (!name.equals("dozor-setup")) {
+        assertThat(services.get(name).has("healthcheck")).as(name + " healthcheck").isTrue();
+        assertThat(services.get(name).get("healthcheck").get("test").isArray()).as(name).isTrue();
+      }
+    }
+  }
+
+  @Test
+  void theElasticProductsShareTheVersionTheTestsRunAgainst() {
+    Set<String> tags = new TreeSet<>();
+    for (String name : List.of("elasticsearch", "kibana", "logstash")) {
+      String image = services.get(name).get("image").asText();
+      assertThat(image).startsWith("docker.elastic.co/" + name + "/" + name + ":");
+      tags.add(image.substring(image.lastIndexOf(':') + 1));
+    }
+    assertThat(tags).containsExactly(System.getProperty("dozor.es.version", "9.2.0"));
+  }
+
+  @Test
+  void everyDependencyExistsAndWaitsForHealthOnlyWhereThereIsAHealthCheck() {
+    for (String name : names(services)) {
+      JsonNode dependsOn = services.get(name).get("depends_on");
+      if (dependsOn == null) {
+        continue;
+      }
+      for (String dependency : names(dependsOn)) {
+        assertThat(services.has(dependency)).as(name + " depends on " + dependency).isTrue();
+        String condition = dependsOn.get(dependency).get("condition").asText();
+        assertThat(condition).isIn("service_started", "service_healthy", "service_completed_successfully");
+        if (condition.equals("service_healthy")) {
+          assertThat(services.get(dependency).has("healthcheck")).as(dependency + " healthcheck").isTrue();
+        }
+      }
+    }
+  }
+
+  @Test
+  void theSetupInstallsTemplatesAndDashboardsAfterKibanaIsHealthyAndBeforeLogstashWrites() {
+    JsonNode setup = services.get("dozor-setup");
+    String command = setup.get("command").toString();
+    assertThat(command).contains("setup elasticsearch", "setup kibana --url http://kibana:5601");
+    assertThat(setup.get("depends_on").get("kibana").get("condition").asText()).isEqualTo("service_healthy");
+    assertThat(setup.get("depends_on").get("elasticsearch").get("condition").asText()).isEqualTo("service_healthy");
+    assertThat(services.get("logstash").get("depends_on").get("dozor-setup").get("condition").asText())
+        .isEqualTo("service_completed_successfully");
+    assertThat(setup.get("build").get("dockerfile").asText()).isEqualTo("server/Dockerfile");
+  }
+
+  @Test
+  void theServerShipsItsLogsToLogstashsTcpInputAndLogstashRunsThePipeline() throws IOException {
+    JsonNode env = services.get("dozor-server").get("environment");
+    assertThat(env.get("DOZOR_LOG_LOGSTASH").asText()).isEqualTo("logstash:5000");
+    assertThat(env.get("DOZOR_ELASTICSEARCH_URLS").asText()).isEqualTo("http://elasticsearch:9200");
+    assertThat(env.get("DOZOR_POSTGRES_URL").asText()).startsWith("postgresql://dozor:").endsWith("@postgres:5432/dozor");
+    assertThat(Files.readString(REPO.resolve("logstash/pipeline/dozor.conf")))
+        .contains("port => \"${DOZOR_LOGSTASH_TCP_PORT:5000}\"");
+    assertThat(services.get("logstash").get("volumes").toString())
+        .contains("./logstash/pipeline:/usr/share/logstash/pipeline");
+    assertThat(Files.readString(REPO.resolve("server/Dockerfile")))
+        .contains("FROM eclipse-temurin:21-jre", "COPY --from=build /src/server/target/dozor-server.jar");
+  }
+}
