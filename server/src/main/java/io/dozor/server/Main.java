@@ -4,6 +4,7 @@ import io.dozor.server.auth.AgentTokens;
 import io.dozor.server.config.ConfigException;
 import io.dozor.server.config.ConfigLoader;
 import io.dozor.server.config.ServerConfig;
+import io.dozor.server.index.Reindexer;
 import io.dozor.server.ops.Meters;
 import io.dozor.server.setup.ElasticsearchSetup;
 import io.dozor.server.setup.KibanaSetup;
@@ -11,6 +12,8 @@ import io.vertx.core.Vertx;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -25,7 +28,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "dozor-server", mixinStandardHelpOptions = true, version = "dozor-server 0.1.0",
     description = "Dozor server: receives program launches from agents, stores, indexes and notifies.",
-    subcommands = {Main.Run.class, Main.Token.class, Main.Setup.class})
+    subcommands = {Main.Run.class, Main.Token.class, Main.Setup.class, Main.Reindex.class})
 public final class Main {
   static final int USAGE = 2;
 
@@ -171,6 +174,30 @@ public final class Main {
         out().println("revoked " + revoked + " token(s)");
         return 0;
       }
+    }
+  }
+
+  @Command(name = "reindex", description = "Rebuild Elasticsearch from PostgreSQL (after ES was lost or the template"
+      + " changed); safe to repeat and to run beside a live server.")
+  static final class Reindex extends WithConfig implements Callable<Integer> {
+    @Option(names = "--since", paramLabel = "TIME",
+        description = "only launches at or after TIME (RFC 3339, e.g. 2026-11-01T00:00:00+03:00)")
+    String since;
+
+    @Override
+    public Integer call() {
+      Optional<OffsetDateTime> from;
+      try {
+        from = Optional.ofNullable(since).map(OffsetDateTime::parse);
+      } catch (DateTimeParseException e) {
+        throw new ConfigException("--since: must be RFC 3339 with an offset, e.g. 2026-11-01T00:00:00+03:00");
+      }
+      ServerConfig config = config();
+      new ElasticsearchSetup(config.elasticsearch()).install();
+      Reindexer.Result result = Reindexer.run(config, from, System.err);
+      out().println("reindexed " + result.indexed() + " events" + (result.failed() > 0
+          ? ", " + result.failed() + " refused by Elasticsearch (reasons above)" : ""));
+      return result.failed() > 0 ? 1 : 0;
     }
   }
 

@@ -4,6 +4,7 @@ import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
 import co.elastic.clients.elasticsearch.core.BulkRequest;
 import co.elastic.clients.elasticsearch.core.BulkResponse;
 import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
+import io.dozor.server.model.StoredEvent;
 import io.dozor.server.outbox.Backoff;
 import io.dozor.server.outbox.Delivery;
 import io.dozor.server.outbox.OutboxItem;
@@ -48,16 +49,21 @@ final class ElasticsearchSink implements Sink {
 
   @Override
   public Future<List<Delivery>> deliver(List<OutboxItem> items) {
+    return Future.fromCompletionStage(client.bulk(bulk(prefix, items.stream().map(OutboxItem::event).toList())),
+            context)
+        .map(response -> outcomes(items, response));
+  }
+
+  /** One index operation per event, in order; {@code _id} = event id, so repeating it never doubles. */
+  static BulkRequest bulk(String prefix, List<StoredEvent> events) {
     BulkRequest.Builder bulk = new BulkRequest.Builder();
-    for (OutboxItem item : items) {
-      var event = item.event();
+    for (StoredEvent event : events) {
       bulk.operations(op -> op.index(ix -> ix
           .index(EcsDocument.index(prefix, event))
           .id(event.launch().eventId().toString())
           .document(EcsDocument.of(event))));
     }
-    return Future.fromCompletionStage(client.bulk(bulk.build()), context)
-        .map(response -> outcomes(items, response));
+    return bulk.build();
   }
 
   private static List<Delivery> outcomes(List<OutboxItem> items, BulkResponse response) {

@@ -1,9 +1,8 @@
 package io.dozor.server.outbox;
 
 import io.dozor.server.bus.Addresses;
-import io.dozor.server.model.LaunchEvent;
-import io.dozor.server.model.StoredEvent;
 import io.dozor.server.ops.Meters;
+import io.dozor.server.store.EventRows;
 import io.dozor.server.store.Sql;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -149,10 +148,6 @@ public final class OutboxWorker {
   }
 
   private static OutboxItem item(Row row) {
-    var launch = new LaunchEvent(row.getUUID("event_id"), row.getOffsetDateTime("timestamp"),
-        row.getString("username"), row.getString("process_name"), row.getLong("pid"),
-        row.getString("executable"), row.getString("hostname"));
-    return new OutboxItem(new StoredEvent(row.getLong("event_pk"), row.getString("agent_id"), launch),
-        row.getInteger("attempts"));
+    return new OutboxItem(EventRows.stored(row, "event_pk"), row.getInteger("attempts"));
   }
 }

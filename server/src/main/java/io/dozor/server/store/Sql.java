@@ -75,6 +75,16 @@ public final class Sql {
       FROM agents ORDER BY agent_id""";
   public static final String OUTBOX_DEPTH = "SELECT sink, count(*) AS depth FROM outbox GROUP BY sink";
 
+  /** Reindex: events in id order after a cursor, optionally since a launch time. */
+  public static final String REINDEX_COUNT =
+      "SELECT count(*) AS n FROM events WHERE ($1::timestamptz IS NULL OR \"timestamp\" >= $1)";
+  public static final String REINDEX_PAGE = """
+      SELECT id, event_id, "timestamp", username, process_name, agent_id, pid, executable, hostname
+      FROM events
+      WHERE id > $1 AND ($2::timestamptz IS NULL OR "timestamp" >= $2)
+      ORDER BY id
+      LIMIT $3""";
+
   /** Claims due work of one sink; rows stay locked (other instances skip them) until commit. */
   public static final String OUTBOX_CLAIM = """
       SELECT o.event_pk, o.attempts, e.event_id, e."timestamp", e.username, e.process_name, e.agent_id,

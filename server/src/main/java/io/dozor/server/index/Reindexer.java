@@ -1,0 +1,92 @@
+package io.dozor.server.index;
+
+import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
+import co.elastic.clients.elasticsearch.core.BulkResponse;
+import co.elastic.clients.json.jackson.JacksonJsonpMapper;
+import co.elastic.clients.transport.rest5_client.Rest5ClientTransport;
+import co.elastic.clients.transport.rest5_client.low_level.Rest5Client;
+import io.dozor.server.config.ServerConfig;
+import io.dozor.server.model.StoredEvent;
+import io.dozor.server.store.EventRows;
+import io.dozor.server.store.Migrations;
+import io.dozor.server.store.Postgres;
+import io.dozor.server.store.Sql;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.io.PrintStream;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * {@code dozor-server reindex [--since TIME]}: rebuilds Elasticsearch from PostgreSQL, for when ES was
+ * lost or the template changed. Pages through events in id order and bulk-indexes them with the same
+ * documents and ids as the live pipeline, so running it twice, or beside a running server, doubles
+ * nothing. Runs on the caller's thread (a CLI command), waiting on each page.
+ */
+public final class Reindexer {
+  static final int PAGE = 1_000;
+
+  /** {@code failed} items were refused by ES (their reasons are printed). */
+  public record Result(long indexed, long failed) {}
+
+  private Reindexer() {}
+
+  public static Result run(ServerConfig config, Optional<OffsetDateTime> since, PrintStream out) {
+    Vertx vertx = Vertx.vertx();
+    Pool pool = Postgres.pool(vertx, config.postgres());
+    Rest5Client rest = Rest5Client.builder(config.elasticsearch().urls()).build();
+    var client = new ElasticsearchAsyncClient(new Rest5ClientTransport(rest, new JacksonJsonpMapper()));
+    OffsetDateTime from = since.orElse(null);
+    try {
+      Migrations.migrate(vertx, pool).await();
+      long total = pool.preparedQuery(Sql.REINDEX_COUNT).execute(Tuple.of(from)).await()
+          .iterator().next().getLong("n");
+      try (ProgressBar bar = new ProgressBarBuilder().setTaskName("reindex").setInitialMax(total)
+          .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(out))
+          .setUnit(" events", 1).showSpeed().build()) {
+        long indexed = 0;
+        long failed = 0;
+        long cursor = 0;
+        while (true) {
+          List<StoredEvent> page = new ArrayList<>(PAGE);
+          for (Row row : pool.preparedQuery(Sql.REINDEX_PAGE).execute(Tuple.of(cursor, from, PAGE)).await()) {
+            page.add(EventRows.stored(row, "id"));
+          }
+          if (page.isEmpty()) {
+            return new Result(indexed, failed);
+          }
+          BulkResponse response = Future.fromCompletionStage(
+              client.bulk(ElasticsearchSink.bulk(config.elasticsearch().indexPrefix(), page))).await();
+          for (var item : response.items()) {
+            if (item.error() == null) {
+              indexed++;
+            } else {
+              failed++;
+              out.println("\nrefused [id=" + item.id() + "]: " + item.status() + " " + item.error().type() + ": "
+                  + item.error().reason());
+            }
+          }
+          cursor = page.get(page.size() - 1).id();
+          bar.stepBy(page.size());
+        }
+      }
+    } finally {
+      try {
+        rest.close();
+      } catch (java.io.IOException ignored) {
+        // closing anyway
+      }
+      pool.close().await();
+      vertx.close().await();
+    }
+  }
+}
