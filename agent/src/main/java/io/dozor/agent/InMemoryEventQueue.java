@@ -10,7 +10,10 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A bounded queue in memory: lost when the agent stops. When full, new events are dropped. */
+/**
+ * A bounded queue in memory, lost when the agent stops (for tests and as the seam's simplest
+ * implementation). When full, the oldest event is dropped for the new one.
+ */
 public final class InMemoryEventQueue implements EventQueue {
 
     private static final Logger log = LoggerFactory.getLogger(InMemoryEventQueue.class);
@@ -38,10 +41,10 @@ public final class InMemoryEventQueue implements EventQueue {
         lock.lock();
         try {
             if (events.size() >= capacity) {
-                if (dropped++ == 0) {
-                    log.warn("event queue full, dropping new events [capacity={}]", capacity);
-                }
-                return false;
+                LaunchEvent oldest = events.removeFirst();
+                dropped++;
+                log.warn("event queue full, dropped the oldest event [event_id={}, capacity={}, dropped={}]",
+                        oldest.eventId(), capacity, dropped);
             }
             events.addLast(event);
             notEmpty.signalAll();
@@ -67,16 +70,20 @@ public final class InMemoryEventQueue implements EventQueue {
     }
 
     @Override
-    public void acknowledge(int count) {
+    public void acknowledge(List<LaunchEvent> batch) {
         lock.lock();
         try {
-            for (int i = 0; i < count && !events.isEmpty(); i++) {
-                events.removeFirst();
-            }
-            if (dropped > 0 && events.size() < capacity) {
-                log.warn("event queue has room again [dropped={}]", dropped);
-                dropped = 0;
-            }
+            events.removeAll(batch);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public long dropped() {
+        lock.lock();
+        try {
+            return dropped;
         } finally {
             lock.unlock();
         }
