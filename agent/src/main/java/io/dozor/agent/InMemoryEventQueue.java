@@ -1,12 +1,9 @@
 package io.dozor.agent;
 
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,15 +11,13 @@ import org.slf4j.LoggerFactory;
  * A bounded queue in memory, lost when the agent stops (for tests and as the seam's simplest
  * implementation). When full, the oldest event is dropped for the new one.
  */
-public final class InMemoryEventQueue implements EventQueue {
+public final class InMemoryEventQueue extends LockedEventQueue {
 
     private static final Logger log = LoggerFactory.getLogger(InMemoryEventQueue.class);
     public static final int DEFAULT_CAPACITY = 100_000;
 
     private final int capacity;
     private final ArrayDeque<LaunchEvent> events = new ArrayDeque<>();
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition notEmpty = lock.newCondition();
     private long dropped;
 
     public InMemoryEventQueue() {
@@ -79,40 +74,14 @@ public final class InMemoryEventQueue implements EventQueue {
         }
     }
 
+
     @Override
-    public long dropped() {
-        lock.lock();
-        try {
-            return dropped;
-        } finally {
-            lock.unlock();
-        }
+    protected int sizeLocked() {
+        return events.size();
     }
 
     @Override
-    public int size() {
-        lock.lock();
-        try {
-            return events.size();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
-    public boolean awaitNonEmpty(Duration timeout) throws InterruptedException {
-        long nanos = timeout.toNanos();
-        lock.lock();
-        try {
-            while (events.isEmpty()) {
-                if (nanos <= 0) {
-                    return false;
-                }
-                nanos = notEmpty.awaitNanos(nanos);
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
+    protected long droppedLocked() {
+        return dropped;
     }
 }

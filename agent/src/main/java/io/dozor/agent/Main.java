@@ -95,9 +95,7 @@ public final class Main implements Callable<Integer> {
         int status = 0;
 
         private Agent fail(int code, String message) {
-            status = code;
-            spec.commandLine().getErr().println("dozor-agent: " + message);
-            spec.commandLine().getErr().flush();
+            status = error(spec, code, message);
             return null;
         }
     }
@@ -147,14 +145,25 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--config", required = true, paramLabel = "FILE", description = "agent settings (INI)")
         Path config;
 
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
-        public Integer call() throws ConfigException {
+        public Integer call() {
             Path ini = config.toAbsolutePath();
-            AgentConfig.load(ini); // refuse to install a service that could not start
+            try {
+                AgentConfig.load(ini); // refuse to install a service that could not start
+            } catch (ConfigException e) {
+                return error(spec, USAGE, e.getMessage());
+            }
             String commandLine = serviceCommandLine(Path.of(System.getProperty("java.home"), "bin", "java.exe"),
                     System.getProperty(JVM_FLAGS_PROPERTY, ""), jar(), ini);
-            WindowsService.install(commandLine);
-            System.out.println("installed service " + WindowsService.NAME + ": " + commandLine);
+            try {
+                WindowsService.install(commandLine);
+            } catch (IllegalStateException | UnsatisfiedLinkError | NoClassDefFoundError e) {
+                return error(spec, 1, "cannot install the service: " + e.getMessage());
+            }
+            spec.commandLine().getOut().println("installed service " + WindowsService.NAME + ": " + commandLine);
             return 0;
         }
     }
@@ -163,12 +172,26 @@ public final class Main implements Callable<Integer> {
             description = "Stop and remove the Windows service (as administrator).")
     static final class UninstallService implements Callable<Integer> {
 
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() {
-            WindowsService.uninstall();
-            System.out.println("removed service " + WindowsService.NAME);
+            try {
+                WindowsService.uninstall();
+            } catch (IllegalStateException | UnsatisfiedLinkError | NoClassDefFoundError e) {
+                return error(spec, 1, "cannot remove the service: " + e.getMessage());
+            }
+            spec.commandLine().getOut().println("removed service " + WindowsService.NAME);
             return 0;
         }
+    }
+
+    /** Prints {@code dozor-agent: MESSAGE} on stderr; returns {@code code}. */
+    static int error(CommandLine.Model.CommandSpec spec, int code, String message) {
+        spec.commandLine().getErr().println("dozor-agent: " + message);
+        spec.commandLine().getErr().flush();
+        return code;
     }
 
     /** {@code "java.exe" FLAGS -jar "dozor-agent.jar" service --config "agent.ini"}. */

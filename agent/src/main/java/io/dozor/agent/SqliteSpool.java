@@ -10,11 +10,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * Thread-safe: one connection, guarded by a lock (the poller offers, the shipper peeks and acknowledges,
  * the heartbeat reads the counters).
  */
-public final class SqliteSpool implements EventQueue {
+public final class SqliteSpool extends LockedEventQueue {
 
     private static final Logger log = LoggerFactory.getLogger(SqliteSpool.class);
     public static final String FILE_NAME = "spool.db";
@@ -42,8 +39,6 @@ public final class SqliteSpool implements EventQueue {
     private final Connection db;
     private final Path file;
     private final long maxBytes;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition notEmpty = lock.newCondition();
     private int size;
     private long bytes;
     private long dropped;
@@ -248,43 +243,6 @@ public final class SqliteSpool implements EventQueue {
     }
 
     @Override
-    public int size() {
-        lock.lock();
-        try {
-            return size;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
-    public long dropped() {
-        lock.lock();
-        try {
-            return dropped;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
-    public boolean awaitNonEmpty(Duration timeout) throws InterruptedException {
-        long nanos = timeout.toNanos();
-        lock.lock();
-        try {
-            while (size == 0) {
-                if (nanos <= 0) {
-                    return false;
-                }
-                nanos = notEmpty.awaitNanos(nanos);
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
     public void close() {
         lock.lock();
         try {
@@ -294,5 +252,15 @@ public final class SqliteSpool implements EventQueue {
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    protected int sizeLocked() {
+        return size;
+    }
+
+    @Override
+    protected long droppedLocked() {
+        return dropped;
     }
 }

@@ -76,15 +76,9 @@ class AgentSpoolTest {
 
     @Test
     void theWatchListIsReloadedWhenTheSettingsFileChanges() throws Exception {
-        server = TestServer.http();
-        Path ini = dir.resolve("agent.ini");
-        Files.writeString(ini, "[server]\nurl = " + server.url() + "\ntoken = tok\n[monitor]\nprocesses = chrome\n");
-        agent = new Agent(config(server).withProcesses(List.of("chrome")), source, Clock.systemUTC(), "PC-01",
-                new InMemoryEventQueue()).reloadingFrom(ini);
-        agent.start();
+        Path ini = startReloading("[monitor]\nprocesses = chrome\n");
 
-        Files.writeString(ini, "[server]\nurl = " + server.url() + "\ntoken = tok\n[monitor]\nprocesses = notepad\n");
-        Files.setLastModifiedTime(ini, FileTime.from(Instant.now().plusSeconds(5)));
+        rewrite(ini, "[monitor]\nprocesses = notepad\n");
         Thread.sleep(200); // ten polls: the new list is in place
         source.start(process(300, 5, "chrome.exe", "ivanov", 100));
         source.start(process(301, 5, "notepad.exe", "ivanov", 100));
@@ -96,18 +90,29 @@ class AgentSpoolTest {
 
     @Test
     void anInvalidSettingsFileKeepsThePreviousWatchList() throws Exception {
-        server = TestServer.http();
-        Path ini = dir.resolve("agent.ini");
-        Files.writeString(ini, "[server]\nurl = " + server.url() + "\ntoken = tok\n");
-        agent = new Agent(config(server).withProcesses(List.of("chrome")), source, Clock.systemUTC(), "PC-01",
-                new InMemoryEventQueue()).reloadingFrom(ini);
-        agent.start();
+        Path ini = startReloading("");
 
-        Files.writeString(ini, "[server]\nurl = " + server.url() + "\ntoken = tok\n[monitor]\nprocesses = ,\n");
-        Files.setLastModifiedTime(ini, FileTime.from(Instant.now().plusSeconds(5)));
+        rewrite(ini, "[monitor]\nprocesses = ,\n");
         Thread.sleep(200);
         source.start(process(300, 5, "chrome.exe", "ivanov", 100));
 
         TestServer.await("the chrome launch", TIMEOUT, () -> !server.receivedEventIds().isEmpty());
+    }
+
+    /** An agent watching chrome, reloading its lists from an INI file holding {@code monitor}. */
+    private Path startReloading(String monitor) throws Exception {
+        server = TestServer.http();
+        Path ini = dir.resolve("agent.ini");
+        Files.writeString(ini, "[server]\nurl = " + server.url() + "\ntoken = tok\n" + monitor);
+        agent = new Agent(config(server).withProcesses(List.of("chrome")), source, Clock.systemUTC(), "PC-01",
+                new InMemoryEventQueue()).reloadingFrom(ini);
+        agent.start();
+        return ini;
+    }
+
+    /** Rewrites the INI file with a new {@code monitor} part and a later modification time. */
+    private void rewrite(Path ini, String monitor) throws Exception {
+        Files.writeString(ini, "[server]\nurl = " + server.url() + "\ntoken = tok\n" + monitor);
+        Files.setLastModifiedTime(ini, FileTime.from(Instant.now().plusSeconds(5)));
     }
 }
