@@ -236,8 +236,9 @@ public final class Stack implements AutoCloseable {
       try {
         if (Files.exists(log)) {
           byte[] bytes = Files.readAllBytes(log);
-          String written = new String(bytes, (int) Math.min(offset, bytes.length > offset ? offset : 0),
-              bytes.length - (int) (bytes.length > offset ? offset : 0), StandardCharsets.UTF_8);
+          // only what this agent wrote: an earlier run's "agent started" must not count
+          String written = bytes.length <= offset ? ""
+              : new String(bytes, (int) offset, bytes.length - (int) offset, StandardCharsets.UTF_8);
           if (written.contains("\"message\":\"agent started\"")) {
             return;
           }

@@ -55,7 +55,7 @@ class AgentEndToEndTest {
     Elasticsearch es = Elasticsearch.shared();
     stack = Stack.start(new Stack.Options(dir.resolve("stack"), EndToEndTest.jar("dozor.server.jar"),
         EndToEndTest.jar("dozor.agent.jar"), db.url(), es.url(), Optional.empty(), Optional.empty(), List.of(),
-        "UTC", AGENT_ID, "chrome, browser, telegram, explorer, reused", 200, false,
+        "UTC", AGENT_ID, "killed, browser, telegram, explorer, reused", 200, false,
         Map.of("monitor.exclude_users", OTHER_USER, "server.heartbeat_interval_s", "1",
             // about nine events of this test's size: five fit, fourteen do not
             "spool.max_mb", "0.002")));
@@ -173,17 +173,17 @@ class AgentEndToEndTest {
     stack.stopServer();
     List<Long> pids = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      pids.add(sleeper("chrome").pid());
+      pids.add(sleeper("killed").pid());
     }
-    Wait.until("five launches spooled", TIMEOUT, () -> pids.stream().allMatch(pid -> detected("chrome", pid)));
+    Wait.until("five launches spooled", TIMEOUT, () -> pids.stream().allMatch(pid -> detected("killed", pid)));
 
     stack.killAgent();
     stack.restartAgent();
     stack.restartServer();
 
-    Wait.until("five rows", TIMEOUT, () -> rows("chrome").size() >= 5);
+    Wait.until("five rows", TIMEOUT, () -> rows("killed").size() >= 5);
     twoMorePolls();
-    assertThat(rows("chrome")).extracting(r -> r.get("pid")).containsExactlyInAnyOrderElementsOf(pids);
+    assertThat(rows("killed")).extracting(r -> r.get("pid")).containsExactlyInAnyOrderElementsOf(pids);
   }
 
   @Test
