@@ -2,8 +2,12 @@ package io.dozor.agent;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -15,8 +19,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running agent: one thread polls the process source every {@code poll_interval_ms} and queues the
- * launches the detector finds; the {@link EventShipper} sends them on its own thread.
+ * The running agent: one thread polls the process source every {@code poll_interval_ms} and spools the
+ * launches the detector finds; the {@link EventShipper} sends them on its own thread, and a heartbeat
+ * reports the agent every {@code heartbeat_interval_s}.
+ *
+ * <p>Restarts: the first snapshot after a start is the baseline, so a process already reported before a
+ * restart is not reported again, and one started while the agent was down is not reported either (unless
+ * {@code report_existing}); what was spooled and not yet sent is sent.
  *
  * <pre>{@code
  * try (Agent agent = new Agent(config, new PortableProcessSource(), Clock.systemDefaultZone())) {
@@ -28,6 +37,7 @@ import org.slf4j.LoggerFactory;
 public final class Agent implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
+    public static final String VERSION = "0.1.0";
 
     private final AgentConfig config;
     private final ProcessSource source;
@@ -37,6 +47,10 @@ public final class Agent implements AutoCloseable {
     private final LaunchDetector detector;
     private final EventShipper shipper;
     private final ScheduledExecutorService poller;
+    private final ScheduledExecutorService heartbeats;
+    private final Heartbeat heartbeat;
+    private Path settingsFile;
+    private FileTime settingsModified;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -44,7 +58,14 @@ public final class Agent implements AutoCloseable {
      * @param clock its zone gives the offset of event timestamps
      */
     public Agent(AgentConfig config, ProcessSource source, Clock clock) {
-        this(config, source, clock, localHostname(), new InMemoryEventQueue());
+        this(config, source, clock, localHostname(), openQueue(config));
+    }
+
+    /** The durable spool in {@code [spool] dir}, or a queue in memory when no directory is set. */
+    static EventQueue openQueue(AgentConfig config) {
+        return config.spoolDir() == null
+                ? new InMemoryEventQueue()
+                : SqliteSpool.open(config.spoolDir(), config.spoolMaxBytes());
     }
 
     public Agent(AgentConfig config, ProcessSource source, Clock clock, String hostname, EventQueue queue) {
@@ -55,11 +76,29 @@ public final class Agent implements AutoCloseable {
         this.queue = queue;
         this.detector = new LaunchDetector(config);
         this.shipper = new EventShipper(config, queue);
-        this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "dozor-poller");
+        source.watch(name -> detector.isWatchedName(name));
+        this.poller = singleThread("dozor-poller");
+        this.heartbeats = singleThread("dozor-heartbeat");
+        this.heartbeat = new Heartbeat(config.serverUrl(), config.token(), shipper.client(),
+                () -> new Heartbeat.Report(VERSION, hostname, queue.size(), queue.dropped()));
+    }
+
+    private static ScheduledExecutorService singleThread(String name) {
+        return Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /**
+     * Re-reads the watch list and exclusions from {@code file} when it changes (checked every poll); an
+     * invalid file is logged and the previous lists are kept. Call before {@link #start}.
+     */
+    public Agent reloadingFrom(Path file) {
+        this.settingsFile = file;
+        this.settingsModified = modified(file);
+        return this;
     }
 
     /**
@@ -83,22 +122,57 @@ public final class Agent implements AutoCloseable {
         long interval = config.pollInterval().toMillis();
         poller.scheduleWithFixedDelay(this::poll, interval, interval, TimeUnit.MILLISECONDS);
         shipper.start();
+        long beat = config.heartbeatInterval().toMillis();
+        heartbeats.scheduleAtFixedRate(heartbeat::send, 0, beat, TimeUnit.MILLISECONDS);
         // from here on every start of a watched program is reported (scripts wait for this line)
         log.info("agent started");
     }
 
     private void poll() {
         try {
+            reloadIfChanged();
             List<ProcessInfo> launches = detector.detect(source.snapshot());
             for (ProcessInfo p : launches) {
+                // the id is made before the event is written: a resend after a crash is stored once
                 LaunchEvent event = LaunchEvent.of(p, clock.getZone(), hostname);
+                queue.offer(event);
                 log.info("launch detected [user={}, process={}, pid={}, started={}, {}]",
                         event.username(), event.processName(), event.pid(),
                         LaunchEvent.TIMESTAMP_FORMAT.format(event.timestamp()), kv("event_id", event.eventId()));
-                queue.offer(event);
             }
         } catch (RuntimeException e) {
             log.warn("process poll failed [error={}]", e.toString(), e);
+        }
+    }
+
+    private void reloadIfChanged() {
+        if (settingsFile == null) {
+            return;
+        }
+        FileTime now = modified(settingsFile);
+        if (now == null || now.equals(settingsModified)) {
+            return;
+        }
+        settingsModified = now;
+        try {
+            LaunchDetector.Filter filter = LaunchDetector.Filter.of(AgentConfig.load(settingsFile));
+            if (!filter.equals(detector.filter())) {
+                detector.reconfigure(filter);
+                log.info("watch list reloaded [file={}, processes={}, excluded_users={}, excluded_names={}, "
+                                + "excluded_paths={}]", settingsFile, filter.watched(), filter.excludedUsers(),
+                        filter.excludedNames(), filter.excludedPaths());
+            }
+        } catch (ConfigException e) {
+            log.error("settings file changed but is invalid, keeping the previous watch list [file={}, error={}]",
+                    settingsFile, e.getMessage());
+        }
+    }
+
+    private static FileTime modified(Path file) {
+        try {
+            return Files.getLastModifiedTime(file);
+        } catch (IOException e) {
+            return null;
         }
     }
 
@@ -109,6 +183,7 @@ public final class Agent implements AutoCloseable {
             return;
         }
         poller.shutdownNow();
+        heartbeats.shutdownNow();
         try {
             poller.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -39,11 +39,16 @@ import org.ini4j.Profile;
  * @param caFile         PEM certificates to trust for https; null for http
  * @param processes      watched process names as written ({@code chrome}, {@code browser.exe}, ...)
  * @param pollInterval   time between two process snapshots
- * @param excludeUsers   users whose launches are ignored (case-insensitive, domain prefix ignored)
+ * @param excludeUsers   users whose launches are ignored (case-insensitive, domain prefix ignored), in
+ *                       addition to SYSTEM, LOCAL SERVICE and NETWORK SERVICE which are always ignored
  * @param reportExisting report the processes already running at start as launches
- * @param spoolDir       directory of the durable queue, or null
+ * @param spoolDir       directory of the durable queue, or null for a queue in memory (tests)
  * @param logDir         directory of the log files, or null for the default
  * @param logstash       host:port of a Logstash tcp json_lines input that also gets the log lines, or null
+ * @param excludeNames   program names never reported even when watched ({@code [monitor] exclude_names})
+ * @param excludePaths   executables under these paths are never reported ({@code [monitor] exclude_paths})
+ * @param spoolMaxBytes  bound of the spool ({@code [spool] max_mb}): the oldest events are dropped beyond it
+ * @param heartbeatInterval time between two heartbeats ({@code [server] heartbeat_interval_s})
  */
 public record AgentConfig(
         URI serverUrl,
@@ -55,16 +60,24 @@ public record AgentConfig(
         boolean reportExisting,
         Path spoolDir,
         Path logDir,
-        String logstash) {
+        String logstash,
+        List<String> excludeNames,
+        List<String> excludePaths,
+        long spoolMaxBytes,
+        Duration heartbeatInterval) {
 
     public static final List<String> DEFAULT_PROCESSES = List.of("chrome", "browser", "telegram", "explorer");
     public static final List<String> DEFAULT_EXCLUDE_USERS = List.of("SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE");
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofMillis(1000);
+    public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(60);
+    public static final double DEFAULT_SPOOL_MAX_MB = 64;
+    private static final long MB = 1024 * 1024;
 
     private static final Map<String, Set<String>> KNOWN_KEYS = Map.of(
-            "server", Set.of("url", "token", "ca_file"),
-            "monitor", Set.of("processes", "poll_interval_ms", "exclude_users", "report_existing"),
-            "spool", Set.of("dir"),
+            "server", Set.of("url", "token", "ca_file", "heartbeat_interval_s"),
+            "monitor", Set.of("processes", "poll_interval_ms", "exclude_users", "report_existing",
+                    "exclude_names", "exclude_paths"),
+            "spool", Set.of("dir", "max_mb"),
             "log", Set.of("dir", "logstash"));
 
     public AgentConfig {
@@ -72,23 +85,37 @@ public record AgentConfig(
         Objects.requireNonNull(token, "token");
         processes = List.copyOf(processes);
         excludeUsers = List.copyOf(excludeUsers);
+        excludeNames = List.copyOf(excludeNames);
+        excludePaths = List.copyOf(excludePaths);
         Objects.requireNonNull(pollInterval, "pollInterval");
+        Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
     }
 
-    /** Settings with the defaults for everything but the server (handy in tests). */
+    /** Settings with the defaults for everything but the server, and a spool in memory (handy in tests). */
     public static AgentConfig of(URI serverUrl, String token, Path caFile) {
         return new AgentConfig(serverUrl, token, caFile, DEFAULT_PROCESSES, DEFAULT_POLL_INTERVAL,
-                DEFAULT_EXCLUDE_USERS, false, null, null, null);
+                DEFAULT_EXCLUDE_USERS, false, null, null, null, List.of(), List.of(),
+                (long) (DEFAULT_SPOOL_MAX_MB * MB), DEFAULT_HEARTBEAT_INTERVAL);
     }
 
     public AgentConfig withProcesses(List<String> names) {
         return new AgentConfig(serverUrl, token, caFile, names, pollInterval, excludeUsers, reportExisting,
-                spoolDir, logDir, logstash);
+                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, heartbeatInterval);
     }
 
     public AgentConfig withPollInterval(Duration interval) {
         return new AgentConfig(serverUrl, token, caFile, processes, interval, excludeUsers, reportExisting,
-                spoolDir, logDir, logstash);
+                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, heartbeatInterval);
+    }
+
+    public AgentConfig withSpool(Path dir, long maxBytes) {
+        return new AgentConfig(serverUrl, token, caFile, processes, pollInterval, excludeUsers, reportExisting,
+                dir, logDir, logstash, excludeNames, excludePaths, maxBytes, heartbeatInterval);
+    }
+
+    public AgentConfig withHeartbeatInterval(Duration interval) {
+        return new AgentConfig(serverUrl, token, caFile, processes, pollInterval, excludeUsers, reportExisting,
+                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, interval);
     }
 
     /** Reads, validates and returns the settings of {@code file}; creates the spool and log directories. */
@@ -141,6 +168,8 @@ public record AgentConfig(
             throw ConfigException.of("server", "token", "must not contain spaces or control characters");
         }
         Path caFile = r.caFile(url, baseDir);
+        Duration heartbeat = Duration.ofSeconds(r.positiveLong("server", "heartbeat_interval_s",
+                DEFAULT_HEARTBEAT_INTERVAL.toSeconds()));
 
         List<String> processes = r.list("monitor", "processes", DEFAULT_PROCESSES);
         if (processes.isEmpty()) {
@@ -149,10 +178,17 @@ public record AgentConfig(
         Duration poll = r.positiveMillis("monitor", "poll_interval_ms", DEFAULT_POLL_INTERVAL);
         List<String> exclude = r.list("monitor", "exclude_users", DEFAULT_EXCLUDE_USERS);
         boolean reportExisting = r.bool("monitor", "report_existing", false);
+        List<String> excludeNames = r.list("monitor", "exclude_names", List.of());
+        List<String> excludePaths = r.list("monitor", "exclude_paths", List.of());
         Path spool = r.directory("spool", "dir", baseDir);
+        if (spool == null && baseDir != null) { // durable by default: next to the INI file
+            spool = r.directory(baseDir.resolve("spool"));
+        }
+        long spoolMax = r.positiveMegabytes("spool", "max_mb", DEFAULT_SPOOL_MAX_MB);
         Path log = r.directory("log", "dir", baseDir);
         String logstash = r.hostPort("log", "logstash");
-        return new AgentConfig(url, token, caFile, processes, poll, exclude, reportExisting, spool, log, logstash);
+        return new AgentConfig(url, token, caFile, processes, poll, exclude, reportExisting, spool, log, logstash,
+                excludeNames, excludePaths, spoolMax, heartbeat);
     }
 
     @Override
@@ -160,7 +196,9 @@ public record AgentConfig(
         return "AgentConfig[serverUrl=" + serverUrl + ", token=***, caFile=" + caFile
                 + ", processes=" + processes + ", pollInterval=" + pollInterval
                 + ", excludeUsers=" + excludeUsers + ", reportExisting=" + reportExisting
-                + ", spoolDir=" + spoolDir + ", logDir=" + logDir + ", logstash=" + logstash + "]";
+                + ", spoolDir=" + spoolDir + ", logDir=" + logDir + ", logstash=" + logstash + ", excludeNames=" + excludeNames
+                + ", excludePaths=" + excludePaths + ", spoolMaxBytes=" + spoolMaxBytes
+                + ", heartbeatInterval=" + heartbeatInterval + "]";
     }
 
     /** Typed access to the raw INI values, each failure naming its setting. */
@@ -255,19 +293,41 @@ public record AgentConfig(
         }
 
         Duration positiveMillis(String section, String key, Duration defaultValue) throws ConfigException {
+            return Duration.ofMillis(positiveLong(section, key, defaultValue.toMillis()));
+        }
+
+        long positiveLong(String section, String key, long defaultValue) throws ConfigException {
             String value = optional(section, key);
             if (value == null) {
                 return defaultValue;
             }
             try {
-                long ms = Long.parseLong(value);
-                if (ms > 0) {
-                    return Duration.ofMillis(ms);
+                long n = Long.parseLong(value);
+                if (n > 0) {
+                    return n;
                 }
             } catch (NumberFormatException e) {
                 // reported below
             }
             throw ConfigException.of(section, key, "must be a positive integer, got \"" + value + "\"");
+        }
+
+        /** A positive number of megabytes ({@code 64}, {@code 0.5}) as bytes, at least 1 KiB. */
+        long positiveMegabytes(String section, String key, double defaultValue) throws ConfigException {
+            String value = optional(section, key);
+            if (value == null) {
+                return (long) (defaultValue * MB);
+            }
+            try {
+                double mb = Double.parseDouble(value);
+                if (Double.isFinite(mb) && mb * MB >= 1024 && mb <= 1_000_000 && !value.matches(".*[a-zA-Z].*")) {
+                    return (long) (mb * MB);
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw ConfigException.of(section, key,
+                    "must be a number of megabytes between 0.001 and 1000000, got \"" + value + "\"");
         }
 
         boolean bool(String section, String key, boolean defaultValue) throws ConfigException {
@@ -303,7 +363,15 @@ public record AgentConfig(
             if (value == null || value.isEmpty()) {
                 return null;
             }
-            Path dir = path(section, key, value, baseDir);
+            return createDirectory(section, key, path(section, key, value, baseDir));
+        }
+
+        /** The default spool directory (no key given): errors name {@code [spool] dir}. */
+        Path directory(Path dir) throws ConfigException {
+            return createDirectory("spool", "dir", dir);
+        }
+
+        private static Path createDirectory(String section, String key, Path dir) throws ConfigException {
             try {
                 Files.createDirectories(dir);
             } catch (IOException e) {

@@ -34,6 +34,10 @@ final class Backoff {
         return Duration.ofMillis(Math.min(jittered, max.toMillis()));
     }
 
+    Duration initial() {
+        return initial;
+    }
+
     void reset() {
         attempts = 0;
     }

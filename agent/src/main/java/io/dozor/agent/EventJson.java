@@ -26,6 +26,15 @@ public final class EventJson {
         }
     }
 
+    /** One event's JSON (as kept in the spool). */
+    public static byte[] event(LaunchEvent event) {
+        try {
+            return MAPPER.writeValueAsBytes(event);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise an event", e);
+        }
+    }
+
     public record Batch(List<LaunchEvent> events) {
     }
 }

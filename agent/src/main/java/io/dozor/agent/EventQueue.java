@@ -5,21 +5,30 @@ import java.util.List;
 
 /**
  * Events waiting for the server, oldest first. The poller offers; the shipper peeks a batch, sends it, and
- * acknowledges it only once the server has stored it, so a failed send loses nothing. The in-memory queue
- * is the first implementation; a durable spool on disk takes the same place.
+ * acknowledges it only once the server has stored it, so a failed send loses nothing. {@link SqliteSpool}
+ * is the durable implementation the agent runs with; {@link InMemoryEventQueue} serves tests.
  */
 public interface EventQueue extends AutoCloseable {
 
-    /** Appends an event; false when the queue is full and the event was dropped. */
+    /**
+     * Appends an event; when this returns true the event is stored (on disk for a durable queue). When the
+     * queue is full the oldest events make room and are counted in {@link #dropped()}.
+     */
     boolean offer(LaunchEvent event);
 
     /** Up to {@code max} of the oldest events, without removing them. */
     List<LaunchEvent> peek(int max);
 
-    /** Removes the {@code count} oldest events (a batch returned by {@link #peek} and now handled). */
-    void acknowledge(int count);
+    /**
+     * Removes the events of a batch returned by {@link #peek} and now handled; those already dropped
+     * meanwhile are ignored.
+     */
+    void acknowledge(List<LaunchEvent> batch);
 
     int size();
+
+    /** Events dropped because the queue was full, since it was first created. */
+    long dropped();
 
     /** Waits until the queue holds an event or the timeout passes; true if it holds one. */
     boolean awaitNonEmpty(Duration timeout) throws InterruptedException;

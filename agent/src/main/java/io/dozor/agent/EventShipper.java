@@ -72,9 +72,7 @@ public final class EventShipper implements AutoCloseable {
      */
     EventShipper(URI serverUrl, String token, SSLContext sslContext, EventQueue queue, Duration flushInterval,
                  Backoff backoff) {
-        String base = serverUrl.toString();
-        this.endpoint = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base)
-                + "/api/v1/events");
+        this.endpoint = endpoint(serverUrl, "/api/v1/events");
         this.authorization = "Bearer " + token;
         this.queue = queue;
         this.flushInterval = flushInterval;
@@ -89,6 +87,17 @@ public final class EventShipper implements AutoCloseable {
         this.client = builder.build();
         this.thread = new Thread(this::run, "dozor-shipper");
         this.thread.setDaemon(true);
+    }
+
+    /** {@code path} under the server's base URL. */
+    static URI endpoint(URI serverUrl, String path) {
+        String base = serverUrl.toString();
+        return URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path);
+    }
+
+    /** The HTTP client (with the TLS trust of the settings), shared with the heartbeat. */
+    HttpClient client() {
+        return client;
     }
 
     static SSLContext sslContext(Path caFile) {
@@ -152,7 +161,7 @@ public final class EventShipper implements AutoCloseable {
         }
         Outcome outcome = attempt(batch);
         if (outcome.removeBatch()) {
-            queue.acknowledge(batch.size());
+            queue.acknowledge(batch);
         }
         return outcome;
     }
@@ -185,7 +194,10 @@ public final class EventShipper implements AutoCloseable {
         }
         if (status == 429 || status >= 500) {
             markUnreachable("status=" + status);
-            return new Outcome(false, retryAfter(response).orElseGet(backoff::next));
+            // Retry-After is honoured, but never below the first backoff step: "0" must not make a busy loop
+            Duration wait = retryAfter(response).map(d -> d.compareTo(backoff.initial()) < 0 ? backoff.initial() : d)
+                    .orElseGet(backoff::next);
+            return new Outcome(false, wait);
         }
         if (state != State.REJECTED) {
             String what = status == 401 ? "token rejected by server, will retry" : "server refused events, will retry";

@@ -1,25 +1,23 @@
 package io.dozor.agent;
 
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A bounded queue in memory: lost when the agent stops. When full, new events are dropped. */
-public final class InMemoryEventQueue implements EventQueue {
+/**
+ * A bounded queue in memory, lost when the agent stops (for tests and as the seam's simplest
+ * implementation). When full, the oldest event is dropped for the new one.
+ */
+public final class InMemoryEventQueue extends LockedEventQueue {
 
     private static final Logger log = LoggerFactory.getLogger(InMemoryEventQueue.class);
     public static final int DEFAULT_CAPACITY = 100_000;
 
     private final int capacity;
     private final ArrayDeque<LaunchEvent> events = new ArrayDeque<>();
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition notEmpty = lock.newCondition();
     private long dropped;
 
     public InMemoryEventQueue() {
@@ -38,10 +36,10 @@ public final class InMemoryEventQueue implements EventQueue {
         lock.lock();
         try {
             if (events.size() >= capacity) {
-                if (dropped++ == 0) {
-                    log.warn("event queue full, dropping new events [capacity={}]", capacity);
-                }
-                return false;
+                LaunchEvent oldest = events.removeFirst();
+                dropped++;
+                log.warn("event queue full, dropped the oldest event [event_id={}, capacity={}, dropped={}]",
+                        oldest.eventId(), capacity, dropped);
             }
             events.addLast(event);
             notEmpty.signalAll();
@@ -67,45 +65,23 @@ public final class InMemoryEventQueue implements EventQueue {
     }
 
     @Override
-    public void acknowledge(int count) {
+    public void acknowledge(List<LaunchEvent> batch) {
         lock.lock();
         try {
-            for (int i = 0; i < count && !events.isEmpty(); i++) {
-                events.removeFirst();
-            }
-            if (dropped > 0 && events.size() < capacity) {
-                log.warn("event queue has room again [dropped={}]", dropped);
-                dropped = 0;
-            }
+            events.removeAll(batch);
         } finally {
             lock.unlock();
         }
     }
 
+
     @Override
-    public int size() {
-        lock.lock();
-        try {
-            return events.size();
-        } finally {
-            lock.unlock();
-        }
+    protected int sizeLocked() {
+        return events.size();
     }
 
     @Override
-    public boolean awaitNonEmpty(Duration timeout) throws InterruptedException {
-        long nanos = timeout.toNanos();
-        lock.lock();
-        try {
-            while (events.isEmpty()) {
-                if (nanos <= 0) {
-                    return false;
-                }
-                nanos = notEmpty.awaitNanos(nanos);
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
+    protected long droppedLocked() {
+        return dropped;
     }
 }

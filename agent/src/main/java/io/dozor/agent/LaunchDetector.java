@@ -3,11 +3,11 @@ package io.dozor.agent;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,32 +20,65 @@ import org.slf4j.LoggerFactory;
  *   <li>The first snapshot is the baseline: what already runs is not a launch, unless
  *       {@code reportExisting}.</li>
  *   <li>Names match case-insensitively, {@code .exe} optional on both sides.</li>
- *   <li>Processes of excluded users, or of an unknown user, are skipped; {@code NT AUTHORITY\SYSTEM}
- *       matches {@code SYSTEM}.</li>
+ *   <li>Not reported: processes of session 0 (services), of SYSTEM, LOCAL SERVICE, NETWORK SERVICE, of
+ *       an excluded or unknown user ({@code NT AUTHORITY\SYSTEM} matches {@code SYSTEM}), with an
+ *       excluded name, or whose executable lies under an excluded path.</li>
  *   <li>A process whose parent runs under the same name is part of that program (Chrome's renderers and
  *       helpers), not a launch.</li>
  * </ul>
- * Not thread-safe: one poller calls {@link #detect}.
+ * Not thread-safe: one poller calls {@link #detect} and {@link #reconfigure}.
  */
 public final class LaunchDetector {
 
     private static final Logger log = LoggerFactory.getLogger(LaunchDetector.class);
 
-    private final Set<String> watched;
-    private final Set<String> excludedUsers;
+    /** Service accounts: never a person launching a program. */
+    public static final List<String> SERVICE_ACCOUNTS = List.of("SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE");
+
+    /** What is watched and what is excluded; replaced as a whole when the settings change. */
+    public record Filter(Set<String> watched, Set<String> excludedUsers, Set<String> excludedNames,
+                         List<String> excludedPaths) {
+
+        public static Filter of(Collection<String> watchedNames, Collection<String> excludedUsers,
+                                Collection<String> excludedNames, Collection<String> excludedPaths) {
+            Set<String> users = excludedUsers.stream().map(LaunchDetector::normaliseUser).collect(Collectors.toSet());
+            SERVICE_ACCOUNTS.forEach(u -> users.add(normaliseUser(u)));
+            return new Filter(
+                    watchedNames.stream().map(LaunchDetector::normaliseName).collect(Collectors.toUnmodifiableSet()),
+                    Set.copyOf(users),
+                    excludedNames.stream().map(LaunchDetector::normaliseName).collect(Collectors.toUnmodifiableSet()),
+                    excludedPaths.stream().map(LaunchDetector::normalisePath).toList());
+        }
+
+        public static Filter of(AgentConfig config) {
+            return of(config.processes(), config.excludeUsers(), config.excludeNames(), config.excludePaths());
+        }
+    }
+
     private final boolean reportExisting;
+    private volatile Filter filter;
     private Map<ProcessInfo.Key, ProcessInfo> previous;
 
-    public LaunchDetector(Collection<String> watchedNames, Collection<String> excludedUsers, boolean reportExisting) {
-        this.watched = new HashSet<>();
-        watchedNames.forEach(n -> watched.add(normaliseName(n)));
-        this.excludedUsers = new HashSet<>();
-        excludedUsers.forEach(u -> this.excludedUsers.add(normaliseUser(u)));
+    public LaunchDetector(Filter filter, boolean reportExisting) {
+        this.filter = filter;
         this.reportExisting = reportExisting;
     }
 
+    public LaunchDetector(Collection<String> watchedNames, Collection<String> excludedUsers, boolean reportExisting) {
+        this(Filter.of(watchedNames, excludedUsers, List.of(), List.of()), reportExisting);
+    }
+
     public LaunchDetector(AgentConfig config) {
-        this(config.processes(), config.excludeUsers(), config.reportExisting());
+        this(Filter.of(config), config.reportExisting());
+    }
+
+    /** Applies new watch and exclusion lists from the next {@link #detect} on. */
+    public void reconfigure(Filter newFilter) {
+        this.filter = newFilter;
+    }
+
+    public Filter filter() {
+        return filter;
     }
 
     /** The launches in {@code snapshot} that were not in the previous one, in snapshot order. */
@@ -84,15 +117,40 @@ public final class LaunchDetector {
     }
 
     private boolean isWatched(ProcessInfo p) {
-        return watched.contains(normaliseName(p.name()));
+        return isWatchedName(p.name());
+    }
+
+    /** Watched and not excluded by name; safe to call from any thread. */
+    public boolean isWatchedName(String processName) {
+        Filter f = filter;
+        String name = normaliseName(processName);
+        return f.watched().contains(name) && !f.excludedNames().contains(name);
     }
 
     private boolean isExcluded(ProcessInfo p) {
+        if (p.sessionId() == 0) {
+            log.debug("launch skipped, session 0 [process={}, pid={}]", p.name(), p.pid());
+            return true;
+        }
         if (p.user() == null) {
             log.debug("launch skipped, user unknown [process={}, pid={}]", p.name(), p.pid());
             return true;
         }
-        return excludedUsers.contains(normaliseUser(p.user()));
+        if (filter.excludedUsers().contains(normaliseUser(p.user()))) {
+            log.debug("launch skipped, excluded user [process={}, pid={}, user={}]", p.name(), p.pid(), p.user());
+            return true;
+        }
+        if (p.executable() != null && !filter.excludedPaths().isEmpty()) {
+            String path = normalisePath(p.executable());
+            for (String excluded : filter.excludedPaths()) {
+                if (path.equals(excluded) || path.startsWith(excluded.endsWith("/") ? excluded : excluded + "/")) {
+                    log.debug("launch skipped, excluded path [process={}, pid={}, executable={}]",
+                            p.name(), p.pid(), p.executable());
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static boolean isChildOfSameProgram(ProcessInfo p, Map<Long, ProcessInfo> current,
@@ -116,6 +174,15 @@ public final class LaunchDetector {
     /** {@code NT AUTHORITY\SYSTEM} and {@code system} both become {@code system}. */
     static String normaliseUser(String user) {
         return userName(user).trim().toLowerCase(Locale.ROOT);
+    }
+
+    /** {@code C:\Program Files\X\} becomes {@code c:/program files/x} (case-insensitive, either slash). */
+    static String normalisePath(String path) {
+        String p = path.trim().replace('\\', '/').toLowerCase(Locale.ROOT);
+        while (p.length() > 1 && p.endsWith("/")) {
+            p = p.substring(0, p.length() - 1);
+        }
+        return p;
     }
 
     /** The part after the last backslash: {@code DOMAIN\ivanov} becomes {@code ivanov}. */

@@ -1,6 +1,8 @@
 package io.dozor.agent;
 
+import io.dozor.agent.windows.WindowsService;
 import java.io.PrintWriter;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -13,18 +15,21 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code java -jar dozor-agent.jar run --config FILE.ini}. Usage and configuration errors: exit status 2 and
- * one line on stderr. No logger exists before the settings are read, so that {@code [log] dir} can set
- * {@code dozor.log.dir} for logback.
+ * {@code java -jar dozor-agent.jar run --config FILE.ini}; on Windows also {@code install-service},
+ * {@code uninstall-service} and {@code service} (what the service control manager starts). Usage and
+ * configuration errors: exit status 2 and one line on stderr. No logger exists before the settings are
+ * read, so that {@code [log] dir} can set {@code dozor.log.dir} for logback.
  */
-@Command(name = "dozor-agent", mixinStandardHelpOptions = true, version = "dozor-agent 0.1.0",
+@Command(name = "dozor-agent", mixinStandardHelpOptions = true, version = "dozor-agent " + Agent.VERSION,
         description = "Reports launches of watched programs to the Dozor server.",
-        subcommands = Main.Run.class)
+        subcommands = {Main.Run.class, Main.Service.class, Main.InstallService.class, Main.UninstallService.class})
 public final class Main implements Callable<Integer> {
 
     static final int USAGE = 2;
     static final String LOG_DIR_PROPERTY = "dozor.log.dir";
     static final String LOGSTASH_PROPERTY = "dozor.log.logstash";
+    /** The launcher passes its JVM flags here so that install-service registers the same ones. */
+    static final String JVM_FLAGS_PROPERTY = "dozor.jvm.flags";
 
     public static void main(String[] args) {
         int status = execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
@@ -56,10 +61,8 @@ public final class Main implements Callable<Integer> {
         throw new CommandLine.ParameterException(new CommandLine(this), "missing command (expected: run)");
     }
 
-    @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the agent until stopped.")
-    static final class Run implements Callable<Integer> {
-
-        static volatile boolean running;
+    /** What the commands that run the agent share: read the settings, then build the agent. */
+    abstract static class AgentCommand implements Callable<Integer> {
 
         @Option(names = "--config", required = true, paramLabel = "FILE", description = "agent settings (INI)")
         Path config;
@@ -67,15 +70,15 @@ public final class Main implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Override
-        public Integer call() throws InterruptedException {
+        Logger log;
+
+        /** The agent of the settings, or null after printing why not (the status is then in {@link #status}). */
+        Agent agent() {
             AgentConfig settings;
             try {
                 settings = AgentConfig.load(config);
             } catch (ConfigException e) {
-                spec.commandLine().getErr().println("dozor-agent: " + e.getMessage());
-                spec.commandLine().getErr().flush();
-                return USAGE;
+                return fail(USAGE, e.getMessage());
             }
             if (settings.logDir() != null) {
                 System.setProperty(LOG_DIR_PROPERTY, settings.logDir().toString());
@@ -83,8 +86,35 @@ public final class Main implements Callable<Integer> {
             if (settings.logstash() != null) {
                 System.setProperty(LOGSTASH_PROPERTY, settings.logstash());
             }
-            Logger log = LoggerFactory.getLogger(Main.class); // the first logger: after dozor.log.dir is set
-            Agent agent = new Agent(settings, new PortableProcessSource(), Clock.systemDefaultZone());
+            log = LoggerFactory.getLogger(Main.class); // the first logger: after dozor.log.dir is set
+            try {
+                return new Agent(settings, ProcessSources.forThisSystem(), Clock.systemDefaultZone())
+                        .reloadingFrom(config.toAbsolutePath());
+            } catch (IllegalStateException e) { // the spool cannot be opened
+                log.error("agent cannot start [error={}]", e.getMessage(), e);
+                return fail(1, e.getMessage());
+            }
+        }
+
+        int status = 0;
+
+        private Agent fail(int code, String message) {
+            status = error(spec, code, message);
+            return null;
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the agent until stopped.")
+    static final class Run extends AgentCommand {
+
+        static volatile boolean running;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            Agent agent = agent();
+            if (agent == null) {
+                return status;
+            }
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 log.info("shutdown requested");
@@ -95,6 +125,90 @@ public final class Main implements Callable<Integer> {
             running = true;
             stopped.await();
             return 0;
+        }
+    }
+
+    @Command(name = "service", description = "Run as the Windows service (started by the service control manager).")
+    static final class Service extends AgentCommand {
+
+        @Override
+        public Integer call() {
+            Agent agent = agent();
+            if (agent == null) {
+                return status;
+            }
+            WindowsService.run(agent::start, agent::close);
+            return 0;
+        }
+    }
+
+    @Command(name = "install-service", mixinStandardHelpOptions = true,
+            description = "Register the agent as an automatically started Windows service (as administrator).")
+    static final class InstallService implements Callable<Integer> {
+
+        @Option(names = "--config", required = true, paramLabel = "FILE", description = "agent settings (INI)")
+        Path config;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            Path ini = config.toAbsolutePath();
+            try {
+                AgentConfig.load(ini); // refuse to install a service that could not start
+            } catch (ConfigException e) {
+                return error(spec, USAGE, e.getMessage());
+            }
+            String commandLine = serviceCommandLine(Path.of(System.getProperty("java.home"), "bin", "java.exe"),
+                    System.getProperty(JVM_FLAGS_PROPERTY, ""), jar(), ini);
+            try {
+                WindowsService.install(commandLine);
+            } catch (IllegalStateException | UnsatisfiedLinkError | NoClassDefFoundError e) {
+                return error(spec, 1, "cannot install the service: " + e.getMessage());
+            }
+            spec.commandLine().getOut().println("installed service " + WindowsService.NAME + ": " + commandLine);
+            return 0;
+        }
+    }
+
+    @Command(name = "uninstall-service", mixinStandardHelpOptions = true,
+            description = "Stop and remove the Windows service (as administrator).")
+    static final class UninstallService implements Callable<Integer> {
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            try {
+                WindowsService.uninstall();
+            } catch (IllegalStateException | UnsatisfiedLinkError | NoClassDefFoundError e) {
+                return error(spec, 1, "cannot remove the service: " + e.getMessage());
+            }
+            spec.commandLine().getOut().println("removed service " + WindowsService.NAME);
+            return 0;
+        }
+    }
+
+    /** Prints {@code dozor-agent: MESSAGE} on stderr; returns {@code code}. */
+    static int error(CommandLine.Model.CommandSpec spec, int code, String message) {
+        spec.commandLine().getErr().println("dozor-agent: " + message);
+        spec.commandLine().getErr().flush();
+        return code;
+    }
+
+    /** {@code "java.exe" FLAGS -jar "dozor-agent.jar" service --config "agent.ini"}. */
+    static String serviceCommandLine(Path java, String jvmFlags, Path jar, Path ini) {
+        String flags = jvmFlags.isBlank() ? " " : " " + jvmFlags.trim() + " ";
+        return "\"" + java + "\"" + flags + "-jar \"" + jar + "\" service --config \"" + ini + "\"";
+    }
+
+    private static Path jar() {
+        try {
+            return Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException("cannot locate the agent jar", e);
         }
     }
 }

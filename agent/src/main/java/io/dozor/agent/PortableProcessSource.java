@@ -6,8 +6,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,6 +23,7 @@ public final class PortableProcessSource implements ProcessSource {
     private static final Logger log = LoggerFactory.getLogger(PortableProcessSource.class);
     private static final Duration MAX_CORRECTION = Duration.ofMillis(999);
     private static final Duration SLACK = Duration.ofMillis(100);
+    private static final boolean LINUX = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
 
     private final Duration startTimeCorrection;
 
@@ -38,10 +41,23 @@ public final class PortableProcessSource implements ProcessSource {
         return startTimeCorrection;
     }
 
+    /**
+     * The processes running now. On Linux, what was read about a pid is reused while its {@code /proc}
+     * stamp (name and start ticks) is unchanged: {@code info()} (several files and a user lookup) is asked
+     * only for new processes and after an exec.
+     */
     @Override
-    public List<ProcessInfo> snapshot() {
+    public synchronized List<ProcessInfo> snapshot() {
         List<ProcessInfo> result = new ArrayList<>();
+        Map<Long, Cached> seen = new HashMap<>(cache.size() * 2 + 16);
         ProcessHandle.allProcesses().forEach(handle -> {
+            String stamp = stamp(handle.pid());
+            Cached cached = cache.get(handle.pid());
+            if (stamp != null && cached != null && stamp.equals(cached.stamp())) {
+                seen.put(handle.pid(), cached);
+                result.add(cached.process());
+                return;
+            }
             ProcessHandle.Info info = handle.info();
             Optional<String> command = info.command();
             Optional<Instant> start = info.startInstant();
@@ -49,10 +65,47 @@ public final class PortableProcessSource implements ProcessSource {
                 return;
             }
             long parent = handle.parent().map(ProcessHandle::pid).orElse(-1L);
-            result.add(new ProcessInfo(handle.pid(), start.get().plus(startTimeCorrection),
-                    fileName(command.get()), command.get(), info.user().orElse(null), parent));
+            ProcessInfo process = new ProcessInfo(handle.pid(), start.get().plus(startTimeCorrection),
+                    fileName(command.get()), command.get(), info.user().orElse(null), parent);
+            if (stamp != null) {
+                seen.put(handle.pid(), new Cached(stamp, process));
+            }
+            result.add(process);
         });
+        cache = seen;
         return result;
+    }
+
+    private record Cached(String stamp, ProcessInfo process) {
+    }
+
+    private Map<Long, Cached> cache = new HashMap<>();
+
+    /**
+     * {@code (comm)} and the start ticks from {@code /proc/<pid>/stat}: both change when the pid is reused,
+     * the name also on exec. Null when not on Linux or unreadable (then nothing is cached).
+     */
+    private static String stamp(long pid) {
+        if (!LINUX) {
+            return null;
+        }
+        try {
+            return stamp(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** From the text of /proc/<pid>/stat: {@code "(comm) starttime"}, or null when malformed. */
+    static String stamp(String stat) {
+        int close = stat.lastIndexOf(')');
+        int open = stat.indexOf('(');
+        if (open < 0 || close < open) {
+            return null;
+        }
+        String[] fields = stat.substring(close + 2).split(" ", 21);
+        // after "pid (comm) " the fields start at 3 (state); starttime is field 22
+        return fields.length < 20 ? null : stat.substring(open, close + 1) + " " + fields[19];
     }
 
     /** The part after the last {@code /} or {@code \}. */

@@ -12,12 +12,21 @@ import java.util.Objects;
  * @param executable full path of the executable, or null when unknown
  * @param user       owner ({@code ivanov} or {@code DOMAIN\ivanov}), or null when unknown
  * @param parentPid  pid of the parent, or -1 when unknown
+ * @param sessionId  Windows session (0 = services), or -1 when unknown or not Windows
  */
-public record ProcessInfo(long pid, Instant startTime, String name, String executable, String user, long parentPid) {
+public record ProcessInfo(long pid, Instant startTime, String name, String executable, String user, long parentPid,
+                          int sessionId) {
+
+    public static final int NO_SESSION = -1;
 
     public ProcessInfo {
         Objects.requireNonNull(startTime, "startTime");
         Objects.requireNonNull(name, "name");
+    }
+
+    /** A process without a session (not Windows). */
+    public ProcessInfo(long pid, Instant startTime, String name, String executable, String user, long parentPid) {
+        this(pid, startTime, name, executable, user, parentPid, NO_SESSION);
     }
 
     /** Identity of a process across snapshots: a reused pid has another start time. */

@@ -1,10 +1,18 @@
 package io.dozor.agent;
 
 import java.util.List;
+import java.util.function.Predicate;
 
-/** Where process snapshots come from: the portable JDK API here, the Windows API later. */
+/**
+ * Where process snapshots come from: {@link PortableProcessSource} (the JDK) or
+ * {@link io.dozor.agent.windows.WindowsProcessSource} (the Windows API); {@link ProcessSources} picks one.
+ */
 public interface ProcessSource {
 
     /** The processes running now. Processes whose name or start time cannot be read are left out. */
     List<ProcessInfo> snapshot();
+
+    /** Which names are watched now, for a source that checks watched processes more closely. */
+    default void watch(Predicate<String> isWatchedName) {
+    }
 }

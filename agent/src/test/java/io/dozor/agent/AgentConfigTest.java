@@ -80,8 +80,34 @@ class AgentConfigTest {
         assertThat(config.excludeUsers()).containsExactly("SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE");
         assertThat(config.reportExisting()).isFalse();
         assertThat(config.caFile()).isNull();
-        assertThat(config.spoolDir()).isNull();
+        assertThat(config.spoolDir()).isEqualTo(dir.resolve("spool")).isDirectory();
+        assertThat(config.spoolMaxBytes()).isEqualTo(64L * 1024 * 1024);
+        assertThat(config.heartbeatInterval()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(config.excludeNames()).isEmpty();
+        assertThat(config.excludePaths()).isEmpty();
         assertThat(config.logDir()).isNull();
+    }
+
+    @Test
+    void readsTheExclusionsTheSpoolBoundAndTheHeartbeatInterval() throws Exception {
+        AgentConfig config = parse("""
+                [server]
+                url = http://server:8080
+                token = abc123
+                heartbeat_interval_s = 15
+
+                [monitor]
+                exclude_names = explorer, Updater.exe
+                exclude_paths = C:\\Windows\\, C:\\Program Files\\Admin Tools
+
+                [spool]
+                max_mb = 0.5
+                """);
+
+        assertThat(config.heartbeatInterval()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(config.excludeNames()).containsExactly("explorer", "Updater.exe");
+        assertThat(config.excludePaths()).containsExactly("C:\\Windows\\", "C:\\Program Files\\Admin Tools");
+        assertThat(config.spoolMaxBytes()).isEqualTo(512L * 1024);
     }
 
     @Test
@@ -150,6 +176,15 @@ class AgentConfigTest {
             fractional poll interval    | %s[monitor]\\npoll_interval_ms = 1.5                   | [monitor] poll_interval_ms: must be a positive integer, got "1.5"
             no process to watch         | %s[monitor]\\nprocesses = ,                            | [monitor] processes: must name at least one process
             bad report_existing         | %s[monitor]\\nreport_existing = maybe                  | [monitor] report_existing: must be true or false, got "maybe"
+            letters as max_mb           | %s[spool]\\nmax_mb = lots                            | [spool] max_mb: must be a number of megabytes between 0.001 and 1000000, got "lots"
+            zero max_mb                 | %s[spool]\\nmax_mb = 0                               | [spool] max_mb: must be a number of megabytes between 0.001 and 1000000, got "0"
+            negative max_mb             | %s[spool]\\nmax_mb = -1                              | [spool] max_mb: must be a number of megabytes between 0.001 and 1000000, got "-1"
+            tiny max_mb                 | %s[spool]\\nmax_mb = 0.0001                          | [spool] max_mb: must be a number of megabytes between 0.001 and 1000000, got "0.0001"
+            huge max_mb                 | %s[spool]\\nmax_mb = 1e9                             | [spool] max_mb: must be a number of megabytes between 0.001 and 1000000, got "1e9"
+            infinite max_mb             | %s[spool]\\nmax_mb = Infinity                        | [spool] max_mb: must be a number of megabytes between 0.001 and 1000000, got "Infinity"
+            letters as heartbeat        | [server]\\nurl = http://a\\ntoken = t\\nheartbeat_interval_s = x   | [server] heartbeat_interval_s: must be a positive integer, got "x"
+            zero heartbeat              | [server]\\nurl = http://a\\ntoken = t\\nheartbeat_interval_s = 0   | [server] heartbeat_interval_s: must be a positive integer, got "0"
+            misspelt spool key          | %s[spool]\\nmax_mbs = 5                              | [spool] max_mbs: unknown setting
             misspelt key                | %s[monitor]\\npoll_intervall_ms = 5                    | [monitor] poll_intervall_ms: unknown setting
             unknown section             | %s[moniter]\\nprocesses = chrome                       | [moniter]: unknown section (expected one of [server], [monitor], [spool], [log])
             """)

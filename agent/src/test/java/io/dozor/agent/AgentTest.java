@@ -73,4 +73,16 @@ class AgentTest {
         assertThat(server.receivedEventIds()).hasSize(1);
         assertThat(server.requests.get(0).body().get("events").get(0).get("pid").asLong()).isEqualTo(300);
     }
+
+    @Test
+    void sendsAHeartbeatWithVersionHostSpoolDepthAndDrops() throws Exception {
+        TestServer.await("a heartbeat", TIMEOUT, () -> !server.heartbeats.isEmpty());
+
+        TestServer.Request beat = server.heartbeats.get(0);
+        assertThat(beat.header("Authorization")).isEqualTo("Bearer tok");
+        assertThat(beat.body().get("version").asText()).isEqualTo(Agent.VERSION);
+        assertThat(beat.body().get("hostname").asText()).isEqualTo("PC-01");
+        assertThat(beat.body().get("spool_depth").asLong()).isZero();
+        assertThat(beat.body().get("dropped_events").asLong()).isZero();
+    }
 }

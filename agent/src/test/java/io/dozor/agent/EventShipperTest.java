@@ -250,4 +250,19 @@ class EventShipperTest {
         }
         return file;
     }
+
+    @Test
+    void aRetryAfterOfZeroDoesNotMakeABusyLoop() throws Exception {
+        TestServer server = server(TestServer.http().then(503, "0", "").then(503, "0", "").then(503, "0", ""));
+        offer(1);
+
+        shipper(server.url(), null).start();
+
+        TestServer.await("delivery", TIMEOUT, () -> queue.size() == 0);
+        assertThat(server.requests).hasSize(4);
+        for (int i = 1; i < 4; i++) {
+            assertThat(Duration.between(server.requests.get(i - 1).at(), server.requests.get(i).at()))
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(90)); // the first backoff step of the test: 100 ms
+        }
+    }
 }

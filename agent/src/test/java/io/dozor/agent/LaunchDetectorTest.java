@@ -167,4 +167,76 @@ class LaunchDetectorTest {
         assertThat(LaunchDetector.userName("CORP\\ivanov")).isEqualTo("ivanov");
         assertThat(LaunchDetector.userName("ivanov")).isEqualTo("ivanov");
     }
+
+    @Test
+    void aProcessInSessionZeroIsNotALaunch() {
+        poll();
+        source.start(new ProcessInfo(200, FakeProcessSource.T0.plusSeconds(5), "chrome.exe", "C:\\chrome.exe",
+                "ivanov", 100, 0));
+        source.start(new ProcessInfo(201, FakeProcessSource.T0.plusSeconds(5), "chrome.exe", "C:\\chrome.exe",
+                "ivanov", 100, 1));
+
+        assertThat(pids(poll())).containsExactly(201L);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SYSTEM", "NT AUTHORITY\\LOCAL SERVICE", "nt authority\\network service"})
+    void serviceAccountsAreExcludedEvenWhenExcludeUsersNamesOthers(String user) {
+        LaunchDetector onlyBob = new LaunchDetector(List.of("chrome"), List.of("bob"), false);
+        onlyBob.detect(source.snapshot());
+        source.start(process(200, 5, "chrome.exe", user, 100));
+        source.start(process(201, 5, "chrome.exe", "bob", 100));
+        source.start(process(202, 5, "chrome.exe", "alice", 100));
+
+        assertThat(pids(onlyBob.detect(source.snapshot()))).containsExactly(202L);
+    }
+
+    @Test
+    void anExcludedNameIsNotALaunchEvenWhenWatched() {
+        LaunchDetector detector = new LaunchDetector(
+                LaunchDetector.Filter.of(List.of("chrome", "explorer"), List.of(), List.of("Explorer.EXE"), List.of()),
+                false);
+        detector.detect(source.snapshot());
+        source.start(process(200, 5, "explorer.exe", "ivanov", 1));
+        source.start(process(201, 5, "chrome.exe", "ivanov", 1));
+
+        assertThat(pids(detector.detect(source.snapshot()))).containsExactly(201L);
+    }
+
+    @Test
+    void anExecutableUnderAnExcludedPathIsNotALaunch() {
+        LaunchDetector detector = new LaunchDetector(
+                LaunchDetector.Filter.of(List.of("chrome"), List.of(), List.of(), List.of("c:\\Kiosk\\")), false);
+        detector.detect(source.snapshot());
+        source.start(new ProcessInfo(200, FakeProcessSource.T0.plusSeconds(5), "chrome.exe",
+                "C:\\KIOSK\\bin\\chrome.exe", "ivanov", 1));
+        source.start(new ProcessInfo(201, FakeProcessSource.T0.plusSeconds(5), "chrome.exe",
+                "C:\\Kiosk2\\chrome.exe", "ivanov", 1));
+        source.start(new ProcessInfo(202, FakeProcessSource.T0.plusSeconds(5), "chrome.exe",
+                "C:\\Program Files\\chrome.exe", "ivanov", 1));
+
+        assertThat(pids(detector.detect(source.snapshot()))).containsExactly(201L, 202L);
+    }
+
+    @Test
+    void aNewWatchListAppliesFromTheNextPoll() {
+        poll();
+        detector.reconfigure(LaunchDetector.Filter.of(List.of("notepad"), List.of(), List.of(), List.of()));
+        source.start(process(200, 5, "chrome.exe", "ivanov", 100));
+        source.start(process(201, 5, "notepad.exe", "ivanov", 100));
+
+        assertThat(pids(poll())).containsExactly(201L);
+        assertThat(detector.isWatchedName("CHROME.exe")).isFalse();
+    }
+
+    @Test
+    void aReusedPidIsReportedAgainEachTimeButNeverRepeated() {
+        poll();
+        for (int start = 10; start < 40; start += 10) {
+            source.exit(300).start(process(300, start, "chrome.exe", "ivanov", 100));
+            assertThat(poll()).extracting(ProcessInfo::startTime)
+                    .containsExactly(FakeProcessSource.T0.plusSeconds(start));
+            assertThat(poll()).isEmpty();
+        }
+    }
 }

@@ -84,4 +84,24 @@ class MainTest {
         assertThat(out.toString()).contains("run");
         assertThat(err.toString()).isEmpty();
     }
+
+    @Test
+    void installServiceRefusesABadSettingWith2AndOneLineNamingIt() throws IOException {
+        Path ini = dir.resolve("agent.ini");
+        Files.writeString(ini, "[server]\nurl = http://a\ntoken = t\n[spool]\nmax_mb = lots\n");
+
+        assertThat(run("install-service", "--config", ini.toString())).isEqualTo(2);
+
+        assertThat(err.toString()).startsWith("dozor-agent: [spool] max_mb: must be a number of megabytes")
+                .hasLineCount(1);
+    }
+
+    @Test
+    void theServiceCommandLineQuotesPathsAndCarriesTheLauncherFlags() {
+        String line = Main.serviceCommandLine(Path.of("C:/Program Files/Java/bin/java.exe"), " -Xmx48m -Xss256k ",
+                Path.of("C:/Program Files/Dozor/dozor-agent.jar"), Path.of("C:/Program Files/Dozor/agent.ini"));
+
+        assertThat(line).isEqualTo("\"C:/Program Files/Java/bin/java.exe\" -Xmx48m -Xss256k -jar "
+                + "\"C:/Program Files/Dozor/dozor-agent.jar\" service --config \"C:/Program Files/Dozor/agent.ini\"");
+    }
 }

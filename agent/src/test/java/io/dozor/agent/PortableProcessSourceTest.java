@@ -123,4 +123,31 @@ class PortableProcessSourceTest {
         }
         throw new AssertionError("child " + pid + " not seen as " + executable);
     }
+
+    @Test
+    void theProcStampIsTheNameAndStartTicksSoReuseAndExecChangeIt() {
+        String stat = "4312 (chrome helper) S 1 4312 4312 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 987654 12345 300";
+
+        assertThat(PortableProcessSource.stamp(stat)).isEqualTo("(chrome helper) 987654");
+        assertThat(PortableProcessSource.stamp(stat.replace("987654", "987999"))).isNotEqualTo(
+                PortableProcessSource.stamp(stat));
+        assertThat(PortableProcessSource.stamp(stat.replace("(chrome helper)", "(sleep)"))).isNotEqualTo(
+                PortableProcessSource.stamp(stat));
+        assertThat(PortableProcessSource.stamp("garbage")).isNull();
+    }
+
+    @Test
+    void aSecondSnapshotStillSeesEveryProcessAndANewOne() throws Exception {
+        PortableProcessSource source = new PortableProcessSource();
+        source.snapshot();
+        Process child = new ProcessBuilder("sleep", "30").start();
+        try {
+            java.util.List<ProcessInfo> second = source.snapshot();
+            assertThat(second).extracting(ProcessInfo::pid).contains(ProcessHandle.current().pid(), child.pid());
+            assertThat(second).filteredOn(p -> p.pid() == child.pid()).extracting(ProcessInfo::name)
+                    .containsExactly("sleep");
+        } finally {
+            child.destroy();
+        }
+    }
 }

@@ -47,10 +47,17 @@ final class TestServer implements AutoCloseable {
     private final HttpServer server;
     private final ConcurrentLinkedQueue<Answer> script = new ConcurrentLinkedQueue<>();
     final List<Request> requests = new CopyOnWriteArrayList<>();
+    final List<Request> heartbeats = new CopyOnWriteArrayList<>();
 
     private TestServer(HttpServer server) {
         this.server = server;
         server.createContext("/api/v1/events", this::handle);
+        server.createContext("/api/v1/heartbeat", exchange -> {
+            heartbeats.add(new Request(Instant.now(), Map.copyOf(exchange.getRequestHeaders()),
+                    EventJson.mapper().readTree(exchange.getRequestBody().readAllBytes())));
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
         server.start();
     }
 

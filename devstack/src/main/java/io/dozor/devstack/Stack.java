@@ -17,7 +17,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,13 +29,25 @@ import java.util.concurrent.TimeUnit;
  * only in where those come from.
  */
 public final class Stack implements AutoCloseable {
-  /** What the stack needs from outside. {@code output} = null inherits the console. */
+  /**
+   * What the stack needs from outside. {@code agentSettings}: more agent INI settings as
+   * {@code "section.key" -> value} (e.g. {@code "spool.max_mb"}).
+   */
   public record Options(Path dir, Path serverJar, Path agentJar, String postgresUrl, String elasticsearchUrls,
                         Optional<String> telegramApiUrl, Optional<String> botToken, List<Long> chatIds,
-                        String timeZone, String agentId, String watch, int pollIntervalMs, boolean inheritOutput) {}
+                        String timeZone, String agentId, String watch, int pollIntervalMs, boolean inheritOutput,
+                        Map<String, String> agentSettings) {
+    public Options(Path dir, Path serverJar, Path agentJar, String postgresUrl, String elasticsearchUrls,
+                   Optional<String> telegramApiUrl, Optional<String> botToken, List<Long> chatIds,
+                   String timeZone, String agentId, String watch, int pollIntervalMs, boolean inheritOutput) {
+      this(dir, serverJar, agentJar, postgresUrl, elasticsearchUrls, telegramApiUrl, botToken, chatIds, timeZone,
+          agentId, watch, pollIntervalMs, inheritOutput, Map.of());
+    }
+  }
 
   private final Options options;
-  private final List<Process> processes = new ArrayList<>();
+  private Process server;
+  private Process agent;
   private int port;
   private DevCertificates certs;
   private Path serverConfig;
@@ -70,9 +84,45 @@ public final class Stack implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     token = enrol();
-    processes.add(launch("server", List.of("-jar", options.serverJar().toString(), "run", "--config",
-        serverConfig.toString())));
+    restartServer();
+  }
+
+  /** Starts the server again (after {@link #stopServer()}) on the same port with the same settings. */
+  public void restartServer() {
+    server = launch("server", List.of("-jar", options.serverJar().toString(), "run", "--config",
+        serverConfig.toString()));
     awaitHealthy(Duration.ofSeconds(60));
+  }
+
+  /** Stops the server (SIGTERM and a grace period): the agent finds it unreachable. */
+  public void stopServer() {
+    stop(server);
+    server = null;
+  }
+
+  /** Kills the agent at once (SIGKILL, like kill -9 or a power cut): no shutdown code runs. */
+  public void killAgent() {
+    try {
+      agent.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    agent = null;
+  }
+
+  /** Starts the agent again with the same settings; returns once it has taken its first snapshot. */
+  public void restartAgent() {
+    Path log = agentLog();
+    long logOffset = size(log);
+    agent = launch("agent", List.of("-jar", options.agentJar().toString(), "run", "--config",
+        agentConfig.toString()));
+    awaitAgentStarted(log, logOffset, Duration.ofSeconds(60));
+  }
+
+  /** The agent's JSON log (one object per line). */
+  public Path agentLog() {
+    return options.dir().resolve("logs/agent/dozor-agent.json");
   }
 
   private String serverYaml() throws IOException {
@@ -144,6 +194,7 @@ public final class Stack implements AutoCloseable {
         dir = %s
         """.formatted(port, token, certs.caCert(), options.watch(), options.pollIntervalMs(),
         options.dir().resolve("spool"), options.dir().resolve("logs/agent"));
+    ini = withSettings(ini, options.agentSettings());
     try {
       Files.writeString(agentConfig, ini);
       agentConfig.toFile().setReadable(false, false);
@@ -151,11 +202,19 @@ public final class Stack implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Path log = options.dir().resolve("logs/agent/dozor-agent.json");
-    long logOffset = size(log);
-    processes.add(launch("agent", List.of("-jar", options.agentJar().toString(), "run", "--config",
-        agentConfig.toString())));
-    awaitAgentStarted(log, logOffset, Duration.ofSeconds(60));
+    restartAgent();
+  }
+
+  /** Adds each {@code "section.key" -> value} under its section header. */
+  static String withSettings(String ini, Map<String, String> settings) {
+    String result = ini;
+    for (Map.Entry<String, String> e : settings.entrySet()) {
+      int dot = e.getKey().indexOf('.');
+      String header = "[" + e.getKey().substring(0, dot) + "]\n";
+      String line = e.getKey().substring(dot + 1) + " = " + e.getValue() + "\n";
+      result = result.contains(header) ? result.replace(header, header + line) : result + "\n" + header + line;
+    }
+    return result;
   }
 
   private static long size(Path file) {
@@ -169,7 +228,6 @@ public final class Stack implements AutoCloseable {
   /** The agent reports launches only after its first snapshot; its JSON log says when that is done. */
   private void awaitAgentStarted(Path log, long offset, Duration timeout) {
     Instant deadline = Instant.now().plus(timeout);
-    Process agent = processes.get(processes.size() - 1);
     while (Instant.now().isBefore(deadline)) {
       if (!agent.isAlive()) {
         throw new IllegalStateException("the agent exited with status " + agent.exitValue()
@@ -178,8 +236,9 @@ public final class Stack implements AutoCloseable {
       try {
         if (Files.exists(log)) {
           byte[] bytes = Files.readAllBytes(log);
-          String written = new String(bytes, (int) Math.min(offset, bytes.length > offset ? offset : 0),
-              bytes.length - (int) (bytes.length > offset ? offset : 0), StandardCharsets.UTF_8);
+          // only what this agent wrote: an earlier run's "agent started" must not count
+          String written = bytes.length <= offset ? ""
+              : new String(bytes, (int) offset, bytes.length - (int) offset, StandardCharsets.UTF_8);
           if (written.contains("\"message\":\"agent started\"")) {
             return;
           }
@@ -201,7 +260,7 @@ public final class Stack implements AutoCloseable {
       builder.inheritIO();
     } else {
       Path log = options.dir().resolve(name + ".out");
-      builder.redirectErrorStream(true).redirectOutput(log.toFile());
+      builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     }
     try {
       return builder.start();
@@ -215,8 +274,8 @@ public final class Stack implements AutoCloseable {
         .connectTimeout(Duration.ofSeconds(2)).build();
     Instant deadline = Instant.now().plus(timeout);
     while (Instant.now().isBefore(deadline)) {
-      if (!processes.get(0).isAlive()) {
-        throw new IllegalStateException("the server exited with status " + processes.get(0).exitValue()
+      if (!server.isAlive()) {
+        throw new IllegalStateException("the server exited with status " + server.exitValue()
             + (options.inheritOutput() ? "" : "; see " + options.dir().resolve("server.out")));
       }
       try {
@@ -270,22 +329,29 @@ public final class Stack implements AutoCloseable {
   }
 
   public boolean isRunning() {
-    return processes.stream().allMatch(Process::isAlive);
+    return Stream.of(server, agent).allMatch(p -> p != null && p.isAlive());
   }
 
   /** Stops the agent, then the server (each gets SIGTERM and a grace period). */
   @Override
   public void close() {
-    for (Process p : processes.reversed()) {
-      p.destroy();
-      try {
-        if (!p.waitFor(15, TimeUnit.SECONDS)) {
-          p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    stop(agent);
+    agent = null;
+    stop(server);
+    server = null;
+  }
+
+  private static void stop(Process p) {
+    if (p == null) {
+      return;
     }
-    processes.clear();
+    p.destroy();
+    try {
+      if (!p.waitFor(15, TimeUnit.SECONDS)) {
+        p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

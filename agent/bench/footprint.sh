@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Footprint benchmark of the agent on Linux (see BENCHMARKS.md). Not part of the test suite.
+#   mvn -B -pl agent -am package -DskipTests && agent/bench/footprint.sh
+# Env: PROCESSES (total processes on the machine to reach, default 300), SECONDS_IDLE (CPU window, 60),
+#      LAUNCHES (latency samples, 10), POLL_MS (1000). Writes agent/target/bench/footprint.md.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/java-env.sh
+JAR=agent/target/dozor-agent.jar
+[ -f "$JAR" ] || { echo "build first: mvn -B -pl agent -am package -DskipTests" >&2; exit 1; }
+PROCESSES=${PROCESSES:-300}; SECONDS_IDLE=${SECONDS_IDLE:-60}; LAUNCHES=${LAUNCHES:-10}; POLL_MS=${POLL_MS:-1000}
+WORK=agent/target/bench; rm -rf "$WORK"; mkdir -p "$WORK/bin"; WORK=$(cd "$WORK" && pwd)
+# the launcher's JVM flags, from the launcher itself
+FLAGS=$(grep 'set "JVM_FLAGS=' agent/src/windows/dozor-agent.cmd | sed 's/.*JVM_FLAGS=//; s/"\s*$//')
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# a sink that stores nothing and answers 204 to every POST
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 - "$PORT" <<'PY' &
+import sys, http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0))); self.send_response(204); self.end_headers()
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+pids+=($!)
+
+# idle processes up to $PROCESSES in total
+cp /bin/sleep "$WORK/bin/idle"; cp /bin/sleep "$WORK/bin/benchchrome"
+have=$(ls -d /proc/[0-9]* | wc -l)
+for _ in $(seq 1 $((PROCESSES - have))); do "$WORK/bin/idle" 3600 & pids+=($!); done
+total=$(ls -d /proc/[0-9]* | wc -l)
+
+cat > "$WORK/agent.ini" <<INI
+[server]
+url = http://127.0.0.1:$PORT
+token = bench
+[monitor]
+processes = benchchrome
+poll_interval_ms = $POLL_MS
+[spool]
+dir = $WORK/spool
+[log]
+dir = $WORK/logs
+INI
+# shellcheck disable=SC2086
+"$JAVA_HOME/bin/java" $FLAGS -jar "$JAR" run --config "$WORK/agent.ini" 2> "$WORK/agent.err" &
+AGENT=$!; pids+=($AGENT)
+for _ in $(seq 1 300); do grep -q "agent started" "$WORK/agent.err" && break; sleep 0.1; done
+sleep 15 # warm-up: class loading and the first compilations are not "idle"
+
+TCK=$(getconf CLK_TCK)
+ticks() { awk '{print $14 + $15}' "/proc/$AGENT/stat"; }
+t0=$(ticks); s0=$(date +%s%N)
+sleep "$SECONDS_IDLE"
+t1=$(ticks); s1=$(date +%s%N)
+cpu=$(awk -v t=$((t1 - t0)) -v hz="$TCK" -v ns=$((s1 - s0)) 'BEGIN { printf "%.3f", 100 * (t / hz) / (ns / 1e9) }')
+rss=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$AGENT/status")
+hwm=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$AGENT/status")
+
+# detection latency: process start (its own start time) to the agent's "launch detected" line
+lat=()
+for i in $(seq 1 "$LAUNCHES"); do
+  sleep 0.$((RANDOM % 9 + 1))
+  "$WORK/bin/benchchrome" 30 & p=$!; pids+=($p); start=$(date +%s%N)
+  while ! grep -q "process=benchchrome, pid=$p," "$WORK/agent.err"; do sleep 0.005; done
+  lat+=($(( ($(date +%s%N) - start) / 1000000 )))
+done
+sorted=$(printf '%s\n' "${lat[@]}" | sort -n)
+median=$(echo "$sorted" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+max=$(echo "$sorted" | tail -1)
+
+cat > "$WORK/footprint.md" <<MD
+| measure | value | target |
+|---|---|---|
+| processes on the machine | $total | ~300 |
+| idle CPU over ${SECONDS_IDLE} s, poll ${POLL_MS} ms | ${cpu} % of one core | ≤ 0.5 % |
+| RSS after the idle window (peak) | ${rss} MB (${hwm} MB) | ≤ 64 MB |
+| detection latency, ${LAUNCHES} launches: median / max | ${median} ms / ${max} ms | ≤ poll + 100 ms = $((POLL_MS + 100)) ms |
+
+JVM: $("$JAVA_HOME/bin/java" -version 2>&1 | head -1); flags: \`$FLAGS\`; $(nproc) cores, $(uname -sr).
+Latencies (ms): ${lat[*]}
+MD
+cat "$WORK/footprint.md"

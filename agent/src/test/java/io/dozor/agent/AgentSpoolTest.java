@@ -1,0 +1,118 @@
+package io.dozor.agent;
+
+import static io.dozor.agent.FakeProcessSource.process;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agent with its durable spool and its settings file, as {@code run} wires it. */
+class AgentSpoolTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    @TempDir
+    Path dir;
+
+    private final FakeProcessSource source = new FakeProcessSource()
+            .start(process(100, 0, "explorer.exe", "ivanov"));
+    private TestServer server;
+    private Agent agent;
+
+    @AfterEach
+    void stop() {
+        if (agent != null) {
+            agent.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private AgentConfig config(TestServer server) {
+        return AgentConfig.of(server.url(), "tok", null)
+                .withProcesses(List.of("chrome", "telegram"))
+                .withPollInterval(Duration.ofMillis(20))
+                .withSpool(dir.resolve("spool"), 1 << 20)
+                .withHeartbeatInterval(Duration.ofMillis(50));
+    }
+
+    private Agent start(AgentConfig config) {
+        agent = new Agent(config, source, Clock.systemUTC(), "PC-01", Agent.openQueue(config));
+        agent.start();
+        return agent;
+    }
+
+    @Test
+    void launchesSpooledWhileTheServerRefusesAreSentAfterARestartAndNotDetectedTwice() throws Exception {
+        server = TestServer.http();
+        for (int i = 0; i < 1000; i++) {
+            server.then(503, null, "{}");
+        }
+        start(config(server));
+        source.start(process(200, 5, "chrome.exe", "ivanov", 100));
+        source.start(process(201, 6, "telegram.exe", "ivanov", 100));
+        TestServer.await("two refused attempts", TIMEOUT, () -> server.requests.size() >= 2);
+        agent.close();
+        server.close();
+
+        server = TestServer.http();
+        start(config(server));
+        TestServer.await("the spooled launches", TIMEOUT, () -> server.receivedEventIds().size() >= 2);
+        TestServer.await("a heartbeat with an empty spool", TIMEOUT, () -> server.heartbeats.stream()
+                .anyMatch(h -> h.body().get("spool_depth").asLong() == 0));
+
+        assertThat(server.requests).flatExtracting(r -> r.body().findValuesAsText("pid"))
+                .containsExactly("200", "201"); // once each: the running ones are the new baseline
+    }
+
+    @Test
+    void theWatchListIsReloadedWhenTheSettingsFileChanges() throws Exception {
+        Path ini = startReloading("[monitor]\nprocesses = chrome\n");
+
+        rewrite(ini, "[monitor]\nprocesses = notepad\n");
+        Thread.sleep(200); // ten polls: the new list is in place
+        source.start(process(300, 5, "chrome.exe", "ivanov", 100));
+        source.start(process(301, 5, "notepad.exe", "ivanov", 100));
+
+        TestServer.await("the notepad launch", TIMEOUT, () -> !server.receivedEventIds().isEmpty());
+        Thread.sleep(100);
+        assertThat(server.requests).flatExtracting(r -> r.body().findValuesAsText("pid")).containsExactly("301");
+    }
+
+    @Test
+    void anInvalidSettingsFileKeepsThePreviousWatchList() throws Exception {
+        Path ini = startReloading("");
+
+        rewrite(ini, "[monitor]\nprocesses = ,\n");
+        Thread.sleep(200);
+        source.start(process(300, 5, "chrome.exe", "ivanov", 100));
+
+        TestServer.await("the chrome launch", TIMEOUT, () -> !server.receivedEventIds().isEmpty());
+    }
+
+    /** An agent watching chrome, reloading its lists from an INI file holding {@code monitor}. */
+    private Path startReloading(String monitor) throws Exception {
+        server = TestServer.http();
+        Path ini = dir.resolve("agent.ini");
+        Files.writeString(ini, "[server]\nurl = " + server.url() + "\ntoken = tok\n" + monitor);
+        agent = new Agent(config(server).withProcesses(List.of("chrome")), source, Clock.systemUTC(), "PC-01",
+                new InMemoryEventQueue()).reloadingFrom(ini);
+        agent.start();
+        return ini;
+    }
+
+    /** Rewrites the INI file with a new {@code monitor} part and a later modification time. */
+    private void rewrite(Path ini, String monitor) throws Exception {
+        Files.writeString(ini, "[server]\nurl = " + server.url() + "\ntoken = tok\n" + monitor);
+        Files.setLastModifiedTime(ini, FileTime.from(Instant.now().plusSeconds(5)));
+    }
+}
