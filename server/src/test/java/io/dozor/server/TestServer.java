@@ -29,7 +29,12 @@ final class TestServer implements AutoCloseable {
   final HttpClient http;
 
   TestServer(Map<String, String> env) {
-    config = new ConfigLoader(env).load(Optional.empty());
+    this(env, Optional.empty());
+  }
+
+  /** With a YAML settings file too (the environment overrides it). */
+  TestServer(Map<String, String> env, Optional<Path> yaml) {
+    config = new ConfigLoader(env).load(yaml);
     server = DozorServer.start(vertx, config).await();
     http = client(config.http().tlsCert().map(cert -> cert.resolveSibling("ca.pem")));
   }
