@@ -13,6 +13,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,7 +55,7 @@ public final class DozorServer {
         .compose(v -> server.deploy(vertx.deployVerticle(new PersistenceVerticle(pool, sinks))))
         .compose(v -> server.deploy(vertx.deployVerticle(new QueryVerticle(pool, sinks))))
         .compose(v -> server.deploy(vertx.deployVerticle(new IndexerVerticle(config.elasticsearch(), pool, OUTBOX_POLL))))
-        .compose(v -> server.deploy(vertx.deployVerticle(new NotifierVerticle(config.telegram(), pool, OUTBOX_POLL))))
+        .compose(v -> server.deploy(vertx.deployVerticle(new NotifierVerticle(config, pool, OUTBOX_POLL, Clock.systemUTC()))))
         .compose(v -> server.deploy(vertx.deployVerticle(() -> {
           var verticle = new IngestVerticle(config.http(), config.auth().tokenSecret());
           ingest.add(verticle);

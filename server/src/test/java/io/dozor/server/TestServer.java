@@ -29,16 +29,25 @@ final class TestServer implements AutoCloseable {
   final HttpClient http;
 
   TestServer(Map<String, String> env) {
-    this(env, true);
+    this(env, Optional.empty(), true);
+  }
+
+  /** With a YAML settings file too (the environment overrides it). */
+  TestServer(Map<String, String> env, Optional<Path> yaml) {
+    this(env, yaml, true);
+  }
+
+  TestServer(Map<String, String> env, boolean metrics) {
+    this(env, Optional.empty(), metrics);
   }
 
   /**
    * {@code metrics = false} for a second server in the same JVM: Vert.x keeps one default metrics
    * registry per process and closing its owner would close it for the first server too.
    */
-  TestServer(Map<String, String> env, boolean metrics) {
+  TestServer(Map<String, String> env, Optional<Path> yaml, boolean metrics) {
     vertx = metrics ? Vertx.vertx(io.dozor.server.ops.Meters.vertxOptions()) : Vertx.vertx();
-    config = new ConfigLoader(env).load(Optional.empty());
+    config = new ConfigLoader(env).load(yaml);
     server = DozorServer.start(vertx, config).await();
     http = client(config.http().tlsCert().map(cert -> cert.resolveSibling("ca.pem")));
   }

@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * A Telegram Bot API server for tests, speaking its HTTP protocol on 127.0.0.1: {@code sendMessage},
  * {@code getUpdates} (long polling with offset), {@code setMyCommands}, {@code getMe}. Only the bot
  * token it was started with is accepted. Scripted failures answer as Telegram does, including 429
- * with {@code parameters.retry_after}.
+ * with {@code parameters.retry_after}, 403 for a chat that blocked the bot, and 502 during an outage.
  */
 public final class FakeTelegram implements AutoCloseable {
   private static final Pattern PATH = Pattern.compile("^/bot([^/]+)/([A-Za-z]+)$");
@@ -44,6 +44,8 @@ public final class FakeTelegram implements AutoCloseable {
   private final List<JsonObject> updates = new ArrayList<>();
   private JsonArray commands = new JsonArray();
   private long nextUpdateId = 1;
+  private boolean down;
+  private final java.util.Set<Long> blocked = new java.util.HashSet<>();
 
   private FakeTelegram(String token) throws IOException {
     this.token = token;
@@ -106,6 +108,30 @@ public final class FakeTelegram implements AutoCloseable {
     }
   }
 
+  /** While down, every method answers 502 Bad Gateway (as Telegram does during an outage). */
+  public synchronized void outage(boolean down) {
+    this.down = down;
+  }
+
+  /** sendMessage to this chat answers 403 "bot was blocked by the user" from now on. */
+  public synchronized void block(long chatId) {
+    blocked.add(chatId);
+  }
+
+  /** Queues a text message from {@code userId} in {@code chatId}; returns its update_id. */
+  public long addMessage(long chatId, long userId, String text) {
+    return addUpdate(new JsonObject().put("message", new JsonObject()
+        .put("message_id", nextUpdateId).put("date", Instant.now().getEpochSecond())
+        .put("chat", new JsonObject().put("id", chatId).put("type", chatId < 0 ? "supergroup" : "private"))
+        .put("from", new JsonObject().put("id", userId).put("is_bot", false).put("first_name", "Admin"))
+        .put("text", text)));
+  }
+
+  /** Updates not yet confirmed by a getUpdates with a larger offset. */
+  public synchronized int pendingUpdates() {
+    return updates.size();
+  }
+
   /** Queues an incoming update (a message from a user); its update_id is assigned here. */
   public synchronized long addUpdate(JsonObject update) {
     long id = nextUpdateId++;
@@ -146,6 +172,12 @@ public final class FakeTelegram implements AutoCloseable {
         reply(exchange, 401, error(401, "Unauthorized", null));
         return;
       }
+      synchronized (this) {
+        if (down) {
+          reply(exchange, 502, error(502, "Bad Gateway", null));
+          return;
+        }
+      }
       JsonObject params = params(exchange);
       if (params == null) {
         reply(exchange, 400, error(400, "Bad Request: can't parse JSON object", null));
@@ -178,6 +210,10 @@ public final class FakeTelegram implements AutoCloseable {
       return error(400, "Bad Request: message is too long", null);
     }
     Instant now = Instant.now();
+    if (blocked.contains(chatId)) {
+      attempts.add(new Attempt(chatId, text, 403, now));
+      return error(403, "Forbidden: bot was blocked by the user", null);
+    }
     Failure failure = failures.stream().filter(f -> f.matches().test(text)).findFirst().orElse(null);
     if (failure != null) {
       failures.remove(failure);

@@ -26,6 +26,8 @@ import java.util.function.Function;
  */
 public final class ConfigLoader {
   static final int MIN_SECRET_LENGTH = 32;
+  static final String FILTERS_KEY = "telegram.filters";
+  static final int MAX_DIGEST_AFTER = 100;
 
   private final Map<String, String> env;
 
@@ -35,17 +37,19 @@ public final class ConfigLoader {
 
   public ServerConfig load(Optional<Path> yamlFile) {
     Map<Setting, String> raw = new EnumMap<>(Setting.class);
-    yamlFile.ifPresent(file -> readYaml(file, raw));
+    JsonNode filters = yamlFile.map(file -> readYaml(file, raw)).map(root -> root.path("telegram").path("filters"))
+        .orElse(null);
     for (Setting s : Setting.values()) {
       String fromEnv = env.get(s.envName());
       if (fromEnv != null) {
         raw.put(s, fromEnv);
       }
     }
-    return new Reader(raw).config();
+    return new Reader(raw, filters, yamlFile).config();
   }
 
-  private static void readYaml(Path file, Map<Setting, String> into) {
+  /** Reads the file into {@code into}; the answer is the whole document (for the YAML-only filters). */
+  private static JsonNode readYaml(Path file, Map<Setting, String> into) {
     JsonNode root;
     try {
       root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
@@ -53,12 +57,13 @@ public final class ConfigLoader {
       throw new ConfigException("config file " + file + ": " + firstLine(e.getMessage()));
     }
     if (root == null || root.isMissingNode() || root.isNull()) {
-      return;
+      return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
     }
     if (!root.isObject()) {
       throw new ConfigException("config file " + file + ": must be a YAML mapping of sections");
     }
     flatten("", root, into);
+    return root;
   }
 
   private static void flatten(String prefix, JsonNode node, Map<Setting, String> into) {
@@ -67,6 +72,9 @@ public final class ConfigLoader {
       String key = prefix + field.getKey();
       JsonNode value = field.getValue();
       Optional<Setting> setting = Setting.byKey(key);
+      if (key.equals(FILTERS_KEY)) {
+        continue; // YAML only, read whole by the Reader
+      }
       if (setting.isPresent()) {
         if (!value.isNull()) {
           into.put(setting.get(), scalarOrList(key, value));
@@ -98,9 +106,13 @@ public final class ConfigLoader {
   /** Typed access to the merged raw values; each failure names its setting. */
   private static final class Reader {
     private final Map<Setting, String> raw;
+    private final JsonNode filters;
+    private final Optional<Path> file;
 
-    Reader(Map<Setting, String> raw) {
+    Reader(Map<Setting, String> raw, JsonNode filters, Optional<Path> file) {
       this.raw = raw;
+      this.filters = filters;
+      this.file = file;
     }
 
     ServerConfig config() {
@@ -150,7 +162,19 @@ public final class ConfigLoader {
           optional(Setting.TELEGRAM_BOT_TOKEN),
           list(Setting.TELEGRAM_CHAT_IDS, v -> chatId(v)),
           zone(),
-          template());
+          template(),
+          positiveInt(Setting.TELEGRAM_THRESHOLD_COUNT),
+          duration(Setting.TELEGRAM_THRESHOLD_WINDOW, false),
+          duration(Setting.TELEGRAM_COOLDOWN, true),
+          quietHours(),
+          quietDrop(),
+          digestAfter(),
+          duration(Setting.TELEGRAM_MUTE_DEFAULT, false),
+          list(Setting.TELEGRAM_ADMIN_USER_IDS, v -> integer(Setting.TELEGRAM_ADMIN_USER_IDS, v)),
+          bool(Setting.TELEGRAM_BOT_POLLING),
+          duration(Setting.TELEGRAM_SILENT_AGENT_AFTER, true),
+          filters(),
+          file);
       return new ServerConfig(http, new ServerConfig.Auth(secret), postgres, elasticsearch, telegram,
           Path.of(string(Setting.LOG_DIR)), optional(Setting.LOG_LOGSTASH).map(v -> hostPort(Setting.LOG_LOGSTASH, v)));
     }
@@ -252,10 +276,57 @@ public final class ConfigLoader {
     }
 
     private Long chatId(String v) {
+      return integer(Setting.TELEGRAM_CHAT_IDS, v);
+    }
+
+    private Long integer(Setting s, String v) {
       try {
         return Long.parseLong(v);
       } catch (NumberFormatException e) {
-        throw new ConfigException(Setting.TELEGRAM_CHAT_IDS, "chat ids are integers, got \"" + v + "\"");
+        throw new ConfigException(s, (s == Setting.TELEGRAM_CHAT_IDS ? "chat" : "user") + " ids are integers, got \"" + v + "\"");
+      }
+    }
+
+    private java.time.Duration duration(Setting s, boolean zeroAllowed) {
+      String v = string(s);
+      var d = io.dozor.server.notify.Durations.parse(v)
+          .orElseThrow(() -> new ConfigException(s, "must be a duration such as 30s, 10m, 1h30m, got \"" + v + "\""));
+      if (d.isZero() && !zeroAllowed) {
+        throw new ConfigException(s, "must be longer than zero");
+      }
+      return d;
+    }
+
+    private io.dozor.server.notify.QuietHours quietHours() {
+      try {
+        return io.dozor.server.notify.QuietHours.parse(list(Setting.TELEGRAM_QUIET_HOURS, v -> v));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(Setting.TELEGRAM_QUIET_HOURS, e.getMessage());
+      }
+    }
+
+    private boolean quietDrop() {
+      String v = string(Setting.TELEGRAM_QUIET_ACTION);
+      return switch (v) {
+        case "digest" -> false;
+        case "drop" -> true;
+        default -> throw new ConfigException(Setting.TELEGRAM_QUIET_ACTION, "must be digest or drop, got \"" + v + "\"");
+      };
+    }
+
+    private int digestAfter() {
+      int v = positiveInt(Setting.TELEGRAM_DIGEST_AFTER);
+      if (v > MAX_DIGEST_AFTER) {
+        throw new ConfigException(Setting.TELEGRAM_DIGEST_AFTER, "at most " + MAX_DIGEST_AFTER + ", got " + v);
+      }
+      return v;
+    }
+
+    private io.dozor.server.notify.Filters filters() {
+      try {
+        return io.dozor.server.notify.Filters.parse(filters);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(e.getMessage() + " (YAML only)");
       }
     }
 

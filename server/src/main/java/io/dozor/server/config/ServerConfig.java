@@ -1,7 +1,10 @@
 package io.dozor.server.config;
 
+import io.dozor.server.notify.Filters;
+import io.dozor.server.notify.QuietHours;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.ZoneId;
 import java.util.List;
 import java.util.Optional;
@@ -41,13 +44,19 @@ public record ServerConfig(
 
   public record Elasticsearch(List<URI> urls, String indexPrefix) {}
 
-  /** No bot token: notifications are written to the log in the exact message text. */
+  /**
+   * No bot token: notifications are written to the log in the exact message text. {@code filters} as read
+   * at start; {@code filtersFile} (the YAML file, if any) is watched for new ones.
+   */
   public record Telegram(URI apiUrl, Optional<String> botToken, List<Long> chatIds, ZoneId timeZone,
-                         String template) {
+                         String template, int thresholdCount, Duration thresholdWindow, Duration cooldown,
+                         QuietHours quietHours, boolean quietDrop, int digestAfter, Duration muteDefault,
+                         List<Long> adminUserIds, boolean botPolling, Duration silentAgentAfter,
+                         Filters filters, Optional<Path> filtersFile) {
     @Override
     public String toString() {
       return "Telegram[apiUrl=" + apiUrl + ", botToken=" + botToken.map(t -> "****") + ", chatIds=" + chatIds
-          + ", timeZone=" + timeZone + ", template=" + template + "]";
+          + ", timeZone=" + timeZone + ", template=" + template + ", filters=" + filters + "]";
     }
   }
 }

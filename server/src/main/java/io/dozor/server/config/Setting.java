@@ -26,6 +26,16 @@ public enum Setting {
   TELEGRAM_CHAT_IDS("telegram.chat_ids", ""),
   TELEGRAM_TIME_ZONE("telegram.time_zone", null),
   TELEGRAM_TEMPLATE("telegram.template", "[{time}] Пользователь {user} запустил {process}"),
+  TELEGRAM_THRESHOLD_COUNT("telegram.threshold.count", "1"),
+  TELEGRAM_THRESHOLD_WINDOW("telegram.threshold.window", "10m"),
+  TELEGRAM_COOLDOWN("telegram.cooldown", "0s"),
+  TELEGRAM_QUIET_HOURS("telegram.quiet_hours", ""),
+  TELEGRAM_QUIET_ACTION("telegram.quiet_action", "digest"),
+  TELEGRAM_DIGEST_AFTER("telegram.digest_after", "10"),
+  TELEGRAM_MUTE_DEFAULT("telegram.mute_default", "1h"),
+  TELEGRAM_ADMIN_USER_IDS("telegram.admin_user_ids", ""),
+  TELEGRAM_BOT_POLLING("telegram.bot_polling", "true"),
+  TELEGRAM_SILENT_AGENT_AFTER("telegram.silent_agent_after", "15m"),
   LOG_DIR("log.dir", "logs"),
   LOG_LOGSTASH("log.logstash", null);
 

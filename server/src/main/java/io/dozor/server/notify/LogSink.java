@@ -5,18 +5,21 @@ import io.dozor.server.outbox.OutboxItem;
 import io.dozor.server.outbox.Sink;
 import io.vertx.core.Future;
 import java.util.List;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** With no bot token configured, each notification is written to the log in its exact text. */
+/** With no bot token configured, each launch that passes the filters is written to the log in its exact text. */
 final class LogSink implements Sink {
   static final String NAME = "log";
   private static final Logger notifications = LoggerFactory.getLogger("io.dozor.notifications");
 
   private final MessageFormatter formatter;
+  private final Supplier<Filters> filters;
 
-  LogSink(MessageFormatter formatter) {
+  LogSink(MessageFormatter formatter, Supplier<Filters> filters) {
     this.formatter = formatter;
+    this.filters = filters;
   }
 
   @Override
@@ -32,7 +35,9 @@ final class LogSink implements Sink {
   @Override
   public Future<List<Delivery>> deliver(List<OutboxItem> items) {
     return Future.succeededFuture(items.stream().map(item -> {
-      notifications.info(formatter.format(item.event()));
+      if (filters.get().passes(item.event())) {
+        notifications.info(formatter.format(item.event()));
+      }
       return Delivery.done(item.event().id());
     }).toList());
   }

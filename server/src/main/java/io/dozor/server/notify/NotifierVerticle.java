@@ -1,6 +1,8 @@
 package io.dozor.server.notify;
 
 import io.dozor.server.config.ServerConfig;
+import io.dozor.server.notify.bot.BotVerticle;
+import io.dozor.server.notify.bot.StatusReport;
 import io.dozor.server.outbox.OutboxWorker;
 import io.dozor.server.outbox.Sink;
 import io.vertx.core.Future;
@@ -8,25 +10,35 @@ import io.vertx.core.VerticleBase;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.sqlclient.Pool;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Feeds every configured Telegram chat (or, with no bot token, the log) from the outbox. */
+/**
+ * Feeds every configured Telegram chat (or, with no bot token, the log) from the outbox, reloads the
+ * filters when the settings file changes, watches for silent agents, and deploys the bot.
+ */
 public final class NotifierVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(NotifierVerticle.class);
+  private static final Logger notifications = LoggerFactory.getLogger("io.dozor.notifications");
 
+  private final ServerConfig server;
   private final ServerConfig.Telegram config;
   private final Pool pool;
   private final Duration pollInterval;
+  private final Clock clock;
   private WebClient client;
 
-  public NotifierVerticle(ServerConfig.Telegram config, Pool pool, Duration pollInterval) {
-    this.config = config;
+  public NotifierVerticle(ServerConfig server, Pool pool, Duration pollInterval, Clock clock) {
+    this.server = server;
+    this.config = server.telegram();
     this.pool = pool;
     this.pollInterval = pollInterval;
+    this.clock = clock;
   }
 
   /** The outbox sinks this configuration feeds; the persistence verticle queues each new event for each. */
@@ -40,20 +52,58 @@ public final class NotifierVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     var formatter = new MessageFormatter(config.template(), config.timeZone());
+    var filters = new FiltersWatcher(config.filters());
+    config.filtersFile().ifPresent(file -> filters.watch(vertx, file));
     List<Sink> sinks = new ArrayList<>();
+    Function<String, Future<Boolean>> broadcast;
+    client = WebClient.create(vertx, new WebClientOptions().setUserAgent("dozor-server").setConnectTimeout(5_000));
+    Future<?> bot = Future.succeededFuture();
     if (config.botToken().isEmpty()) {
       log.info("no telegram bot token: notifications go to the log");
-      sinks.add(new LogSink(formatter));
+      sinks.add(new LogSink(formatter, filters));
+      broadcast = text -> {
+        notifications.info(text);
+        return Future.succeededFuture(true);
+      };
     } else {
-      client = WebClient.create(vertx, new WebClientOptions().setUserAgent("dozor-server").setConnectTimeout(5_000));
-      String token = config.botToken().get();
+      var api = new BotApi(vertx, client, config.apiUrl(), config.botToken().get(), new RateLimiter(clock));
       for (long chat : config.chatIds()) {
-        sinks.add(new TelegramSink(client, config.apiUrl(), token, chat, formatter));
+        sinks.add(new TelegramSink(api, chat, formatter, config, filters, clock));
       }
       if (sinks.isEmpty()) {
         log.warn("telegram bot token set but no chat ids: nobody will be notified");
       }
+      broadcast = text -> broadcast(api, text);
+      if (config.botPolling()) {
+        var status = new StatusReport(pool, client, server.elasticsearch().urls(), config.timeZone(), clock,
+            config.silentAgentAfter().isZero() ? Duration.ofMinutes(15) : config.silentAgentAfter());
+        bot = vertx.deployVerticle(new BotVerticle(config, pool, api, status));
+      }
     }
-    return Future.all(sinks.stream().map(s -> new OutboxWorker(vertx, pool, s, pollInterval).start()).toList());
+    if (!config.silentAgentAfter().isZero()) {
+      var silent = new SilentAgents(pool, config.silentAgentAfter(), config.timeZone(), clock, broadcast);
+      watchSilentAgents(silent);
+    }
+    return bot.compose(v -> Future.all(sinks.stream().map(s -> new OutboxWorker(vertx, pool, s, pollInterval).start()).toList()));
+  }
+
+  private void watchSilentAgents(SilentAgents silent) {
+    boolean[] failing = {false};
+    vertx.setPeriodic(silent.checkInterval().toMillis(), id -> silent.check().onComplete(ar -> {
+      if (ar.failed() && !failing[0]) {
+        log.warn("silent agent check failed, will retry [error={}]", ar.cause().getMessage());
+      }
+      failing[0] = ar.failed();
+    }));
+  }
+
+  /** To every chat; true when none asks to be retried (a chat that refuses messages is not waited for). */
+  private Future<Boolean> broadcast(BotApi api, String text) {
+    Future<Boolean> all = Future.succeededFuture(true);
+    for (long chat : config.chatIds()) {
+      all = all.compose(ok -> api.sendMessage(chat, text)
+          .map(result -> ok && result.kind() != BotApi.Result.Kind.RETRY));
+    }
+    return all;
   }
 }

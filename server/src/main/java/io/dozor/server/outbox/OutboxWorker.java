@@ -86,12 +86,12 @@ public final class OutboxWorker {
         })
         .compose(items -> items.isEmpty()
             ? Future.succeededFuture(0)
-            : deliver(items).compose(deliveries -> record(conn, deliveries)).map(items.size())));
+            : deliver(conn, items).compose(deliveries -> record(conn, deliveries)).map(items.size())));
   }
 
-  private Future<List<Delivery>> deliver(List<OutboxItem> items) {
+  private Future<List<Delivery>> deliver(SqlConnection conn, List<OutboxItem> items) {
     // a sink that throws instead of failing its future must not abort the transaction unrecorded
-    return Future.<Void>succeededFuture().compose(v -> sink.deliver(items)).recover(err -> {
+    return Future.<Void>succeededFuture().compose(v -> sink.deliver(conn, items)).recover(err -> {
       List<Delivery> retries = new ArrayList<>(items.size());
       for (OutboxItem item : items) {
         retries.add(Delivery.retry(item.event().id(), Backoff.after(item.attempts()), String.valueOf(err.getMessage())));
@@ -108,11 +108,12 @@ public final class OutboxWorker {
       switch (d.outcome()) {
         case DONE -> done.add(d.eventPk());
         case RETRY -> retries.add(d);
-        case PARK -> {
-          log.error("dead-lettered undeliverable event [sink={}, event_pk={}, reason={}]", sink.name(), d.eventPk(), d.error());
-          parked.add(d);
-        }
+        case PARK -> parked.add(d);
       }
+    }
+    if (!parked.isEmpty()) {
+      log.error("parked undeliverable events [sink={}, count={}, first_event_pk={}, reason={}]", sink.name(),
+          parked.size(), parked.get(0).eventPk(), parked.get(0).error());
     }
     if (!retries.isEmpty() && !failing) {
       log.warn("delivery will be retried [sink={}, count={}, first_error={}]", sink.name(), retries.size(),

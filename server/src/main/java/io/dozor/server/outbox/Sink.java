@@ -1,6 +1,7 @@
 package io.dozor.server.outbox;
 
 import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
 import java.util.List;
 
 /** A destination fed from the outbox (Elasticsearch, one Telegram chat, the log). */
@@ -22,5 +23,13 @@ public interface Sink {
    */
   default boolean retryEarlyOnRecovery() {
     return false;
+  }
+
+  /**
+   * As {@link #deliver(List)}, given the claiming transaction: a sink that keeps state of its own (a
+   * Telegram chat's cooldowns, held items) writes it there, so it commits or rolls back with the outcomes.
+   */
+  default Future<List<Delivery>> deliver(SqlConnection tx, List<OutboxItem> items) {
+    return deliver(items);
   }
 }

@@ -1,0 +1,78 @@
+package io.dozor.server.notify;
+
+import io.dozor.server.store.Sql;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * One notification when an agent has not been heard from for {@code telegram.silent_agent_after}, and one
+ * when it is back. The announcement is a row in {@code agent_alerts} written in the same transaction as
+ * the check; if a message cannot be sent (Telegram down) the transaction rolls back and the next check
+ * tries again, so an alert is late rather than lost. Several servers: the insert decides which announces.
+ */
+final class SilentAgents {
+  static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
+
+  private final Pool pool;
+  private final Duration after;
+  private final ZoneId zone;
+  private final Clock clock;
+  private final Function<String, Future<Boolean>> broadcast;
+
+  /** {@code broadcast} sends a text to every chat; false means "try again later". */
+  SilentAgents(Pool pool, Duration after, ZoneId zone, Clock clock, Function<String, Future<Boolean>> broadcast) {
+    this.pool = pool;
+    this.after = after;
+    this.zone = zone;
+    this.clock = clock;
+    this.broadcast = broadcast;
+  }
+
+  /** How often to look: a quarter of the silence allowed, between 200 ms and 30 s. */
+  Duration checkInterval() {
+    return Duration.ofMillis(Math.max(200, Math.min(30_000, after.toMillis() / 4)));
+  }
+
+  Future<Void> check() {
+    return pool.withTransaction(tx -> tx.preparedQuery(Sql.AGENTS_NEWLY_SILENT).execute(Tuple.of(after.toMillis()))
+        .compose(silent -> tx.preparedQuery(Sql.AGENTS_BACK).execute().map(back -> {
+          List<String> texts = new ArrayList<>();
+          silent.forEach(r -> texts.add(prefix() + "Агент " + agent(r) + " молчит с " + time(r, "silent_since")));
+          back.forEach(r -> texts.add(prefix() + "Агент " + agent(r) + " снова на связи (молчал с "
+              + time(r, "silent_since") + ")"));
+          return texts;
+        }))
+        .compose(texts -> sendAll(texts, 0))).mapEmpty();
+  }
+
+  private Future<Void> sendAll(List<String> texts, int index) {
+    if (index == texts.size()) {
+      return Future.succeededFuture();
+    }
+    return broadcast.apply(texts.get(index)).compose(ok -> ok
+        ? sendAll(texts, index + 1)
+        : Future.failedFuture(new IllegalStateException("agent alert not delivered, will retry")));
+  }
+
+  private String prefix() {
+    return "[" + clock.instant().atZone(zone).format(TIME) + "] ";
+  }
+
+  private static String agent(Row r) {
+    String host = r.getString("hostname");
+    return r.getString("agent_id") + (host == null || host.isEmpty() ? "" : " (" + host + ")");
+  }
+
+  private String time(Row r, String column) {
+    return r.getOffsetDateTime(column).atZoneSameInstant(zone).format(TIME);
+  }
+}

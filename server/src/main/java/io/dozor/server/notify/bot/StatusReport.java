@@ -1,0 +1,99 @@
+package io.dozor.server.notify.bot;
+
+import io.dozor.server.store.Sql;
+import io.vertx.core.Future;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The text of {@code /status}: uptime, PostgreSQL and Elasticsearch health, agents, today's launches. */
+public final class StatusReport {
+  static final Duration CHECK_TIMEOUT = Duration.ofSeconds(5);
+  static final int MAX_AGENTS = 100;
+
+  private final Pool pool;
+  private final WebClient client;
+  private final List<URI> elasticsearch;
+  private final ZoneId zone;
+  private final Clock clock;
+  private final Instant startedAt;
+  private final Duration onlineWithin;
+
+  public StatusReport(Pool pool, WebClient client, List<URI> elasticsearch, ZoneId zone, Clock clock,
+                      Duration onlineWithin) {
+    this.pool = pool;
+    this.client = client;
+    this.elasticsearch = elasticsearch;
+    this.zone = zone;
+    this.clock = clock;
+    this.startedAt = clock.instant();
+    this.onlineWithin = onlineWithin;
+  }
+
+  public Future<String> render() {
+    List<String> lines = new ArrayList<>();
+    Duration up = Duration.between(startedAt, clock.instant());
+    lines.add("Dozor работает " + uptime(up) + " (с " + startedAt.atZone(zone).format(BotVerticle.TIME) + ")");
+    var startOfDay = LocalDate.now(clock.withZone(zone)).atStartOfDay(zone).toOffsetDateTime();
+    Future<String> pg = pool.query(Sql.HEALTH_CHECK).execute().map(r -> "ok")
+        .timeout(CHECK_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .otherwise(err -> "недоступен (" + err.getMessage() + ")");
+    Future<String> es = client.getAbs(elasticsearch.get(0) + "/_cluster/health").timeout(CHECK_TIMEOUT.toMillis()).send()
+        .map(r -> r.statusCode() == 200 ? r.bodyAsJsonObject().getString("status", "?") : "HTTP " + r.statusCode())
+        .otherwise(err -> "недоступен (" + err.getMessage() + ")");
+    return pg.compose(pgState -> es.map(esState -> {
+      lines.add("PostgreSQL: " + pgState);
+      lines.add("Elasticsearch: " + esState);
+      return pgState;
+    })).compose(pgState -> !"ok".equals(pgState) ? Future.succeededFuture(String.join("\n", lines))
+        : pool.preparedQuery(Sql.STATUS_AGENTS).execute(Tuple.of(onlineWithin.toMillis()))
+            .compose(agents -> {
+              int online = 0;
+              List<String> each = new ArrayList<>();
+              for (Row a : agents) {
+                boolean on = a.getBoolean("online");
+                online += on ? 1 : 0;
+                if (each.size() < MAX_AGENTS) {
+                  String host = a.getString("hostname");
+                  each.add((on ? "  ✅ " : "  ⚠️ ") + a.getString("agent_id")
+                      + (host == null ? "" : " (" + host + ")") + " — последний контакт "
+                      + a.getOffsetDateTime("last_seen").atZoneSameInstant(zone).format(BotVerticle.TIME));
+                }
+              }
+              lines.add("Агенты: " + online + " на связи, " + (agents.size() - online) + " молчат");
+              lines.addAll(each);
+              return pool.preparedQuery(Sql.STATUS_LAUNCHES_SINCE).execute(Tuple.of(startOfDay));
+            })
+            .compose(count -> {
+              lines.add("Запусков сегодня: " + count.iterator().next().getLong("n"));
+              return pool.preparedQuery(Sql.STATUS_TOP_PROGRAMS_SINCE).execute(Tuple.of(startOfDay));
+            })
+            .map(top -> {
+              List<String> programs = new ArrayList<>();
+              top.forEach(r -> programs.add(r.getString("process_name") + " ×" + r.getLong("n")));
+              if (!programs.isEmpty()) {
+                lines.add("Чаще всего: " + String.join(", ", programs));
+              }
+              return String.join("\n", lines);
+            }));
+  }
+
+  static String uptime(Duration d) {
+    if (d.toDays() > 0) {
+      return d.toDays() + " д " + d.toHoursPart() + " ч";
+    }
+    if (d.toHours() > 0) {
+      return d.toHours() + " ч " + d.toMinutesPart() + " мин";
+    }
+    return d.toMinutes() + " мин " + d.toSecondsPart() + " с";
+  }
+}
