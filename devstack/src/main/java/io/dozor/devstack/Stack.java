@@ -100,6 +100,27 @@ public final class Stack implements AutoCloseable {
     server = null;
   }
 
+  /** Kills the server at once (SIGKILL, like kill -9 or a power cut): no shutdown code runs. */
+  public void killServer() {
+    try {
+      server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    server = null;
+  }
+
+  /** The enrolled agent's token, for tests that speak the agent's protocol themselves. */
+  public String agentToken() {
+    return token;
+  }
+
+  /** A TLS context trusting the stack's development CA. */
+  public javax.net.ssl.SSLContext clientTls() {
+    return certs.clientContext();
+  }
+
   /** Kills the agent at once (SIGKILL, like kill -9 or a power cut): no shutdown code runs. */
   public void killAgent() {
     try {

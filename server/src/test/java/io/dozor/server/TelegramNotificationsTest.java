@@ -254,11 +254,12 @@ class TelegramNotificationsTest {
     t.postLaunches(List.of(new String[] {"11:00:00", "ivanov", "chrome.exe"},
         new String[] {"11:00:01", "petrov", "chrome.exe"}));
 
-    Wait.until("parked", DELIVERY, () -> t.db.count("outbox WHERE next_attempt_at = 'infinity'") == 2);
+    Wait.until("dead-lettered", DELIVERY, () -> t.db.count("dead_letters WHERE sink = 'telegram:42'") == 2);
     Thread.sleep(3_000);
     assertThat(t.telegram.attempts()).hasSize(1);
-    assertThat(t.db.query("SELECT last_error FROM outbox WHERE sink = 'telegram:42'"))
-        .allSatisfy(row -> assertThat((String) row.get("last_error")).startsWith("403 Forbidden: bot was blocked"));
+    assertThat(t.db.count("outbox WHERE sink = 'telegram:42'")).as("not retried").isZero();
+    assertThat(t.db.query("SELECT reason FROM dead_letters WHERE sink = 'telegram:42'"))
+        .allSatisfy(row -> assertThat((String) row.get("reason")).startsWith("403 Forbidden: bot was blocked"));
   }
 
   @Test
