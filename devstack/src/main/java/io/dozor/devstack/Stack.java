@@ -2,6 +2,7 @@ package io.dozor.devstack;
 
 import io.dozor.testkit.DevCertificates;
 import io.dozor.testkit.FreePort;
+import io.dozor.testkit.Wait;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -267,7 +268,7 @@ public final class Stack implements AutoCloseable {
       } catch (IOException e) {
         // being written: read again
       }
-      sleep(100);
+      Wait.pause(100);
     }
     throw new IllegalStateException("the agent did not start within " + timeout);
   }
@@ -311,7 +312,7 @@ public final class Stack implements AutoCloseable {
         Thread.currentThread().interrupt();
         throw new IllegalStateException(e);
       }
-      sleep(200);
+      Wait.pause(200);
     }
     throw new IllegalStateException("the server did not answer /healthz within " + timeout);
   }
@@ -324,14 +325,6 @@ public final class Stack implements AutoCloseable {
     return "\"" + value.toString().replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
 
   public String url() {
     return "https://localhost:" + port;

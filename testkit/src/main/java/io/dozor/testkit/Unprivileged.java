@@ -85,7 +85,7 @@ public final class Unprivileged {
           }
           // 9 = name already in use (someone else was quicker), 10 = cannot lock /etc/passwd
           lastError = "exit " + r.exitCode + ": " + r.output.strip();
-          sleep(200L * attempt);
+          Wait.pause(200L * attempt);
         }
         throw new IllegalStateException("cannot create system user " + name + " with useradd (" + lastError + ")");
       } catch (IOException e) {
@@ -167,12 +167,4 @@ public final class Unprivileged {
     }
   }
 
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
 }

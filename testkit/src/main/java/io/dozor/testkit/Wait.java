@@ -8,6 +8,16 @@ import java.util.function.BooleanSupplier;
 public final class Wait {
   private Wait() {}
 
+  /** A short pause between two polls of something outside the JVM; an interrupt ends it with an exception. */
+  public static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
   public static void until(String what, Duration timeout, BooleanSupplier condition) {
     Instant deadline = Instant.now().plus(timeout);
     RuntimeException last = null;
