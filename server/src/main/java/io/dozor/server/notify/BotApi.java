@@ -33,13 +33,23 @@ public final class BotApi {
   private final Vertx vertx;
   private final WebClient client;
   private final String base;
+  private final String botToken;
   private final RateLimiter limiter;
 
   public BotApi(Vertx vertx, WebClient client, URI apiUrl, String botToken, RateLimiter limiter) {
     this.vertx = vertx;
     this.client = client;
     this.base = apiUrl + "/bot" + botToken + "/";
+    this.botToken = botToken;
     this.limiter = limiter;
+  }
+
+  /**
+   * An error's message without the bot token: a client timeout names the request URL, which holds the
+   * token, and these messages end up in logs and in the outbox's {@code last_error} column.
+   */
+  public String describe(Throwable err) {
+    return String.valueOf(err.getMessage()).replace(botToken, "<bot-token>");
   }
 
   /** Sends {@code text} (in pieces when longer than Telegram allows); stops at the first piece refused. */
@@ -56,7 +66,7 @@ public final class BotApi {
     return limiter.acquire(vertx, chatId)
         .compose(v -> call("sendMessage", body, REQUEST_TIMEOUT))
         .map(response -> classify(chatId, response))
-        .otherwise(err -> new Result(Result.Kind.RETRY, null, "telegram unreachable: " + err.getMessage()))
+        .otherwise(err -> new Result(Result.Kind.RETRY, null, "telegram unreachable: " + describe(err)))
         .compose(result -> result.sent() ? sendParts(chatId, parts, index + 1) : Future.succeededFuture(result));
   }
 

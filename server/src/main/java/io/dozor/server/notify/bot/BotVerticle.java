@@ -78,7 +78,7 @@ public final class BotVerticle extends VerticleBase {
   private void registerCommands(int attempt) {
     api.setMyCommands(COMMANDS).onFailure(err -> {
       if (attempt == 0) {
-        log.warn("telegram setMyCommands failed, retrying [error={}]", err.getMessage());
+        log.warn("telegram setMyCommands failed, retrying [error={}]", api.describe(err));
       }
       if (!stopped) {
         vertx.setTimer(Backoff.after(attempt).toMillis(), id -> registerCommands(attempt + 1));
@@ -102,7 +102,7 @@ public final class BotVerticle extends VerticleBase {
             poll(ar.result());
           } else {
             if (!failing) {
-              log.warn("telegram getUpdates failed, retrying with backoff [error={}]", ar.cause().getMessage());
+              log.warn("telegram getUpdates failed, retrying with backoff [error={}]", api.describe(ar.cause()));
             }
             failing = true;
             if (!stopped) {
