@@ -97,7 +97,25 @@ public final class OutboxWorker {
         retries.add(Delivery.retry(item.event().id(), Backoff.after(item.attempts()), String.valueOf(err.getMessage())));
       }
       return Future.succeededFuture(retries);
-    });
+    }).map(deliveries -> complete(items, deliveries));
+  }
+
+  /** A claimed row the sink said nothing about would otherwise sit in the outbox unnoticed: retry it. */
+  private List<Delivery> complete(List<OutboxItem> items, List<Delivery> deliveries) {
+    if (deliveries.size() >= items.size()) {
+      return deliveries;
+    }
+    java.util.Set<Long> answered = new java.util.HashSet<>();
+    deliveries.forEach(d -> answered.add(d.eventPk()));
+    List<Delivery> all = new ArrayList<>(deliveries);
+    for (OutboxItem item : items) {
+      if (!answered.contains(item.event().id())) {
+        log.error("sink gave no outcome for a claimed row, retrying it [sink={}, event_pk={}]", sink.name(),
+            item.event().id());
+        all.add(Delivery.retry(item.event().id(), Backoff.after(item.attempts()), "no outcome from the sink"));
+      }
+    }
+    return all;
   }
 
   private Future<Void> record(SqlConnection conn, List<Delivery> deliveries) {
