@@ -390,7 +390,7 @@ public final class IngestBenchmark {
    * stops after {@code events} (rounded up to whole batches) or {@code duration}.
    */
   Load load(List<Agent> fleet, long events, Duration duration, double rate) throws InterruptedException {
-    AtomicLong batches = new AtomicLong((events + batch - 1) / batch);
+    AtomicLong batches = new AtomicLong(events == Long.MAX_VALUE ? Long.MAX_VALUE : (events + batch - 1) / batch);
     long start = System.nanoTime();
     long end = start + duration.toNanos();
     long interval = rate > 0 ? (long) (1e9 * fleet.size() * batch / rate) : 0;
