@@ -37,9 +37,18 @@ final class ElasticsearchSink implements Sink {
     return NAME;
   }
 
+  /**
+   * 1000 documents per bulk request (about 0.4 MB), two requests in flight: on the ingest benchmark
+   * (BENCHMARKS.md, issue #4) one serial loop of 500 left Elasticsearch idle during each claim and delete.
+   */
   @Override
   public int batchSize() {
-    return 500;
+    return 1_000;
+  }
+
+  @Override
+  public int concurrency() {
+    return 2;
   }
 
   @Override

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * Drains one sink's outbox: claims due rows with {@code FOR UPDATE SKIP LOCKED} (so several server
  * instances share the work without doubling it), delivers them, and records each outcome in the same
  * transaction. Woken by {@link Addresses#OUTBOX_WAKE} after new commits and by a timer for retries and
- * for work left by a crash. Runs on the deploying verticle's event loop; never two drains at once.
+ * for work left by a crash. Runs on the deploying verticle's event loop, with at most
+ * {@link Sink#concurrency()} drains in flight (SKIP LOCKED gives each its own rows).
  */
 public final class OutboxWorker {
   private static final Logger log = LoggerFactory.getLogger(OutboxWorker.class);
@@ -29,7 +30,8 @@ public final class OutboxWorker {
   private final Pool pool;
   private final Sink sink;
   private final Duration pollInterval;
-  private boolean draining;
+  /** Drains in flight, at most {@code sink.concurrency()}. */
+  private int draining;
   private boolean wokenWhileDraining;
   private boolean failing;
   /** Rows may be waiting out a backoff (true at start: a crash may have left some). */
@@ -50,14 +52,14 @@ public final class OutboxWorker {
   }
 
   private void wake() {
-    if (draining) {
+    if (draining >= sink.concurrency()) {
       wokenWhileDraining = true;
       return;
     }
-    draining = true;
+    draining++;
     wokenWhileDraining = false;
     drainOnce().onComplete(ar -> {
-      draining = false;
+      draining--;
       if (ar.failed()) {
         if (!failing) {
           log.warn("outbox drain failed [sink={}, error={}]", sink.name(), ar.cause().getMessage());
@@ -69,7 +71,12 @@ public final class OutboxWorker {
         log.info("outbox drain recovered [sink={}]", sink.name());
         failing = false;
       }
-      if (ar.result() == sink.batchSize() || wokenWhileDraining) {
+      if (ar.result() == sink.batchSize()) {
+        // a full batch: there is probably more, so use every slot
+        for (int free = sink.concurrency() - draining; free > 0; free--) {
+          wake();
+        }
+      } else if (wokenWhileDraining) {
         wake();
       }
     });

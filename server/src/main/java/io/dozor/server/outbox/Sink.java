@@ -12,6 +12,14 @@ public interface Sink {
   int batchSize();
 
   /**
+   * How many batches may be claimed and delivered at once (each in its own transaction; SKIP LOCKED keeps
+   * them apart). 1 where order or shared state matters (a Telegram chat's cooldowns and rate limit).
+   */
+  default int concurrency() {
+    return 1;
+  }
+
+  /**
    * Delivers the items and says, for each, whether it is done, to be retried or parked. A failed
    * future means nothing was delivered: every item is retried with backoff.
    */
