@@ -61,6 +61,10 @@ t1=$(ticks); s1=$(date +%s%N)
 cpu=$(awk -v t=$((t1 - t0)) -v hz="$TCK" -v ns=$((s1 - s0)) 'BEGIN { printf "%.3f", 100 * (t / hz) / (ns / 1e9) }')
 rss=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$AGENT/status")
 hwm=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$AGENT/status")
+# RSS = RssAnon (private: heap, metaspace, code cache, stacks, malloc) + RssFile (file-backed, mostly
+# shared: libjvm, the CDS archive, the jar) + RssShmem
+anon=$(awk '/RssAnon/ {print int($2/1024)}' "/proc/$AGENT/status")
+file=$(awk '/RssFile/ {print int($2/1024)}' "/proc/$AGENT/status")
 
 # detection latency: process start (its own start time) to the agent's "launch detected" line
 lat=()
@@ -80,6 +84,7 @@ cat > "$WORK/footprint.md" <<MD
 | processes on the machine | $total | ~300 |
 | idle CPU over ${SECONDS_IDLE} s, poll ${POLL_MS} ms | ${cpu} % of one core | ≤ 0.5 % |
 | RSS after the idle window (peak) | ${rss} MB (${hwm} MB) | ≤ 64 MB |
+| of which RssAnon / RssFile | ${anon} MB / ${file} MB | |
 | detection latency, ${LAUNCHES} launches: median / max | ${median} ms / ${max} ms | ≤ poll + 100 ms = $((POLL_MS + 100)) ms |
 
 JVM: $("$JAVA_HOME/bin/java" -version 2>&1 | head -1); flags: \`$FLAGS\`; $(nproc) cores, $(uname -sr).
