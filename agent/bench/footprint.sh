@@ -31,9 +31,11 @@ pids+=($!)
 
 # idle processes up to $PROCESSES in total
 cp /bin/sleep "$WORK/bin/idle"; cp /bin/sleep "$WORK/bin/benchchrome"
-have=$(ls -d /proc/[0-9]* | wc -l)
+# a glob, not ls: a process exiting between the glob and ls would fail the script
+count_processes() { local all=(/proc/[0-9]*); echo "${#all[@]}"; }
+have=$(count_processes)
 for _ in $(seq 1 $((PROCESSES - have))); do "$WORK/bin/idle" 3600 & pids+=($!); done
-total=$(ls -d /proc/[0-9]* | wc -l)
+total=$(count_processes)
 
 cat > "$WORK/agent.ini" <<INI
 [server]
