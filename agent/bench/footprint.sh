@@ -2,7 +2,8 @@
 # Footprint benchmark of the agent on Linux (see BENCHMARKS.md). Not part of the test suite.
 #   mvn -B -pl agent -am package -DskipTests && agent/bench/footprint.sh
 # Env: PROCESSES (total processes on the machine to reach, default 300), SECONDS_IDLE (CPU window, 60),
-#      LAUNCHES (latency samples, 10), POLL_MS (1000). Writes agent/target/bench/footprint.md.
+#      LAUNCHES (latency samples, 10), POLL_MS (1000), JVM_FLAGS (to try other flags than the launcher's).
+#      Writes agent/target/bench/footprint.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/java-env.sh
@@ -11,7 +12,7 @@ JAR=agent/target/dozor-agent.jar
 PROCESSES=${PROCESSES:-300}; SECONDS_IDLE=${SECONDS_IDLE:-60}; LAUNCHES=${LAUNCHES:-10}; POLL_MS=${POLL_MS:-1000}
 WORK=agent/target/bench; rm -rf "$WORK"; mkdir -p "$WORK/bin"; WORK=$(cd "$WORK" && pwd)
 # the launcher's JVM flags, from the launcher itself
-FLAGS=$(grep 'set "JVM_FLAGS=' agent/src/windows/dozor-agent.cmd | sed 's/.*JVM_FLAGS=//; s/"\s*$//')
+FLAGS=${JVM_FLAGS:-$(grep 'set "JVM_FLAGS=' agent/src/windows/dozor-agent.cmd | sed 's/.*JVM_FLAGS=//; s/"\s*$//')}
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
