@@ -2,7 +2,8 @@
 # Footprint benchmark of the agent on Linux (see BENCHMARKS.md). Not part of the test suite.
 #   mvn -B -pl agent -am package -DskipTests && agent/bench/footprint.sh
 # Env: PROCESSES (total processes on the machine to reach, default 300), SECONDS_IDLE (CPU window, 60),
-#      LAUNCHES (latency samples, 10), POLL_MS (1000). Writes agent/target/bench/footprint.md.
+#      LAUNCHES (latency samples, 10), POLL_MS (1000), JVM_FLAGS (to try other flags than the launcher's).
+#      Writes agent/target/bench/footprint.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/java-env.sh
@@ -11,7 +12,7 @@ JAR=agent/target/dozor-agent.jar
 PROCESSES=${PROCESSES:-300}; SECONDS_IDLE=${SECONDS_IDLE:-60}; LAUNCHES=${LAUNCHES:-10}; POLL_MS=${POLL_MS:-1000}
 WORK=agent/target/bench; rm -rf "$WORK"; mkdir -p "$WORK/bin"; WORK=$(cd "$WORK" && pwd)
 # the launcher's JVM flags, from the launcher itself
-FLAGS=$(grep 'set "JVM_FLAGS=' agent/src/windows/dozor-agent.cmd | sed 's/.*JVM_FLAGS=//; s/"\s*$//')
+FLAGS=${JVM_FLAGS:-$(grep 'set "JVM_FLAGS=' agent/src/windows/dozor-agent.cmd | sed 's/.*JVM_FLAGS=//; s/"\s*$//')}
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -31,9 +32,11 @@ pids+=($!)
 
 # idle processes up to $PROCESSES in total
 cp /bin/sleep "$WORK/bin/idle"; cp /bin/sleep "$WORK/bin/benchchrome"
-have=$(ls -d /proc/[0-9]* | wc -l)
+# a glob, not ls: a process exiting between the glob and ls would fail the script
+count_processes() { local all=(/proc/[0-9]*); echo "${#all[@]}"; }
+have=$(count_processes)
 for _ in $(seq 1 $((PROCESSES - have))); do "$WORK/bin/idle" 3600 & pids+=($!); done
-total=$(ls -d /proc/[0-9]* | wc -l)
+total=$(count_processes)
 
 cat > "$WORK/agent.ini" <<INI
 [server]
@@ -61,6 +64,10 @@ t1=$(ticks); s1=$(date +%s%N)
 cpu=$(awk -v t=$((t1 - t0)) -v hz="$TCK" -v ns=$((s1 - s0)) 'BEGIN { printf "%.3f", 100 * (t / hz) / (ns / 1e9) }')
 rss=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$AGENT/status")
 hwm=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$AGENT/status")
+# RSS = RssAnon (private: heap, metaspace, code cache, stacks, malloc) + RssFile (file-backed, mostly
+# shared: libjvm, the CDS archive, the jar) + RssShmem
+anon=$(awk '/RssAnon/ {print int($2/1024)}' "/proc/$AGENT/status")
+file=$(awk '/RssFile/ {print int($2/1024)}' "/proc/$AGENT/status")
 
 # detection latency: process start (its own start time) to the agent's "launch detected" line
 lat=()
@@ -80,6 +87,7 @@ cat > "$WORK/footprint.md" <<MD
 | processes on the machine | $total | ~300 |
 | idle CPU over ${SECONDS_IDLE} s, poll ${POLL_MS} ms | ${cpu} % of one core | ≤ 0.5 % |
 | RSS after the idle window (peak) | ${rss} MB (${hwm} MB) | ≤ 64 MB |
+| of which RssAnon / RssFile | ${anon} MB / ${file} MB | |
 | detection latency, ${LAUNCHES} launches: median / max | ${median} ms / ${max} ms | ≤ poll + 100 ms = $((POLL_MS + 100)) ms |
 
 JVM: $("$JAVA_HOME/bin/java" -version 2>&1 | head -1); flags: \`$FLAGS\`; $(nproc) cores, $(uname -sr).

@@ -6,8 +6,9 @@ set "HERE=%~dp0"
 set "JAVA=java.exe"
 if defined JAVA_HOME set "JAVA=%JAVA_HOME%\bin\java.exe"
 if exist "%HERE%jre\bin\java.exe" set "JAVA=%HERE%jre\bin\java.exe"
-rem Small footprint (measured in BENCHMARKS.md): serial GC, small heap and stacks, C1 only, one compiler thread.
-set "JVM_FLAGS=-XX:+UseSerialGC -Xms8m -Xmx48m -Xss256k -XX:MaxMetaspaceSize=48m -XX:ReservedCodeCacheSize=16m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData --enable-native-access=ALL-UNNAMED"
+rem Small footprint (measured in BENCHMARKS.md): serial GC, a heap that starts small and gives back what it frees,
+rem small stacks and code cache, C1 only, one compiler thread.
+set "JVM_FLAGS=-XX:+UseSerialGC -Xms4m -Xmx48m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10 -Xss256k -XX:MaxMetaspaceSize=48m -XX:ReservedCodeCacheSize=8m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData --enable-native-access=ALL-UNNAMED"
 set "CMD=%~1"
 if "%CMD%"=="" set "CMD=run"
 if /I "%CMD%"=="uninstall-service" (

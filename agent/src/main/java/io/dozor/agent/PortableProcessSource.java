@@ -156,11 +156,7 @@ public final class PortableProcessSource implements ProcessSource {
     static Duration bootTimeCorrection(String procUptime, String procStat, Instant now) {
         String[] fields = procUptime.trim().split("\\s+");
         Duration uptime = parseSeconds(fields[0]);
-        long btime = procStat.lines()
-                .filter(l -> l.startsWith("btime "))
-                .mapToLong(l -> Long.parseLong(l.substring("btime ".length()).trim()))
-                .findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no btime in /proc/stat"));
+        long btime = btime(procStat);
         Duration correction = Duration.between(Instant.ofEpochSecond(btime), now.minus(uptime));
         if (correction.compareTo(SLACK.negated()) < 0 || correction.compareTo(Duration.ofSeconds(1).plus(SLACK)) > 0) {
             return Duration.ZERO;
@@ -169,6 +165,15 @@ public final class PortableProcessSource implements ProcessSource {
             return Duration.ZERO;
         }
         return correction.compareTo(MAX_CORRECTION) > 0 ? MAX_CORRECTION : correction;
+    }
+
+    /** The boot time in whole seconds, from the {@code btime} line of the text of /proc/stat. */
+    static long btime(String procStat) {
+        return procStat.lines()
+                .filter(l -> l.startsWith("btime "))
+                .mapToLong(l -> Long.parseLong(l.substring("btime ".length()).trim()))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no btime in /proc/stat"));
     }
 
     /** "12345.67" as a duration, exactly (no floating point). */

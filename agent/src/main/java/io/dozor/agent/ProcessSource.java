@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * Where process snapshots come from: {@link PortableProcessSource} (the JDK) or
+ * Where process snapshots come from: {@link PortableProcessSource} (the JDK), {@link LinuxProcSource} or
  * {@link io.dozor.agent.windows.WindowsProcessSource} (the Windows API); {@link ProcessSources} picks one.
  */
 public interface ProcessSource {

@@ -81,12 +81,25 @@ class PortableProcessSourceTest {
     @Test
     @EnabledOnOs(OS.LINUX)
     void seesARealChildProcessWithItsNameUserAndPreciseStartTime(@TempDir Path dir) throws Exception {
+        seesARealChild(new PortableProcessSource(), dir, (child, seen) -> { });
+    }
+
+    /** What a test of a real source checks too, with the child running and what the source saw. */
+    interface WhileRunning {
+        void check(Process child, ProcessInfo seen) throws Exception;
+    }
+
+    /**
+     * Starts a copy of {@code sleep} named {@code chrome}: {@code source} sees it, once exec'd, as
+     * {@code chrome} of this user started within a tick or two of its real start, and a detector over
+     * {@code source} reports it exactly once.
+     */
+    static void seesARealChild(ProcessSource source, Path dir, WhileRunning more) throws Exception {
         Path chrome = dir.resolve("chrome");
         Files.copy(Path.of("/bin/sleep"), chrome);
         chrome.toFile().setExecutable(true);
-        PortableProcessSource source = new PortableProcessSource();
         LaunchDetector detector = new LaunchDetector(List.of("chrome"), List.of(), false);
-        assertThat(detector.detect(source.snapshot())).noneMatch(p -> p.executable().equals(chrome.toString()));
+        assertThat(detector.detect(source.snapshot())).noneMatch(p -> chrome.toString().equals(p.executable()));
 
         Instant before = Instant.now();
         Process child = new ProcessBuilder(chrome.toString(), "30").start();
@@ -104,13 +117,14 @@ class PortableProcessSourceTest {
                 launches.addAll(detector.detect(source.snapshot()));
             }
             assertThat(launches).filteredOn(p -> p.pid() == child.pid()).hasSize(1);
+            more.check(child, seen);
         } finally {
             child.destroyForcibly().waitFor();
         }
     }
 
     /** The child shows its own executable only once the spawn helper has exec'd it. */
-    private static ProcessInfo awaitExec(ProcessSource source, long pid, Path executable) throws InterruptedException {
+    static ProcessInfo awaitExec(ProcessSource source, long pid, Path executable) throws InterruptedException {
         Instant deadline = Instant.now().plusSeconds(10);
         while (Instant.now().isBefore(deadline)) {
             Optional<ProcessInfo> p = source.snapshot().stream()
