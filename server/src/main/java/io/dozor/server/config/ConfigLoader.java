@@ -155,7 +155,15 @@ public final class ConfigLoader {
         throw new ConfigException(Setting.ELASTICSEARCH_INDEX_PREFIX,
             "must be a lowercase index name (a-z, 0-9, '.', '_', '-'), got \"" + prefix + "\"");
       }
-      var elasticsearch = new ServerConfig.Elasticsearch(esUrls, prefix);
+      int bulkSize = positiveInt(Setting.ELASTICSEARCH_BULK_SIZE);
+      int bulkConcurrency = positiveInt(Setting.ELASTICSEARCH_BULK_CONCURRENCY);
+      if (bulkSize > 10_000) {
+        throw new ConfigException(Setting.ELASTICSEARCH_BULK_SIZE, "at most 10000, got " + bulkSize);
+      }
+      if (bulkConcurrency > 16) {
+        throw new ConfigException(Setting.ELASTICSEARCH_BULK_CONCURRENCY, "at most 16, got " + bulkConcurrency);
+      }
+      var elasticsearch = new ServerConfig.Elasticsearch(esUrls, prefix, bulkSize, bulkConcurrency);
 
       var telegram = new ServerConfig.Telegram(
           httpUrl(Setting.TELEGRAM_API_URL, string(Setting.TELEGRAM_API_URL)),

@@ -42,7 +42,12 @@ public record ServerConfig(
     }
   }
 
-  public record Elasticsearch(List<URI> urls, String indexPrefix) {}
+  /** {@code bulkSize} documents per bulk request, at most {@code bulkConcurrency} requests in flight. */
+  public record Elasticsearch(List<URI> urls, String indexPrefix, int bulkSize, int bulkConcurrency) {
+    public Elasticsearch(List<URI> urls, String indexPrefix) {
+      this(urls, indexPrefix, 1_000, 2);
+    }
+  }
 
   /**
    * No bot token: notifications are written to the log in the exact message text. {@code filters} as read

@@ -21,6 +21,8 @@ public enum Setting {
   POSTGRES_POOL_SIZE("postgres.pool_size", "8"),
   ELASTICSEARCH_URLS("elasticsearch.urls", null),
   ELASTICSEARCH_INDEX_PREFIX("elasticsearch.index_prefix", "dozor-events"),
+  ELASTICSEARCH_BULK_SIZE("elasticsearch.bulk_size", "1000"),
+  ELASTICSEARCH_BULK_CONCURRENCY("elasticsearch.bulk_concurrency", "2"),
   TELEGRAM_API_URL("telegram.api_url", "https://api.telegram.org"),
   TELEGRAM_BOT_TOKEN("telegram.bot_token", null),
   TELEGRAM_CHAT_IDS("telegram.chat_ids", ""),

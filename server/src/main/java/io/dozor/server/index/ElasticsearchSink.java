@@ -4,6 +4,7 @@ import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
 import co.elastic.clients.elasticsearch.core.BulkRequest;
 import co.elastic.clients.elasticsearch.core.BulkResponse;
 import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
+import io.dozor.server.config.ServerConfig;
 import io.dozor.server.model.StoredEvent;
 import io.dozor.server.outbox.Backoff;
 import io.dozor.server.outbox.Delivery;
@@ -25,11 +26,15 @@ final class ElasticsearchSink implements Sink {
   private final ElasticsearchAsyncClient client;
   private final Context context;
   private final String prefix;
+  private final int batchSize;
+  private final int concurrency;
 
-  ElasticsearchSink(ElasticsearchAsyncClient client, Context context, String prefix) {
+  ElasticsearchSink(ElasticsearchAsyncClient client, Context context, ServerConfig.Elasticsearch config) {
     this.client = client;
     this.context = context;
-    this.prefix = prefix;
+    this.prefix = config.indexPrefix();
+    this.batchSize = config.bulkSize();
+    this.concurrency = config.bulkConcurrency();
   }
 
   @Override
@@ -38,17 +43,18 @@ final class ElasticsearchSink implements Sink {
   }
 
   /**
-   * 1000 documents per bulk request (about 0.4 MB), two requests in flight: on the ingest benchmark
-   * (BENCHMARKS.md, issue #4) one serial loop of 500 left Elasticsearch idle during each claim and delete.
+   * By default 1000 documents per bulk request (about 0.4 MB), two requests in flight: on the ingest
+   * benchmark (BENCHMARKS.md, issue #4) one serial loop of 500 left Elasticsearch idle during each claim
+   * and delete. {@code elasticsearch.bulk_size} and {@code bulk_concurrency} tune it.
    */
   @Override
   public int batchSize() {
-    return 1_000;
+    return batchSize;
   }
 
   @Override
   public int concurrency() {
-    return 2;
+    return concurrency;
   }
 
   @Override

@@ -42,7 +42,7 @@ public final class IndexerVerticle extends VerticleBase {
   public Future<?> start() {
     restClient = Rest5Client.builder(config.urls()).build();
     var client = new ElasticsearchAsyncClient(new Rest5ClientTransport(restClient, new JacksonJsonpMapper()));
-    var sink = new ElasticsearchSink(client, context, config.indexPrefix());
+    var sink = new ElasticsearchSink(client, context, config);
     prepare(client, new OutboxWorker(vertx, pool, sink, pollInterval));
     return vertx.eventBus().consumer(Addresses.HEALTH_ELASTICSEARCH, message -> health(client)
         .onSuccess(message::reply)).completion();

@@ -144,6 +144,19 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void bulkSettingsHaveDefaultsAndBounds() {
+    assertThat(load().elasticsearch().bulkSize()).isEqualTo(1000);
+    assertThat(load().elasticsearch().bulkConcurrency()).isEqualTo(2);
+    env.put("DOZOR_ELASTICSEARCH_BULK_SIZE", "0");
+    assertRefused("elasticsearch.bulk_size (DOZOR_ELASTICSEARCH_BULK_SIZE): must be positive, got 0");
+    env.put("DOZOR_ELASTICSEARCH_BULK_SIZE", "20000");
+    assertRefused("elasticsearch.bulk_size (DOZOR_ELASTICSEARCH_BULK_SIZE): at most 10000, got 20000");
+    env.remove("DOZOR_ELASTICSEARCH_BULK_SIZE");
+    env.put("DOZOR_ELASTICSEARCH_BULK_CONCURRENCY", "17");
+    assertRefused("elasticsearch.bulk_concurrency (DOZOR_ELASTICSEARCH_BULK_CONCURRENCY): at most 16, got 17");
+  }
+
+  @Test
   void unknownYamlKeyIsAnErrorNotASilentDefault() {
     assertThatThrownBy(() -> load("http:\n  prot: 8443\n"))
         .isInstanceOf(ConfigException.class).hasMessage("http.prot: unknown setting");
