@@ -84,8 +84,8 @@ public final class OutboxWorker {
 
   /** Claims and delivers one batch; the result is how many rows were claimed. */
   Future<Integer> drainOnce() {
-    return pool.withTransaction(conn -> conn.preparedQuery(Sql.OUTBOX_CLAIM)
-        .execute(Tuple.of(sink.name(), sink.batchSize()))
+    return pool.withTransaction(conn -> conn.query(Sql.OUTBOX_CLAIM_PLAN).execute()
+        .compose(planned -> conn.preparedQuery(Sql.OUTBOX_CLAIM).execute(Tuple.of(sink.name(), sink.batchSize())))
         .map(rows -> {
           List<OutboxItem> items = new ArrayList<>(rows.size());
           rows.forEach(row -> items.add(item(row)));

@@ -4,7 +4,7 @@ package io.dozor.server.store;
 public final class Sql {
   /** Migrations in order; each is a classpath resource applied once, in a transaction. */
   public static final String[] MIGRATIONS = {"db/V1__init.sql", "db/V2__agents.sql",
-      "db/V3__dead_letters_and_admin_tokens.sql", "db/V4__notifications.sql"};
+      "db/V3__dead_letters_and_admin_tokens.sql", "db/V4__notifications.sql", "db/V5__outbox_autovacuum.sql"};
 
   /** Arbitrary constant: one server migrates at a time. */
   public static final long MIGRATION_LOCK = 0x646f7a6f72L;
@@ -87,14 +87,26 @@ public final class Sql {
       LIMIT $3""";
 
   /** Claims due work of one sink; rows stay locked (other instances skip them) until commit. */
+  /**
+   * Claims the sink's oldest due rows in the order of {@code outbox_due_idx} (sink, next_attempt_at,
+   * event_pk), then joins only those to events. Statistics of a queue table lag behind its bursts: with
+   * a backlog the planner, expecting a few rows, would join the whole backlog and sort it (285 ms for
+   * 170 000 rows against 4 ms); {@link #OUTBOX_CLAIM_PLAN} keeps it on the ordered index scan.
+   */
   public static final String OUTBOX_CLAIM = """
-      SELECT o.event_pk, o.attempts, e.event_id, e."timestamp", e.username, e.process_name, e.agent_id,
+      WITH claimed AS (
+        SELECT event_pk, attempts FROM outbox
+        WHERE sink = $1 AND next_attempt_at <= now()
+        ORDER BY next_attempt_at, event_pk
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+      )
+      SELECT c.event_pk, c.attempts, e.event_id, e."timestamp", e.username, e.process_name, e.agent_id,
              e.pid, e.executable, e.hostname
-      FROM outbox o JOIN events e ON e.id = o.event_pk
-      WHERE o.sink = $1 AND o.next_attempt_at <= now()
-      ORDER BY o.event_pk
-      LIMIT $2
-      FOR UPDATE OF o SKIP LOCKED""";
+      FROM claimed c JOIN events e ON e.id = c.event_pk
+      ORDER BY c.event_pk""";
+  /** Run in the claiming transaction just before {@link #OUTBOX_CLAIM}. */
+  public static final String OUTBOX_CLAIM_PLAN = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off";
   public static final String OUTBOX_DONE = "DELETE FROM outbox WHERE sink = $1 AND event_pk = ANY($2::bigint[])";
   /** Per-row retry delays (milliseconds) and errors, one statement for the whole batch. */
   public static final String OUTBOX_RETRY = """
