@@ -103,12 +103,7 @@ public final class Stack implements AutoCloseable {
 
   /** Kills the server at once (SIGKILL, like kill -9 or a power cut): no shutdown code runs. */
   public void killServer() {
-    try {
-      server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    kill(server);
     server = null;
   }
 
@@ -124,13 +119,17 @@ public final class Stack implements AutoCloseable {
 
   /** Kills the agent at once (SIGKILL, like kill -9 or a power cut): no shutdown code runs. */
   public void killAgent() {
+    kill(agent);
+    agent = null;
+  }
+
+  private static void kill(Process process) {
     try {
-      agent.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
-    agent = null;
   }
 
   /** Starts the agent again with the same settings; returns once it has taken its first snapshot. */
