@@ -2,7 +2,9 @@
 # Footprint benchmark of the agent on Linux (see BENCHMARKS.md). Not part of the test suite.
 #   mvn -B -pl agent -am package -DskipTests && agent/bench/footprint.sh
 # Env: PROCESSES (total processes on the machine to reach, default 300), SECONDS_IDLE (CPU window, 60),
-#      LAUNCHES (latency samples, 10), POLL_MS (1000), JVM_FLAGS (to try other flags than the launcher's).
+#      LAUNCHES (latency samples, 10), POLL_MS (1000), JVM_FLAGS (to try other flags than the launcher's),
+#      EXTRA_FLAGS (appended to them, e.g. -XX:TrimNativeHeapInterval=5000). The agent inherits the environment
+#      (e.g. MALLOC_ARENA_MAX=2 agent/bench/footprint.sh).
 #      Writes agent/target/bench/footprint.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,6 +15,7 @@ PROCESSES=${PROCESSES:-300}; SECONDS_IDLE=${SECONDS_IDLE:-60}; LAUNCHES=${LAUNCH
 WORK=agent/target/bench; rm -rf "$WORK"; mkdir -p "$WORK/bin"; WORK=$(cd "$WORK" && pwd)
 # the launcher's JVM flags, from the launcher itself
 FLAGS=${JVM_FLAGS:-$(grep 'set "JVM_FLAGS=' agent/src/windows/dozor-agent.cmd | sed 's/.*JVM_FLAGS=//; s/"\s*$//')}
+FLAGS="$FLAGS${EXTRA_FLAGS:+ $EXTRA_FLAGS}"
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -68,6 +71,10 @@ hwm=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$AGENT/status")
 # shared: libjvm, the CDS archive, the jar) + RssShmem
 anon=$(awk '/RssAnon/ {print int($2/1024)}' "/proc/$AGENT/status")
 file=$(awk '/RssFile/ {print int($2/1024)}' "/proc/$AGENT/status")
+# where the RSS is, by mapping: anonymous memory (heap, metaspace, code cache, malloc, stacks), then files
+mappings=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { name = ($6 == "" ? "anonymous" : $6); sub(".*/", "", name); sub(/-[0-9a-f-]{36}-/, "-", name) } /^Rss:/ { rss[name] += $2 }
+  END { for (n in rss) if (rss[n] >= 512) printf "%d %s\n", rss[n] / 1024 + 0.5, n }' "/proc/$AGENT/smaps" |
+  sort -rn | awk '{ printf "%s%s MB %s", (NR > 1 ? ", " : ""), $1, $2 }')
 
 # detection latency: process start (its own start time) to the agent's "launch detected" line
 lat=()
@@ -88,9 +95,11 @@ cat > "$WORK/footprint.md" <<MD
 | idle CPU over ${SECONDS_IDLE} s, poll ${POLL_MS} ms | ${cpu} % of one core | ≤ 0.5 % |
 | RSS after the idle window (peak) | ${rss} MB (${hwm} MB) | ≤ 64 MB |
 | of which RssAnon / RssFile | ${anon} MB / ${file} MB | |
+| by mapping (≥ 0.5 MB) | ${mappings} | |
 | detection latency, ${LAUNCHES} launches: median / max | ${median} ms / ${max} ms | ≤ poll + 100 ms = $((POLL_MS + 100)) ms |
 
-JVM: $("$JAVA_HOME/bin/java" -version 2>&1 | head -1); flags: \`$FLAGS\`; $(nproc) cores, $(uname -sr).
+JVM: $("$JAVA_HOME/bin/java" -version 2>&1 | head -1); flags: \`$FLAGS\`${MALLOC_ARENA_MAX:+; MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX};
+$(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg).
 Latencies (ms): ${lat[*]}
 MD
 cat "$WORK/footprint.md"
