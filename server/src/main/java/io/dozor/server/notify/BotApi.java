@@ -107,6 +107,17 @@ public final class BotApi {
     });
   }
 
+  /** The bot's own user name (to tell {@code /status@this_bot} from commands meant for other bots). */
+  public Future<String> getMe() {
+    return call("getMe", new JsonObject(), REQUEST_TIMEOUT).map(response -> {
+      String username = json(response).getJsonObject("result", new JsonObject()).getString("username");
+      if (response.statusCode() != 200 || username == null) {
+        throw new IllegalStateException("getMe: " + response.statusCode() + " " + json(response).getString("description", ""));
+      }
+      return username;
+    });
+  }
+
   public Future<Void> setMyCommands(JsonArray commands) {
     return call("setMyCommands", new JsonObject().put("commands", commands), REQUEST_TIMEOUT).map(response -> {
       if (response.statusCode() != 200) {

@@ -45,6 +45,8 @@ public final class BotVerticle extends VerticleBase {
   private final BotApi api;
   private final StatusReport status;
   private boolean stopped;
+  /** Known once getMe answered; until then commands addressed to any bot are taken. */
+  private Optional<String> username = Optional.empty();
   private boolean failing;
   private int failures;
 
@@ -76,7 +78,8 @@ public final class BotVerticle extends VerticleBase {
   }
 
   private void registerCommands(int attempt) {
-    api.setMyCommands(COMMANDS).onFailure(err -> {
+    api.setMyCommands(COMMANDS).compose(v -> api.getMe()).onSuccess(name -> username = Optional.of(name))
+        .onFailure(err -> {
       if (attempt == 0) {
         log.warn("telegram setMyCommands failed, retrying [error={}]", api.describe(err));
       }
@@ -147,7 +150,7 @@ public final class BotVerticle extends VerticleBase {
           m.chatId(), m.userId());
       return Future.succeededFuture();
     }
-    Optional<Command> command = Command.parse(m.text(), config.muteDefault());
+    Optional<Command> command = Command.parse(m.text(), config.muteDefault(), username);
     if (command.isEmpty()) {
       return Future.succeededFuture();
     }

@@ -27,6 +27,14 @@ public sealed interface Command {
 
   /** Empty for text that is not a command at all (no leading slash): ignored without an answer. */
   static Optional<Command> parse(String text, Duration defaultMute) {
+    return parse(text, defaultMute, Optional.empty());
+  }
+
+  /**
+   * As {@link #parse(String, Duration)}; in a group, {@code /status@other_bot} is meant for another bot
+   * and is ignored when this bot's user name is known.
+   */
+  static Optional<Command> parse(String text, Duration defaultMute, Optional<String> botUsername) {
     if (text == null || !text.startsWith("/")) {
       return Optional.empty();
     }
@@ -34,6 +42,10 @@ public sealed interface Command {
     String name = words.get(0).substring(1).toLowerCase(Locale.ROOT);
     int at = name.indexOf('@');
     if (at >= 0) {
+      String addressee = name.substring(at + 1);
+      if (botUsername.isPresent() && !botUsername.get().equalsIgnoreCase(addressee)) {
+        return Optional.empty();
+      }
       name = name.substring(0, at);
     }
     List<String> args = words.subList(1, words.size());

@@ -26,6 +26,15 @@ class CommandTest {
   }
 
   @Test
+  void commandsAddressedToAnotherBotAreIgnoredOnceOurNameIsKnown() {
+    Optional<String> us = Optional.of("Dozor_Bot");
+    assertThat(Command.parse("/status@other_bot", DEFAULT, us)).isEmpty();
+    assertThat(Command.parse("/status@dozor_bot", DEFAULT, us)).contains(new Command.Status());
+    assertThat(Command.parse("/status", DEFAULT, us)).contains(new Command.Status());
+    assertThat(Command.parse("/status@other_bot", DEFAULT, Optional.empty())).contains(new Command.Status());
+  }
+
+  @Test
   void badArgumentsGetAnExplanationNotAnAction() {
     assertThat(parse("/mute 5x")).isInstanceOf(Command.Invalid.class);
     assertThat(parse("/mute 0s")).isInstanceOf(Command.Invalid.class);
