@@ -51,7 +51,7 @@ public final class DozorServer {
     List<IngestVerticle> ingest = new ArrayList<>();
     return Migrations.migrate(vertx, pool)
         .recover(err -> Future.failedFuture(new IllegalStateException(
-            "PostgreSQL " + redact(config.postgres().url()) + ": " + err.getMessage(), err)))
+            "PostgreSQL " + ServerConfig.Postgres.redact(config.postgres().url()) + ": " + err.getMessage(), err)))
         .compose(v -> server.deploy(vertx.deployVerticle(new PersistenceVerticle(pool, sinks))))
         .compose(v -> server.deploy(vertx.deployVerticle(new QueryVerticle(pool, sinks))))
         .compose(v -> server.deploy(vertx.deployVerticle(new IndexerVerticle(config.elasticsearch(), pool, OUTBOX_POLL))))
@@ -87,10 +87,5 @@ public final class DozorServer {
         .transform(ignored -> pool.close())
         .timeout(CLOSE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
         .otherwiseEmpty();
-  }
-
-  /** The URL without its password, for messages. */
-  static String redact(String url) {
-    return ServerConfig.Postgres.redact(url);
   }
 }

@@ -18,10 +18,6 @@ final class Logging {
 
   private Logging() {}
 
-  static void useLogDir(Path dir) {
-    configure(dir, Optional.empty());
-  }
-
   static synchronized void configure(Path dir, Optional<String> logstash) {
     String value = dir.toAbsolutePath().toString();
     if (value.equals(System.getProperty(LOG_DIR_PROPERTY))

@@ -37,10 +37,6 @@ public final class AgentTokens {
 
   private AgentTokens() {}
 
-  public static JWTAuth auth(Vertx vertx, String secret) {
-    return auth(vertx, secret, Kind.AGENT);
-  }
-
   public static JWTAuth auth(Vertx vertx, String secret, Kind kind) {
     return JWTAuth.create(vertx, new JWTAuthOptions()
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm(ALGORITHM).setBuffer(secret))
@@ -48,10 +44,6 @@ public final class AgentTokens {
   }
 
   /** A new token naming its subject (agent id or admin name) and its token id. */
-  public static String create(JWTAuth auth, String subject, UUID tokenId) {
-    return create(auth, subject, tokenId, Kind.AGENT);
-  }
-
   public static String create(JWTAuth auth, String subject, UUID tokenId, Kind kind) {
     return auth.generateToken(
         new JsonObject().put(CLAIM_AGENT, subject).put(CLAIM_TOKEN_ID, tokenId.toString()),
