@@ -26,8 +26,8 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<Integer> {
 
     static final int USAGE = 2;
-    static final String LOG_DIR_PROPERTY = "dozor.log.dir";
-    static final String LOGSTASH_PROPERTY = "dozor.log.logstash";
+    static final String LOG_DIR_PROPERTY = AgentLogging.DIR_PROPERTY;
+    static final String LOGSTASH_PROPERTY = AgentLogging.LOGSTASH_PROPERTY;
     /** The launcher passes its JVM flags here so that install-service registers the same ones. */
     static final String JVM_FLAGS_PROPERTY = "dozor.jvm.flags";
 

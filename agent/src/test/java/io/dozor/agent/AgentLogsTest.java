@@ -17,12 +17,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Verifies the agent's shipped logback.xml on a real agent process that cannot reach its server: JSON lines
+ * Verifies the agent's own logging set-up ({@link AgentLogging}) on a real agent process that cannot reach its server: JSON lines
  * with the pipeline's fields, only warnings and errors in the error file, and its token in no log.
  */
 class AgentLogsTest {
     static final String TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwYy1sb2dzIn0.agent-token-signature_0123456789";
     static final ObjectMapper JSON = new ObjectMapper();
+    static final Path REPO = Path.of("..");
 
     @TempDir
     Path dir;
@@ -46,13 +47,12 @@ class AgentLogsTest {
                 [log]
                 dir = logs
                 """.formatted(closedPort, TOKEN));
-        String logbackXml = AgentLogsTest.class.getClassLoader().getResource("logback.xml").toString();
         Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dlogback.configurationFile=" + logbackXml, "-cp", System.getProperty("java.class.path"),
+                "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "run", "--config", ini.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("console.txt").toFile()).start();
         try {
-            Path errors = logs.resolve("dozor-agent-errors.json");
+            Path errors = logs.resolve(AgentLogging.ERRORS_FILE);
             Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
             while (!(Files.exists(errors) && Files.readString(errors).contains("server unreachable"))) {
                 assertThat(agent.isAlive()).as("agent running; console: %s", console()).isTrue();
@@ -64,14 +64,21 @@ class AgentLogsTest {
             agent.waitFor();
         }
 
-        List<JsonNode> all = lines(logs.resolve("dozor-agent.json"));
+        List<JsonNode> all = lines(logs.resolve(AgentLogging.JSON_FILE));
         assertThat(all).extracting(l -> l.get("message").asText()).anyMatch(m -> m.startsWith("launch detected"));
         JsonNode launch = all.stream().filter(l -> l.get("message").asText().startsWith("launch detected"))
                 .findFirst().orElseThrow();
         assertThat(launch.fieldNames()).toIterable().contains("@timestamp", "level", "message", "logger", "thread",
                 "service", "host", "event_id");
         assertThat(launch.get("service").asText()).isEqualTo("dozor-agent");
-        assertThat(lines(logs.resolve("dozor-agent-errors.json"))).isNotEmpty()
+        // what Logstash reads (logstash/) and Elasticsearch maps (elasticsearch/): the file, and every field
+        assertThat(Files.readString(REPO.resolve("logstash/pipeline/dozor.conf")))
+                .contains("/" + AgentLogging.JSON_FILE + "\"");
+        JsonNode mapped = JSON.readTree(REPO.resolve("elasticsearch/logs-template.json").toFile())
+                .at("/template/mappings/properties");
+        assertThat(all).allSatisfy(line -> assertThat(line.fieldNames()).toIterable()
+                .allSatisfy(field -> assertThat(mapped.has(field)).as("%s mapped", field).isTrue()));
+        assertThat(lines(logs.resolve(AgentLogging.ERRORS_FILE))).isNotEmpty()
                 .allSatisfy(l -> assertThat(l.get("level").asText()).isIn("WARN", "ERROR"));
 
         List<Path> files;

@@ -71,12 +71,9 @@ class LogstashPipelineTest {
     String conf = pipeline();
     assertThat(conf.substring(conf.indexOf("tcp {"), conf.indexOf("file {"))).contains("codec => json_lines");
     String serverLogback = new String(getClass().getClassLoader().getResourceAsStream("logback.xml").readAllBytes());
-    String agentLogback = Files.readString(REPO.resolve("agent/src/main/resources/logback.xml"));
     assertThat(serverLogback).contains("${LOG_DIR}/dozor-server.json<");
-    assertThat(agentLogback).contains("${LOG_DIR}/dozor-agent.json<");
     assertThat(conf).contains("/dozor-server.json\"", "/dozor-agent.json\"");
-    for (String logback : List.of(serverLogback, agentLogback)) {
-      assertThat(logback).contains("<logger>logger</logger><thread>thread</thread>", "\"service\":", "\"host\":");
-    }
+    // the agent sets up its logging in code: AgentLogsTest checks its files and fields against this pipeline
+    assertThat(serverLogback).contains("<logger>logger</logger><thread>thread</thread>", "\"service\":", "\"host\":");
   }
 }
