@@ -79,7 +79,7 @@ public final class Agent implements AutoCloseable {
         source.watch(name -> detector.isWatchedName(name));
         this.poller = singleThread("dozor-poller");
         this.heartbeats = singleThread("dozor-heartbeat");
-        this.heartbeat = new Heartbeat(config.serverUrl(), config.token(), shipper.client(),
+        this.heartbeat = new Heartbeat(shipper.client(),
                 () -> new Heartbeat.Report(VERSION, hostname, queue.size(), queue.dropped()));
     }
 
@@ -138,7 +138,7 @@ public final class Agent implements AutoCloseable {
                 queue.offer(event);
                 log.info("launch detected [user={}, process={}, pid={}, started={}, {}]",
                         event.username(), event.processName(), event.pid(),
-                        LaunchEvent.TIMESTAMP_FORMAT.format(event.timestamp()), kv("event_id", event.eventId()));
+                        LaunchEvent.TIMESTAMP_FORMAT.format(event.timestamp()), kv("event_id", event.eventId().toString()));
             }
         } catch (RuntimeException e) {
             log.warn("process poll failed [error={}]", e.toString(), e);

@@ -1,40 +1,141 @@
 package io.dozor.agent;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.List;
+import java.util.UUID;
 
-/** The JSON of events and batches on the wire. */
+/**
+ * The JSON of events, batches and heartbeats on the wire (CONTRACT.md, "Wire format"), written and read with
+ * jackson-core's streaming API. Not with an {@code ObjectMapper}: binding records loads ~200 classes of
+ * jackson-databind into every agent at its first event, for seven fields (BENCHMARKS.md).
+ */
 public final class EventJson {
 
-    private static final ObjectMapper MAPPER = JsonMapper.builder().build();
+    private static final JsonFactory FACTORY = new JsonFactory();
 
     private EventJson() {
     }
 
-    public static ObjectMapper mapper() {
-        return MAPPER;
-    }
-
     /** {@code {"events":[...]}} */
     public static byte[] batch(List<LaunchEvent> events) {
-        try {
-            return MAPPER.writeValueAsBytes(new Batch(events));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise events", e);
-        }
+        return write(g -> {
+            g.writeStartObject();
+            g.writeArrayFieldStart("events");
+            for (LaunchEvent event : events) {
+                write(g, event);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
     }
 
     /** One event's JSON (as kept in the spool). */
     public static byte[] event(LaunchEvent event) {
-        try {
-            return MAPPER.writeValueAsBytes(event);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise an event", e);
+        return write(g -> write(g, event));
+    }
+
+    /** A heartbeat's body. */
+    static byte[] heartbeat(Heartbeat.Report report) {
+        return write(g -> {
+            g.writeStartObject();
+            g.writeStringField("version", report.version());
+            g.writeStringField("hostname", report.hostname());
+            g.writeNumberField("spool_depth", report.spoolDepth());
+            g.writeNumberField("dropped_events", report.droppedEvents());
+            g.writeEndObject();
+        });
+    }
+
+    private static void write(JsonGenerator g, LaunchEvent event) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("event_id", event.eventId().toString());
+        g.writeStringField("timestamp", LaunchEvent.TIMESTAMP_FORMAT.format(event.timestamp()));
+        g.writeStringField("username", event.username());
+        g.writeStringField("process_name", event.processName());
+        g.writeNumberField("pid", event.pid());
+        if (event.executable() != null) {
+            g.writeStringField("executable", event.executable());
+        }
+        g.writeStringField("hostname", event.hostname());
+        g.writeEndObject();
+    }
+
+    /**
+     * Reads one event's JSON as {@link #event} writes it.
+     *
+     * @throws IllegalArgumentException naming what is wrong when it is not such an event
+     */
+    public static LaunchEvent read(byte[] json) {
+        try (JsonParser p = FACTORY.createParser(json)) {
+            expect(p.nextToken(), JsonToken.START_OBJECT, "an object");
+            UUID id = null;
+            OffsetDateTime timestamp = null;
+            String username = null;
+            String processName = null;
+            String executable = null;
+            String hostname = null;
+            Long pid = null;
+            for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+                expect(t, JsonToken.FIELD_NAME, "a field name");
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                switch (field) {
+                    case "event_id" -> id = UUID.fromString(text(p, value, field));
+                    case "timestamp" -> timestamp = OffsetDateTime.parse(text(p, value, field));
+                    case "username" -> username = text(p, value, field);
+                    case "process_name" -> processName = text(p, value, field);
+                    case "executable" -> executable = text(p, value, field);
+                    case "hostname" -> hostname = text(p, value, field);
+                    case "pid" -> {
+                        expect(value, JsonToken.VALUE_NUMBER_INT, "an integer pid");
+                        pid = p.getLongValue();
+                    }
+                    default -> p.skipChildren(); // a field of a later version
+                }
+            }
+            if (id == null || timestamp == null || username == null || processName == null || pid == null
+                    || hostname == null) {
+                throw new IllegalArgumentException("an event needs event_id, timestamp, username, process_name, "
+                        + "pid and hostname");
+            }
+            return new LaunchEvent(id, timestamp, username, processName, pid, executable, hostname);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException("bad timestamp: " + e.getMessage(), e);
         }
     }
 
-    public record Batch(List<LaunchEvent> events) {
+    private static String text(JsonParser p, JsonToken value, String field) throws IOException {
+        expect(value, JsonToken.VALUE_STRING, "a string for " + field);
+        return p.getText();
+    }
+
+    private static void expect(JsonToken actual, JsonToken wanted, String what) {
+        if (actual != wanted) {
+            throw new IllegalArgumentException("expected " + what + ", got " + actual);
+        }
+    }
+
+    private interface Body {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    private static byte[] write(Body body) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+            body.write(g);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write JSON to memory", e);
+        }
+        return out.toByteArray();
     }
 }

@@ -2,9 +2,6 @@ package io.dozor.agent;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertificateException;
@@ -47,12 +44,11 @@ public final class EventShipper implements AutoCloseable {
         }
     }
 
+    private final ServerClient client;
     private final URI endpoint;
-    private final String authorization;
     private final EventQueue queue;
     private final Duration flushInterval;
     private final Backoff backoff;
-    private final HttpClient client;
     private final CountDownLatch stop = new CountDownLatch(1);
     private final Thread thread;
     private State state = State.OK;
@@ -72,31 +68,17 @@ public final class EventShipper implements AutoCloseable {
      */
     EventShipper(URI serverUrl, String token, SSLContext sslContext, EventQueue queue, Duration flushInterval,
                  Backoff backoff) {
-        this.endpoint = endpoint(serverUrl, "/api/v1/events");
-        this.authorization = "Bearer " + token;
+        this.client = new ServerClient(serverUrl, token, sslContext);
+        this.endpoint = client.endpoint("/api/v1/events");
         this.queue = queue;
         this.flushInterval = flushInterval;
         this.backoff = backoff;
-        HttpClient.Builder builder = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(10))
-                .followRedirects(HttpClient.Redirect.NEVER);
-        if (sslContext != null) {
-            builder.sslContext(sslContext);
-        }
-        this.client = builder.build();
         this.thread = new Thread(this::run, "dozor-shipper");
         this.thread.setDaemon(true);
     }
 
-    /** {@code path} under the server's base URL. */
-    static URI endpoint(URI serverUrl, String path) {
-        String base = serverUrl.toString();
-        return URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path);
-    }
-
-    /** The HTTP client (with the TLS trust of the settings), shared with the heartbeat. */
-    HttpClient client() {
+    /** The server client (with the TLS trust of the settings), shared with the heartbeat. */
+    ServerClient client() {
         return client;
     }
 
@@ -154,7 +136,7 @@ public final class EventShipper implements AutoCloseable {
     }
 
     /** Sends the oldest batch once and handles the answer; package-private for tests. */
-    Outcome sendBatch() throws InterruptedException {
+    Outcome sendBatch() {
         List<LaunchEvent> batch = queue.peek(MAX_BATCH);
         if (batch.isEmpty()) {
             return Outcome.DONE;
@@ -166,21 +148,15 @@ public final class EventShipper implements AutoCloseable {
         return outcome;
     }
 
-    private Outcome attempt(List<LaunchEvent> batch) throws InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(endpoint)
-                .timeout(REQUEST_TIMEOUT)
-                .header("Authorization", authorization)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(EventJson.batch(batch)))
-                .build();
-        HttpResponse<String> response;
+    private Outcome attempt(List<LaunchEvent> batch) {
+        ServerClient.Response response;
         try {
-            response = client.send(request, HttpResponse.BodyHandlers.ofString());
+            response = client.post(endpoint, EventJson.batch(batch), REQUEST_TIMEOUT);
         } catch (IOException e) {
             markUnreachable("error=" + e);
             return new Outcome(false, backoff.next());
         }
-        int status = response.statusCode();
+        int status = response.status();
         if (status >= 200 && status < 300) {
             recovered();
             log.debug("events delivered [count={}, status={}]", batch.size(), status);
@@ -224,8 +200,8 @@ public final class EventShipper implements AutoCloseable {
         backoff.reset();
     }
 
-    private static Optional<Duration> retryAfter(HttpResponse<?> response) {
-        return response.headers().firstValue("Retry-After").flatMap(value -> {
+    private static Optional<Duration> retryAfter(ServerClient.Response response) {
+        return Optional.ofNullable(response.retryAfter()).flatMap(value -> {
             try {
                 long seconds = Long.parseLong(value.trim());
                 if (seconds < 0) {

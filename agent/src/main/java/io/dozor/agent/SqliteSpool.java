@@ -178,10 +178,10 @@ public final class SqliteSpool extends LockedEventQueue {
                     while (r.next()) {
                         byte[] body = r.getBytes(2);
                         try {
-                            batch.add(EventJson.mapper().readValue(body, LaunchEvent.class));
-                        } catch (IOException | RuntimeException e) {
-                            log.error("unreadable event in the spool, deleting it [event_id={}, body={}]",
-                                    r.getString(1), new String(body, StandardCharsets.UTF_8));
+                            batch.add(EventJson.read(body));
+                        } catch (IllegalArgumentException e) {
+                            log.error("unreadable event in the spool, deleting it [event_id={}, error={}, body={}]",
+                                    r.getString(1), e.getMessage(), new String(body, StandardCharsets.UTF_8));
                             unreadable.add(r.getString(1));
                         }
                     }

@@ -1,7 +1,9 @@
 package io.dozor.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -15,6 +17,12 @@ class LaunchEventTest {
 
     private static final UUID ID = UUID.fromString("6f1c2a4e-8b1d-4c3e-9f00-123456789abc");
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static String json(LaunchEvent event) {
+        return new String(EventJson.event(event), StandardCharsets.UTF_8);
+    }
+
     private static LaunchEvent event(OffsetDateTime timestamp, String executable) {
         return new LaunchEvent(ID, timestamp, "ivanov", "chrome.exe", 4312, executable, "PC-01");
     }
@@ -24,7 +32,7 @@ class LaunchEventTest {
         LaunchEvent event = event(OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"),
                 "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe");
 
-        String json = EventJson.mapper().writeValueAsString(event);
+        String json = json(event);
 
         assertThat(json).isEqualTo("{\"event_id\":\"6f1c2a4e-8b1d-4c3e-9f00-123456789abc\","
                 + "\"timestamp\":\"2026-11-27T10:15:03.120+03:00\",\"username\":\"ivanov\","
@@ -35,15 +43,14 @@ class LaunchEventTest {
 
     @Test
     void timestampAlwaysHasMillisecondsAndANumericOffset() throws Exception {
-        String json = EventJson.mapper().writeValueAsString(
-                event(OffsetDateTime.of(2026, 11, 27, 7, 15, 3, 0, ZoneOffset.UTC), "x"));
+        String json = json(event(OffsetDateTime.of(2026, 11, 27, 7, 15, 3, 0, ZoneOffset.UTC), "x"));
 
         assertThat(json).contains("\"timestamp\":\"2026-11-27T07:15:03.000+00:00\"");
     }
 
     @Test
     void anUnknownExecutableIsLeftOut() throws Exception {
-        String json = EventJson.mapper().writeValueAsString(event(OffsetDateTime.now(), null));
+        String json = json(event(OffsetDateTime.now(), null));
 
         assertThat(json).doesNotContain("executable");
     }
@@ -52,8 +59,7 @@ class LaunchEventTest {
     void readsBackWhatItWrites() throws Exception {
         LaunchEvent event = event(OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"), "C:\\chrome.exe");
 
-        LaunchEvent read = EventJson.mapper().readValue(EventJson.mapper().writeValueAsString(event),
-                LaunchEvent.class);
+        LaunchEvent read = EventJson.read(EventJson.event(event));
 
         assertThat(read).isEqualTo(event);
     }
@@ -64,8 +70,9 @@ class LaunchEventTest {
 
         String json = new String(EventJson.batch(List.of(event, event)), StandardCharsets.UTF_8);
 
-        assertThat(EventJson.mapper().readTree(json).fieldNames()).toIterable().containsExactly("events");
-        assertThat(EventJson.mapper().readTree(json).get("events")).hasSize(2);
+        assertThat(JSON.readTree(json).fieldNames()).toIterable().containsExactly("events");
+        assertThat(JSON.readTree(json).get("events")).hasSize(2);
+        assertThat(JSON.readTree(json).get("events").get(1)).isEqualTo(JSON.readTree(json(event)));
     }
 
     @Test
@@ -83,5 +90,32 @@ class LaunchEventTest {
         assertThat(a.executable()).isEqualTo("C:\\chrome.exe");
         assertThat(a.hostname()).isEqualTo("PC-01");
         assertThat(a.eventId()).isNotEqualTo(b.eventId());
+    }
+
+    @Test
+    void readsAnEventWithoutAnExecutableAndSkipsFieldsItDoesNotKnow() {
+        LaunchEvent read = EventJson.read(("{\"event_id\":\"" + ID + "\",\"timestamp\":\"2026-11-27T10:15:03.120+03:00\","
+                + "\"later\":{\"a\":[1,2]},\"username\":\"ivanov\",\"process_name\":\"chrome.exe\",\"pid\":4312,"
+                + "\"hostname\":\"PC-01\"}").getBytes(StandardCharsets.UTF_8));
+
+        assertThat(read).isEqualTo(event(OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"), null));
+    }
+
+    @Test
+    void whatIsNotAnEventIsRefusedWithTheReason() {
+        String good = json(event(OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"), "x"));
+        assertRefused("", "expected an object");
+        assertRefused("{\"event_id\":", "not JSON");
+        assertRefused("[]", "expected an object");
+        assertRefused(good.replace(",\"hostname\":\"PC-01\"", ""), "needs event_id, timestamp");
+        assertRefused(good.replace("\"pid\":4312", "\"pid\":\"4312\""), "an integer pid");
+        assertRefused(good.replace("\"ivanov\"", "7"), "a string for username");
+        assertRefused(good.replace(ID.toString(), "not-a-uuid"), "UUID");
+        assertRefused(good.replace("2026-11-27T10:15:03.120+03:00", "yesterday"), "bad timestamp");
+    }
+
+    private static void assertRefused(String json, String reason) {
+        assertThatThrownBy(() -> EventJson.read(json.getBytes(StandardCharsets.UTF_8)))
+                .as(json).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(reason);
     }
 }

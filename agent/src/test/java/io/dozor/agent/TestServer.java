@@ -1,6 +1,7 @@
 package io.dozor.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
@@ -25,6 +26,8 @@ import javax.net.ssl.SSLContext;
 
 /** A local events endpoint that records requests and answers as scripted (200 once the script is used up). */
 final class TestServer implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     record Request(Instant at, Map<String, List<String>> headers, JsonNode body) {
         String header(String name) {
@@ -54,7 +57,7 @@ final class TestServer implements AutoCloseable {
         server.createContext("/api/v1/events", this::handle);
         server.createContext("/api/v1/heartbeat", exchange -> {
             heartbeats.add(new Request(Instant.now(), Map.copyOf(exchange.getRequestHeaders()),
-                    EventJson.mapper().readTree(exchange.getRequestBody().readAllBytes())));
+                    JSON.readTree(exchange.getRequestBody().readAllBytes())));
             exchange.sendResponseHeaders(204, -1);
             exchange.close();
         });
@@ -97,7 +100,7 @@ final class TestServer implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         byte[] body = exchange.getRequestBody().readAllBytes();
         requests.add(new Request(Instant.now(), Map.copyOf(exchange.getRequestHeaders()),
-                EventJson.mapper().readTree(body)));
+                JSON.readTree(body)));
         Answer answer = script.poll();
         if (answer == null) {
             answer = new Answer(200, null, "{}");

@@ -1,0 +1,95 @@
+package io.dozor.agent;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.Proxy;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
+
+/**
+ * JSON {@code POST}s to the server with the agent token, over the JDK's {@link HttpURLConnection} (HTTP/1.1,
+ * connections kept alive and reused, no proxy, no redirects). Not {@code java.net.http.HttpClient}: the agent
+ * sends one request at a time from its own threads, and that client's asynchronous machinery (~300 classes and
+ * a selector thread) was a measurable part of the agent's memory (BENCHMARKS.md). For https, trust is the given
+ * {@link SSLContext} and the host name is checked against the certificate.
+ */
+final class ServerClient {
+
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    private static final int MAX_BODY = 64 * 1024;
+
+    /** The status, the body (at most {@value #MAX_BODY} bytes of it) and the {@code Retry-After} header, or null. */
+    record Response(int status, String body, String retryAfter) {
+    }
+
+    private final URI serverUrl;
+    private final String authorization;
+    private final SSLSocketFactory tls;
+
+    /**
+     * @param serverUrl  base URL of the server
+     * @param token      agent token, sent as {@code Authorization: Bearer}
+     * @param sslContext TLS trust for https, or null for the JDK default
+     */
+    ServerClient(URI serverUrl, String token, SSLContext sslContext) {
+        this.serverUrl = serverUrl;
+        this.authorization = "Bearer " + token;
+        this.tls = sslContext == null ? null : sslContext.getSocketFactory();
+    }
+
+    /** {@code path} under the server's base URL. */
+    URI endpoint(String path) {
+        String base = serverUrl.toString();
+        return URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path);
+    }
+
+    /** POSTs {@code json} to {@code endpoint}; an IOException when there is no answer within the timeouts. */
+    Response post(URI endpoint, byte[] json, Duration timeout) throws IOException {
+        HttpURLConnection connection = (HttpURLConnection) endpoint.toURL().openConnection(Proxy.NO_PROXY);
+        if (tls != null && connection instanceof HttpsURLConnection https) {
+            https.setSSLSocketFactory(tls);
+        }
+        connection.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
+        connection.setReadTimeout((int) timeout.toMillis());
+        connection.setInstanceFollowRedirects(false);
+        connection.setUseCaches(false);
+        connection.setRequestMethod("POST");
+        connection.setRequestProperty("Authorization", authorization);
+        connection.setRequestProperty("Content-Type", "application/json");
+        connection.setDoOutput(true);
+        connection.setFixedLengthStreamingMode(json.length);
+        try {
+            try (OutputStream out = connection.getOutputStream()) {
+                out.write(json);
+            }
+            int status = connection.getResponseCode();
+            String retryAfter = connection.getHeaderField("Retry-After");
+            // reading the body to its end is what lets the connection be reused
+            InputStream in = status >= 400 ? connection.getErrorStream() : connection.getInputStream();
+            return new Response(status, in == null ? "" : readBody(in), retryAfter);
+        } catch (IOException e) {
+            connection.disconnect(); // a broken connection must not go back to the keep-alive cache
+            throw e;
+        }
+    }
+
+    private static String readBody(InputStream in) throws IOException {
+        try (in) {
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            byte[] buffer = new byte[8192];
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                if (body.size() < MAX_BODY) {
+                    body.write(buffer, 0, Math.min(n, MAX_BODY - body.size()));
+                }
+            }
+            return body.toString(StandardCharsets.UTF_8);
+        }
+    }
+}
