@@ -5,25 +5,23 @@ import java.io.PrintWriter;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code java -jar dozor-agent.jar run --config FILE.ini}; on Windows also {@code install-service},
  * {@code uninstall-service} and {@code service} (what the service control manager starts). Usage and
  * configuration errors: exit status 2 and one line on stderr. No logger exists before the settings are
- * read, so that {@code [log] dir} can set {@code dozor.log.dir} for logback.
+ * read, so that {@code [log] dir} can set {@code dozor.log.dir} for logging.
+ *
+ * <p>The command line is parsed here rather than by a library: four commands and one option, while a
+ * command-line library's model (~170 classes for picocli) would stay loaded for as long as the agent runs,
+ * about 2 MB of its memory budget (BENCHMARKS.md).
  */
-@Command(name = "dozor-agent", mixinStandardHelpOptions = true, version = "dozor-agent " + Agent.VERSION,
-        description = "Reports launches of watched programs to the Dozor server.",
-        subcommands = {Main.Run.class, Main.Service.class, Main.InstallService.class, Main.UninstallService.class})
-public final class Main implements Callable<Integer> {
+public final class Main {
 
     static final int USAGE = 2;
     static final String LOG_DIR_PROPERTY = AgentLogging.DIR_PROPERTY;
@@ -31,170 +29,235 @@ public final class Main implements Callable<Integer> {
     /** The launcher passes its JVM flags here so that install-service registers the same ones. */
     static final String JVM_FLAGS_PROPERTY = "dozor.jvm.flags";
 
+    static final String HELP = """
+            Usage: dozor-agent COMMAND [--config FILE]
+            Reports launches of watched programs to the Dozor server.
+            Commands:
+              run --config FILE              Run the agent until stopped.
+              service --config FILE          Run as the Windows service (started by the service control manager).
+              install-service --config FILE  Register the agent as an automatically started Windows service
+                                             (as administrator).
+              uninstall-service              Stop and remove the Windows service (as administrator).
+            Options:
+              --config FILE                  agent settings (INI)
+              -h, --help                     Show this help message and exit.
+              -V, --version                  Print version information and exit.
+            """;
+
+    private enum Command {
+        RUN("run", true), SERVICE("service", true), INSTALL_SERVICE("install-service", true),
+        UNINSTALL_SERVICE("uninstall-service", false);
+
+        final String word;
+        final boolean needsConfig;
+
+        Command(String word, boolean needsConfig) {
+            this.word = word;
+            this.needsConfig = needsConfig;
+        }
+
+        static Command of(String word) {
+            for (Command c : values()) {
+                if (c.word.equals(word)) {
+                    return c;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** What the command line asks for; {@code help} and {@code version} win over everything else. */
+    record Arguments(Command command, Path config, boolean help, boolean version) {
+    }
+
+    /** A command line that cannot be run; the message is the line printed after {@code dozor-agent: }. */
+    static final class UsageException extends Exception {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    private static volatile boolean running;
+
     public static void main(String[] args) {
         int status = execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
-        if (status != 0 || !Run.running) {
+        if (status != 0 || !running) {
             System.exit(status);
         }
     }
 
     /** Parses and runs the command line; returns the exit status. */
     static int execute(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cli = new CommandLine(new Main());
-        cli.setOut(out);
-        cli.setErr(err);
-        cli.setParameterExceptionHandler((e, a) -> {
-            // a misspelt option also leaves a required one missing: name the misspelling
-            List<String> unmatched = e.getCommandLine().getUnmatchedArguments();
-            String message = unmatched.isEmpty() || !(e instanceof CommandLine.MissingParameterException)
-                    ? e.getMessage()
-                    : "unknown option or argument: " + unmatched.get(0);
-            err.println("dozor-agent: " + message.lines().findFirst().orElse("usage error"));
-            err.flush();
-            return USAGE;
-        });
-        return cli.execute(args);
+        Arguments a;
+        try {
+            a = parse(args);
+        } catch (UsageException e) {
+            return error(err, USAGE, e.getMessage());
+        }
+        if (a.help()) {
+            out.print(HELP);
+            out.flush();
+            return 0;
+        }
+        if (a.version()) {
+            out.println("dozor-agent " + Agent.VERSION);
+            return 0;
+        }
+        return switch (a.command()) {
+            case RUN -> run(a.config(), err);
+            case SERVICE -> service(a.config(), err);
+            case INSTALL_SERVICE -> installService(a.config(), out, err);
+            case UNINSTALL_SERVICE -> uninstallService(out, err);
+        };
     }
 
-    @Override
-    public Integer call() {
-        throw new CommandLine.ParameterException(new CommandLine(this), "missing command (expected: run)");
-    }
-
-    /** What the commands that run the agent share: read the settings, then build the agent. */
-    abstract static class AgentCommand implements Callable<Integer> {
-
-        @Option(names = "--config", required = true, paramLabel = "FILE", description = "agent settings (INI)")
-        Path config;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        Logger log;
-
-        /** The agent of the settings, or null after printing why not (the status is then in {@link #status}). */
-        Agent agent() {
-            AgentConfig settings;
-            try {
-                settings = AgentConfig.load(config);
-            } catch (ConfigException e) {
-                return fail(USAGE, e.getMessage());
-            }
-            if (settings.logDir() != null) {
-                System.setProperty(LOG_DIR_PROPERTY, settings.logDir().toString());
-            }
-            if (settings.logstash() != null) {
-                System.setProperty(LOGSTASH_PROPERTY, settings.logstash());
-            }
-            log = LoggerFactory.getLogger(Main.class); // the first logger: after dozor.log.dir is set
-            try {
-                return new Agent(settings, ProcessSources.forThisSystem(), Clock.systemDefaultZone())
-                        .reloadingFrom(config.toAbsolutePath());
-            } catch (IllegalStateException e) { // the spool cannot be opened
-                log.error("agent cannot start [error={}]", e.getMessage(), e);
-                return fail(1, e.getMessage());
+    static Arguments parse(String[] args) throws UsageException {
+        boolean help = false;
+        boolean version = false;
+        Path config = null;
+        List<String> words = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("-h") || arg.equals("--help")) {
+                help = true;
+            } else if (arg.equals("-V") || arg.equals("--version")) {
+                version = true;
+            } else if (arg.equals("--config") || arg.startsWith("--config=")) {
+                String value = arg.equals("--config") ? (++i < args.length ? args[i] : null) : arg.substring(9);
+                if (value == null || value.isEmpty()) {
+                    throw new UsageException("--config needs a FILE");
+                }
+                if (config != null) {
+                    throw new UsageException("--config given twice");
+                }
+                config = Path.of(value);
+            } else if (arg.startsWith("-")) {
+                throw new UsageException("unknown option: " + arg);
+            } else {
+                words.add(arg);
             }
         }
+        if (help || version) {
+            return new Arguments(null, config, help, version);
+        }
+        if (words.isEmpty()) {
+            throw new UsageException("missing command (expected: run)");
+        }
+        Command command = Command.of(words.get(0));
+        if (command == null) {
+            throw new UsageException("unknown command: " + words.get(0)
+                    + " (expected: run, service, install-service or uninstall-service)");
+        }
+        if (words.size() > 1) {
+            throw new UsageException("unexpected argument: " + words.get(1));
+        }
+        if (command.needsConfig && config == null) {
+            throw new UsageException(command.word + " needs --config FILE");
+        }
+        if (!command.needsConfig && config != null) {
+            throw new UsageException(command.word + " takes no --config");
+        }
+        return new Arguments(command, config, false, false);
+    }
 
-        int status = 0;
-
-        private Agent fail(int code, String message) {
-            status = error(spec, code, message);
+    /** The settings of {@code config}, or null after printing why not. */
+    private static AgentConfig settings(Path config, PrintWriter err) {
+        try {
+            return AgentConfig.load(config);
+        } catch (ConfigException e) {
+            error(err, USAGE, e.getMessage());
             return null;
         }
     }
 
-    @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the agent until stopped.")
-    static final class Run extends AgentCommand {
+    /** The agent of the settings, or null after printing why not. */
+    private static Agent agent(Path config, AgentConfig settings, PrintWriter err) {
+        if (settings.logDir() != null) {
+            System.setProperty(LOG_DIR_PROPERTY, settings.logDir().toString());
+        }
+        if (settings.logstash() != null) {
+            System.setProperty(LOGSTASH_PROPERTY, settings.logstash());
+        }
+        Logger log = LoggerFactory.getLogger(Main.class); // the first logger: after dozor.log.dir is set
+        try {
+            return new Agent(settings, ProcessSources.forThisSystem(), Clock.systemDefaultZone())
+                    .reloadingFrom(config.toAbsolutePath());
+        } catch (IllegalStateException e) { // the spool cannot be opened
+            log.error("agent cannot start [error={}]", e.getMessage(), e);
+            error(err, 1, e.getMessage());
+            return null;
+        }
+    }
 
-        static volatile boolean running;
-
-        @Override
-        public Integer call() throws InterruptedException {
-            Agent agent = agent();
-            if (agent == null) {
-                return status;
-            }
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                log.info("shutdown requested");
-                agent.close();
-                stopped.countDown();
-            }, "dozor-shutdown"));
-            agent.start();
-            running = true;
+    /** Runs the agent until the JVM is asked to stop. */
+    private static int run(Path config, PrintWriter err) {
+        AgentConfig settings = settings(config, err);
+        if (settings == null) {
+            return USAGE;
+        }
+        Agent agent = agent(config, settings, err);
+        if (agent == null) {
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LoggerFactory.getLogger(Main.class).info("shutdown requested");
+            agent.close();
+            stopped.countDown();
+        }, "dozor-shutdown"));
+        agent.start();
+        running = true;
+        try {
             stopped.await();
-            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+        return 0;
     }
 
-    @Command(name = "service", description = "Run as the Windows service (started by the service control manager).")
-    static final class Service extends AgentCommand {
-
-        @Override
-        public Integer call() {
-            Agent agent = agent();
-            if (agent == null) {
-                return status;
-            }
-            WindowsService.run(agent::start, agent::close);
-            return 0;
+    private static int service(Path config, PrintWriter err) {
+        AgentConfig settings = settings(config, err);
+        if (settings == null) {
+            return USAGE;
         }
+        Agent agent = agent(config, settings, err);
+        if (agent == null) {
+            return 1;
+        }
+        WindowsService.run(agent::start, agent::close);
+        return 0;
     }
 
-    @Command(name = "install-service", mixinStandardHelpOptions = true,
-            description = "Register the agent as an automatically started Windows service (as administrator).")
-    static final class InstallService implements Callable<Integer> {
-
-        @Option(names = "--config", required = true, paramLabel = "FILE", description = "agent settings (INI)")
-        Path config;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            Path ini = config.toAbsolutePath();
-            try {
-                AgentConfig.load(ini); // refuse to install a service that could not start
-            } catch (ConfigException e) {
-                return error(spec, USAGE, e.getMessage());
-            }
-            String commandLine = serviceCommandLine(Path.of(System.getProperty("java.home"), "bin", "java.exe"),
-                    System.getProperty(JVM_FLAGS_PROPERTY, ""), jar(), ini);
-            try {
-                WindowsService.install(commandLine);
-            } catch (IllegalStateException | UnsatisfiedLinkError | NoClassDefFoundError e) {
-                return error(spec, 1, "cannot install the service: " + e.getMessage());
-            }
-            spec.commandLine().getOut().println("installed service " + WindowsService.NAME + ": " + commandLine);
-            return 0;
+    private static int installService(Path config, PrintWriter out, PrintWriter err) {
+        Path ini = config.toAbsolutePath();
+        if (settings(ini, err) == null) { // refuse to install a service that could not start
+            return USAGE;
         }
+        String commandLine = serviceCommandLine(Path.of(System.getProperty("java.home"), "bin", "java.exe"),
+                System.getProperty(JVM_FLAGS_PROPERTY, ""), jar(), ini);
+        try {
+            WindowsService.install(commandLine);
+        } catch (IllegalStateException | UnsatisfiedLinkError | NoClassDefFoundError e) {
+            return error(err, 1, "cannot install the service: " + e.getMessage());
+        }
+        out.println("installed service " + WindowsService.NAME + ": " + commandLine);
+        return 0;
     }
 
-    @Command(name = "uninstall-service", mixinStandardHelpOptions = true,
-            description = "Stop and remove the Windows service (as administrator).")
-    static final class UninstallService implements Callable<Integer> {
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            try {
-                WindowsService.uninstall();
-            } catch (IllegalStateException | UnsatisfiedLinkError | NoClassDefFoundError e) {
-                return error(spec, 1, "cannot remove the service: " + e.getMessage());
-            }
-            spec.commandLine().getOut().println("removed service " + WindowsService.NAME);
-            return 0;
+    private static int uninstallService(PrintWriter out, PrintWriter err) {
+        try {
+            WindowsService.uninstall();
+        } catch (IllegalStateException | UnsatisfiedLinkError | NoClassDefFoundError e) {
+            return error(err, 1, "cannot remove the service: " + e.getMessage());
         }
+        out.println("removed service " + WindowsService.NAME);
+        return 0;
     }
 
     /** Prints {@code dozor-agent: MESSAGE} on stderr; returns {@code code}. */
-    static int error(CommandLine.Model.CommandSpec spec, int code, String message) {
-        spec.commandLine().getErr().println("dozor-agent: " + message);
-        spec.commandLine().getErr().flush();
+    static int error(PrintWriter err, int code, String message) {
+        err.println("dozor-agent: " + message);
+        err.flush();
         return code;
     }
 

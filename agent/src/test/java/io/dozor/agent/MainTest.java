@@ -97,6 +97,47 @@ class MainTest {
     }
 
     @Test
+    void everyOtherMisuseIsOneLineNamingIt() {
+        String[][] cases = {
+            {"start"}, {"unknown command: start (expected: run, service, install-service or uninstall-service)"},
+            {"run", "--config"}, {"--config needs a FILE"},
+            {"run", "--config="}, {"--config needs a FILE"},
+            {"run", "--config", "a.ini", "--config", "b.ini"}, {"--config given twice"},
+            {"run", "now", "--config", "a.ini"}, {"unexpected argument: now"},
+            {"uninstall-service", "--config", "a.ini"}, {"uninstall-service takes no --config"},
+            {"install-service"}, {"install-service needs --config FILE"},
+        };
+        for (int i = 0; i < cases.length; i += 2) {
+            out.getBuffer().setLength(0);
+            err.getBuffer().setLength(0);
+            assertThat(run(cases[i])).as(String.join(" ", cases[i])).isEqualTo(2);
+            assertThat(err.toString()).isEqualTo("dozor-agent: " + cases[i + 1][0] + System.lineSeparator());
+            assertThat(out.toString()).isEmpty();
+        }
+    }
+
+    @Test
+    void theConfigMayBeGivenWithAnEqualsSignAndBeforeTheCommand() {
+        Path missing = dir.resolve("nope.ini");
+
+        assertThat(run("--config=" + missing, "run")).isEqualTo(2);
+
+        assertThat(err.toString()).isEqualTo("dozor-agent: --config " + missing + ": file not found"
+                + System.lineSeparator());
+    }
+
+    @Test
+    void versionAndHelpOfACommandAreNotErrors() {
+        assertThat(run("-V")).isZero();
+        assertThat(out.toString()).isEqualTo("dozor-agent " + Agent.VERSION + System.lineSeparator());
+
+        out.getBuffer().setLength(0);
+        assertThat(run("run", "--help")).isZero();
+        assertThat(out.toString()).contains("run --config FILE", "install-service", "uninstall-service");
+        assertThat(err.toString()).isEmpty();
+    }
+
+    @Test
     void theServiceCommandLineQuotesPathsAndCarriesTheLauncherFlags() {
         String line = Main.serviceCommandLine(Path.of("C:/Program Files/Java/bin/java.exe"), " -Xmx48m -Xss256k ",
                 Path.of("C:/Program Files/Dozor/dozor-agent.jar"), Path.of("C:/Program Files/Dozor/agent.ini"));
