@@ -18,7 +18,7 @@ class WindowsPackageTest {
     try (ZipFile z = new ZipFile(zip.toFile())) {
       assertThat(z.stream().map(ZipEntry::getName)).contains("dozor-agent/dozor-agent.jar",
           "dozor-agent/agent.ini", "dozor-agent/dozor-agent.cmd", "dozor-agent/install-service.ps1",
-          "dozor-agent/uninstall-service.ps1", "dozor-agent/README.txt");
+          "dozor-agent/uninstall-service.ps1", "dozor-agent/README.txt", "dozor-agent/make-runtime.cmd");
       assertThat(z.getEntry("dozor-agent/dozor-agent.jar").getSize()).isGreaterThan(1_000_000);
 
       String launcher = text(z, "dozor-agent/dozor-agent.cmd");
@@ -26,10 +26,12 @@ class WindowsPackageTest {
           "install-service", "-Ddozor.jvm.flags=");
       assertThat(text(z, "dozor-agent/agent.ini")).contains("[server]", "[monitor]", "[spool]", "[log]");
       assertThat(text(z, "dozor-agent/install-service.ps1")).contains("install-service", "Start-Service DozorAgent");
+      assertThat(text(z, "dozor-agent/make-runtime.cmd")).contains("\r\n")
+          .contains("--add-modules java.base,", "--generate-cds-archive"); // the modules: LinuxPackageTest
     }
   }
 
-  private static String text(ZipFile z, String name) throws IOException {
+  static String text(ZipFile z, String name) throws IOException {
     try (var in = z.getInputStream(z.getEntry(name))) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
