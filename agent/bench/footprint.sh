@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Footprint benchmark of the agent on Linux (see BENCHMARKS.md). Not part of the test suite.
 #   mvn -B -pl agent -am package -DskipTests && agent/bench/footprint.sh
+# The agent runs as the Linux package runs it: the launcher's JVM flags (agent/src/linux/dozor-agent) on the
+# runtime make-runtime.sh makes (jlink), talking HTTPS with a ca_file to a sink that answers 204.
 # Env: PROCESSES (total processes on the machine to reach, default 300), SECONDS_IDLE (CPU window, 60),
-#      LAUNCHES (latency samples, 10), POLL_MS (1000), JVM_FLAGS (to try other flags than the launcher's),
-#      EXTRA_FLAGS (appended to them, e.g. -XX:TrimNativeHeapInterval=5000). The agent inherits the environment
-#      (e.g. MALLOC_ARENA_MAX=2 agent/bench/footprint.sh).
+#      LAUNCHES (latency samples, 10), POLL_MS (1000), LAUNCHER (linux, or windows for dozor-agent.cmd's flags),
+#      RUNTIME (jlink, or jdk for $JAVA_HOME itself), JVM_FLAGS (to try other flags than the launcher's),
+#      EXTRA_FLAGS (appended to them). The agent inherits the environment (e.g. MALLOC_ARENA_MAX=2).
 #      Writes agent/target/bench/footprint.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,22 +16,39 @@ JAR=agent/target/dozor-agent.jar
 PROCESSES=${PROCESSES:-300}; SECONDS_IDLE=${SECONDS_IDLE:-60}; LAUNCHES=${LAUNCHES:-10}; POLL_MS=${POLL_MS:-1000}
 WORK=agent/target/bench; rm -rf "$WORK"; mkdir -p "$WORK/bin"; WORK=$(cd "$WORK" && pwd)
 # the launcher's JVM flags, from the launcher itself
-FLAGS=${JVM_FLAGS:-$(grep 'set "JVM_FLAGS=' agent/src/windows/dozor-agent.cmd | sed 's/.*JVM_FLAGS=//; s/"\s*$//')}
+LAUNCHER=${LAUNCHER:-linux}; RUNTIME=${RUNTIME:-jlink}
+if [ "$LAUNCHER" = windows ]; then
+  LAUNCHER_FLAGS=$(grep 'set "JVM_FLAGS=' agent/src/windows/dozor-agent.cmd | sed 's/.*JVM_FLAGS=//; s/"\s*$//')
+else
+  LAUNCHER_FLAGS=$(grep '^JVM_FLAGS="' agent/src/linux/dozor-agent | sed 's/^JVM_FLAGS="//; s/"\s*$//')
+fi
+FLAGS=${JVM_FLAGS:-$LAUNCHER_FLAGS}
 FLAGS="$FLAGS${EXTRA_FLAGS:+ $EXTRA_FLAGS}"
+JAVA=$JAVA_HOME/bin/java
+if [ "$RUNTIME" = jlink ]; then
+  cp agent/src/linux/make-runtime.sh "$WORK/" && "$WORK/make-runtime.sh" > /dev/null && JAVA=$WORK/jre/bin/java
+fi
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-# a sink that stores nothing and answers 204 to every POST
+# a sink that stores nothing and answers 204 to every POST, over HTTPS (HTTP/1.1, kept alive) like a server
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$WORK/key.pem" \
+  -out "$WORK/ca.pem" -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2> /dev/null
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-python3 - "$PORT" <<'PY' &
-import sys, http.server
+python3 - "$PORT" "$WORK" <<'PY' &
+import sys, ssl, http.server
 class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
     def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0))); self.send_response(204); self.end_headers()
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(204); self.send_header("Content-Length", "0"); self.end_headers()
     def log_message(self, *a): pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); tls.load_cert_chain(sys.argv[2] + "/ca.pem", sys.argv[2] + "/key.pem")
+server.socket = tls.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
 PY
 pids+=($!)
 
@@ -43,8 +62,9 @@ total=$(count_processes)
 
 cat > "$WORK/agent.ini" <<INI
 [server]
-url = http://127.0.0.1:$PORT
+url = https://127.0.0.1:$PORT
 token = bench
+ca_file = $WORK/ca.pem
 [monitor]
 processes = benchchrome
 poll_interval_ms = $POLL_MS
@@ -54,7 +74,7 @@ dir = $WORK/spool
 dir = $WORK/logs
 INI
 # shellcheck disable=SC2086
-"$JAVA_HOME/bin/java" $FLAGS -jar "$JAR" run --config "$WORK/agent.ini" 2> "$WORK/agent.err" &
+"$JAVA" $FLAGS -jar "$JAR" run --config "$WORK/agent.ini" 2> "$WORK/agent.err" &
 AGENT=$!; pids+=($AGENT)
 for _ in $(seq 1 300); do grep -q "agent started" "$WORK/agent.err" && break; sleep 0.1; done
 sleep 15 # warm-up: class loading and the first compilations are not "idle"
@@ -84,6 +104,8 @@ for i in $(seq 1 "$LAUNCHES"); do
   while ! grep -q "process=benchchrome, pid=$p," "$WORK/agent.err"; do sleep 0.005; done
   lat+=($(( ($(date +%s%N) - start) / 1000000 )))
 done
+rss_end=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$AGENT/status")
+hwm_end=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$AGENT/status")
 sorted=$(printf '%s\n' "${lat[@]}" | sort -n)
 median=$(echo "$sorted" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 max=$(echo "$sorted" | tail -1)
@@ -95,10 +117,11 @@ cat > "$WORK/footprint.md" <<MD
 | idle CPU over ${SECONDS_IDLE} s, poll ${POLL_MS} ms | ${cpu} % of one core | ≤ 0.5 % |
 | RSS after the idle window (peak) | ${rss} MB (${hwm} MB) | ≤ 64 MB |
 | of which RssAnon / RssFile | ${anon} MB / ${file} MB | |
+| RSS after the ${LAUNCHES} launches (peak) | ${rss_end} MB (${hwm_end} MB) | ≤ 64 MB |
 | by mapping (≥ 0.5 MB) | ${mappings} | |
 | detection latency, ${LAUNCHES} launches: median / max | ${median} ms / ${max} ms | ≤ poll + 100 ms = $((POLL_MS + 100)) ms |
 
-JVM: $("$JAVA_HOME/bin/java" -version 2>&1 | head -1); flags: \`$FLAGS\`${MALLOC_ARENA_MAX:+; MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX};
+JVM: $("$JAVA" -version 2>&1 | head -1) (runtime: $RUNTIME, launcher: $LAUNCHER); flags: \`$FLAGS\`${MALLOC_ARENA_MAX:+; MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX};
 $(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg).
 Latencies (ms): ${lat[*]}
 MD

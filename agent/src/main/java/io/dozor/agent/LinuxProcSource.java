@@ -48,11 +48,20 @@ public final class LinuxProcSource implements ProcessSource {
     /** Holds one stat file; longer ones (never seen) are cut, which only loses fields past starttime. */
     private final byte[] buffer = new byte[4096];
     private int generation;
+    private int held;
     private List<ProcessInfo> last = List.of();
+
+    /**
+     * Up to this many stat files are kept open and re-read from their start each poll: no path lookup, no
+     * open and close, no new objects per pid and poll (about half the agent's CPU on Linux, BENCHMARKS.md).
+     * A held file stays bound to its process: once that exits, reading fails, even if the pid is reused.
+     */
+    static final int MAX_HELD = 2048;
 
     /** What was read about a pid, and the stat fields that tell whether it is still the same program. */
     private static final class Known {
         final String statPath;
+        RandomAccessFile stat;
         byte[] comm;
         long startTicks;
         ProcessInfo process;
@@ -121,13 +130,15 @@ public final class LinuxProcSource implements ProcessSource {
             if (k == null) {
                 k = new Known(rootPrefix + name + File.separator + "stat");
             }
-            int length = read(k.statPath);
+            int length = read(k);
             if (length < 0) {
+                forget(name, k);
                 continue; // gone since the listing, or unreadable: left out like a process that exited
             }
             int open = indexOf(buffer, length, (byte) '(');
             int close = lastIndexOf(buffer, length, (byte) ')');
             if (open < 0 || close < open) {
+                forget(name, k);
                 continue;
             }
             // the fields after "pid (comm) " start at 3 (state); ppid is 4, flags 9, starttime 22
@@ -152,7 +163,14 @@ public final class LinuxProcSource implements ProcessSource {
             if (parent == 0) {
                 parent = -1; // pid 1 and kthreadd: no parent, as ProcessHandle.parent() says
             }
-            if (startTicks < 0 || (flags & KERNEL_THREAD) != 0) {
+            if (startTicks < 0) {
+                forget(name, k);
+                continue;
+            }
+            if ((flags & KERNEL_THREAD) != 0) { // kept, held and skipped: never in a snapshot
+                k.process = null;
+                k.seen = now;
+                known.put(name, k);
                 continue;
             }
             if (k.process != null && k.startTicks == startTicks
@@ -164,7 +182,7 @@ public final class LinuxProcSource implements ProcessSource {
             byte[] comm = Arrays.copyOfRange(buffer, open + 1, close);
             ProcessInfo process = details(name, startTicks, parent, new String(comm, StandardCharsets.UTF_8));
             if (process == null) {
-                known.remove(name);
+                forget(name, k);
                 continue;
             }
             k.comm = comm;
@@ -174,20 +192,53 @@ public final class LinuxProcSource implements ProcessSource {
             known.put(name, k);
             changed = true;
         }
-        if (known.values().removeIf(k -> k.seen != now)) {
+        if (known.values().removeIf(k -> k.seen != now && close(k))) {
             changed = true;
         }
         if (changed) {
             List<ProcessInfo> processes = new ArrayList<>(known.size());
-            known.values().forEach(k -> processes.add(k.process));
+            known.values().forEach(k -> {
+                if (k.process != null) {
+                    processes.add(k.process);
+                }
+            });
             last = List.copyOf(processes);
         }
         return last;
     }
 
-    /** Reads the file into {@link #buffer}; its length, or -1 when it cannot be read. */
-    private int read(String path) {
-        try (RandomAccessFile file = new RandomAccessFile(path, "r")) {
+    /**
+     * Reads the pid's stat file into {@link #buffer}: through the held file, else (that process exited, and
+     * the pid may be another's now) opened again by path. Its length, or -1 when it cannot be read.
+     */
+    private int read(Known k) {
+        if (k.stat != null) {
+            int length = read(k.stat, true);
+            if (length > 0) {
+                return length;
+            }
+            close(k);
+        }
+        try {
+            RandomAccessFile file = new RandomAccessFile(k.statPath, "r");
+            int length = read(file, false);
+            if (length > 0 && held < MAX_HELD) {
+                k.stat = file;
+                held++;
+            } else {
+                file.close();
+            }
+            return length > 0 ? length : -1;
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    private int read(RandomAccessFile file, boolean again) {
+        try {
+            if (again) {
+                file.seek(0);
+            }
             int length = 0;
             int n;
             while (length < buffer.length && (n = file.read(buffer, length, buffer.length - length)) > 0) {
@@ -197,6 +248,30 @@ public final class LinuxProcSource implements ProcessSource {
         } catch (IOException e) {
             return -1;
         }
+    }
+
+    private void forget(String name, Known k) {
+        close(k);
+        known.remove(name);
+    }
+
+    /** Closes the held file, if any; true, for {@code removeIf}. */
+    private boolean close(Known k) {
+        if (k.stat != null) {
+            try {
+                k.stat.close();
+            } catch (IOException e) {
+                // nothing was written: nothing to lose
+            }
+            k.stat = null;
+            held--;
+        }
+        return true;
+    }
+
+    /** How many stat files are held open now (for tests). */
+    int held() {
+        return held;
     }
 
     /** Executable, name and owner of a new (or changed) pid; null when it is gone. */

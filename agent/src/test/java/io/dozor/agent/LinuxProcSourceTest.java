@@ -146,6 +146,30 @@ class LinuxProcSourceTest {
         exit(101);
 
         assertThat(source.snapshot()).extracting(ProcessInfo::pid).containsExactly(100L);
+        assertThat(source.held()).as("the exited pid's stat file is closed").isEqualTo(1);
+    }
+
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void onTheRealProcAHeldStatFileFollowsItsProcessUntilItExits() throws Exception {
+        LinuxProcSource real = LinuxProcSource.create();
+        Process child = new ProcessBuilder("sleep", "60").start();
+        try {
+            assertThat(real.snapshot()).extracting(ProcessInfo::pid).contains(child.pid());
+            int held = real.held();
+            assertThat(held).as("one held file per process and kernel thread").isPositive()
+                    .isLessThanOrEqualTo(LinuxProcSource.MAX_HELD);
+            assertThat(real.snapshot()).extracting(ProcessInfo::pid).contains(child.pid());
+
+            child.destroyForcibly().waitFor();
+
+            assertThat(real.snapshot()).extracting(ProcessInfo::pid).doesNotContain(child.pid());
+            try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+                assertThat(fds.count()).as("no file left open beyond the held ones").isLessThan(real.held() + 200);
+            }
+        } finally {
+            child.destroyForcibly();
+        }
     }
 
     @Test
