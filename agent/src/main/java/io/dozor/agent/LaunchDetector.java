@@ -58,6 +58,8 @@ public final class LaunchDetector {
     private final boolean reportExisting;
     private volatile Filter filter;
     private Map<ProcessInfo.Key, ProcessInfo> previous;
+    /** The list the last snapshot came in: a source returns the same list again only when nothing changed. */
+    private List<ProcessInfo> previousSnapshot;
 
     public LaunchDetector(Filter filter, boolean reportExisting) {
         this.filter = filter;
@@ -83,6 +85,10 @@ public final class LaunchDetector {
 
     /** The launches in {@code snapshot} that were not in the previous one, in snapshot order. */
     public List<ProcessInfo> detect(List<ProcessInfo> snapshot) {
+        if (snapshot == previousSnapshot && previous != null) {
+            return List.of(); // the source's unchanged table (LinuxProcSource): nothing started or exec'd
+        }
+        previousSnapshot = snapshot;
         Map<ProcessInfo.Key, ProcessInfo> current = new HashMap<>(snapshot.size() * 2);
         Map<Long, ProcessInfo> byPid = new HashMap<>(snapshot.size() * 2);
         for (ProcessInfo p : snapshot) {

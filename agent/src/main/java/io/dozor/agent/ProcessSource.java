@@ -9,7 +9,10 @@ import java.util.function.Predicate;
  */
 public interface ProcessSource {
 
-    /** The processes running now. Processes whose name or start time cannot be read are left out. */
+    /**
+     * The processes running now. Processes whose name or start time cannot be read are left out. A source may
+     * return the same (unmodifiable) list as last time only when nothing has changed: the detector then skips it.
+     */
     List<ProcessInfo> snapshot();
 
     /** Which names are watched now, for a source that checks watched processes more closely. */
