@@ -1,6 +1,5 @@
 package io.dozor.agent;
 
-import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -136,9 +135,10 @@ public final class Agent implements AutoCloseable {
                 // the id is made before the event is written: a resend after a crash is stored once
                 LaunchEvent event = LaunchEvent.of(p, clock.getZone(), hostname);
                 queue.offer(event);
-                log.info("launch detected [user={}, process={}, pid={}, started={}, {}]",
-                        event.username(), event.processName(), event.pid(),
-                        LaunchEvent.TIMESTAMP_FORMAT.format(event.timestamp()), kv("event_id", event.eventId().toString()));
+                String id = event.eventId().toString();
+                log.atInfo().addKeyValue("event_id", id).log("launch detected [user={}, process={}, pid={}, started={}, "
+                        + "event_id={}]", event.username(), event.processName(), event.pid(),
+                        LaunchEvent.TIMESTAMP_FORMAT.format(event.timestamp()), id);
             }
         } catch (RuntimeException e) {
             log.warn("process poll failed [error={}]", e.toString(), e);

@@ -14,15 +14,13 @@ import ch.qos.logback.core.spi.ContextAwareBase;
 import ch.qos.logback.core.util.Duration;
 import ch.qos.logback.core.util.FileSize;
 import ch.qos.logback.core.util.StatusPrinter2;
+import java.util.regex.Pattern;
 import net.logstash.logback.appender.LogstashTcpSocketAppender;
-import net.logstash.logback.encoder.LogstashEncoder;
-import net.logstash.logback.fieldnames.LogstashFieldNames;
-import net.logstash.logback.mask.MaskingJsonGeneratorDecorator;
 
 /**
  * The agent's logging, set up in code rather than from a {@code logback.xml}: logback's XML configuration
  * (Joran and the JDK's XML parser, ~400 classes) is the largest single item of the agent's memory that is not
- * the JVM itself (BENCHMARKS.md). Found by logback through {@code META-INF/services}.
+ * the JVM itself (BENCHMARKS.md); the JSON lines come from {@link AgentJsonEncoder} for the same reason. Found by logback through {@code META-INF/services}.
  *
  * <ul>
  *   <li>a readable console on stderr;</li>
@@ -127,26 +125,11 @@ public final class AgentLogging extends ContextAwareBase implements Configurator
         return appender;
     }
 
-    /** Logstash JSON with the pipeline's field names, the service and host, and secrets masked. */
-    static LogstashEncoder json(LoggerContext context) {
-        LogstashEncoder encoder = new LogstashEncoder();
+    /** JSON lines with the pipeline's field names, the service and host, and secrets masked. */
+    static AgentJsonEncoder json(LoggerContext context) {
+        AgentJsonEncoder encoder = new AgentJsonEncoder(SERVICE, hostName(context),
+                Pattern.compile(String.join("|", SECRETS)), MASK);
         encoder.setContext(context);
-        LogstashFieldNames names = encoder.getFieldNames();
-        names.setLogger("logger");
-        names.setThread("thread");
-        names.setVersion("[ignore]");
-        names.setLevelValue("[ignore]");
-        encoder.setCustomFields("{\"service\":\"" + SERVICE + "\",\"host\":\"" + jsonString(hostName(context)) + "\"}");
-        encoder.setIncludeContext(false);
-        MaskingJsonGeneratorDecorator masking = new MaskingJsonGeneratorDecorator();
-        MaskingJsonGeneratorDecorator.ValueMask mask = new MaskingJsonGeneratorDecorator.ValueMask();
-        for (String secret : SECRETS) {
-            mask.addValue(secret);
-        }
-        mask.setMask(MASK);
-        masking.addValueMask(mask);
-        masking.start();
-        encoder.setJsonGeneratorDecorator(masking);
         encoder.start();
         return encoder;
     }
@@ -154,9 +137,5 @@ public final class AgentLogging extends ContextAwareBase implements Configurator
     private static String hostName(LoggerContext context) {
         String host = context.getProperty(ch.qos.logback.core.CoreConstants.HOSTNAME_KEY);
         return host == null ? "unknown" : host;
-    }
-
-    private static String jsonString(String value) {
-        return value.replace("\\", "\\\\").replace("\"", "\\\"");
     }
 }
