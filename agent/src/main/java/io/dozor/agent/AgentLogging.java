@@ -19,8 +19,9 @@ import net.logstash.logback.appender.LogstashTcpSocketAppender;
 
 /**
  * The agent's logging, set up in code rather than from a {@code logback.xml}: logback's XML configuration
- * (Joran and the JDK's XML parser, ~400 classes) is the largest single item of the agent's memory that is not
- * the JVM itself (BENCHMARKS.md); the JSON lines come from {@link AgentJsonEncoder} for the same reason. Found by logback through {@code META-INF/services}.
+ * (Joran and the JDK's XML parser, ~400 classes) was the largest single item of the agent's memory that is
+ * not the JVM itself (BENCHMARKS.md); the JSON lines come from {@link AgentJsonEncoder} for the same reason.
+ * Found by logback through {@code META-INF/services}.
  *
  * <ul>
  *   <li>a readable console on stderr;</li>
