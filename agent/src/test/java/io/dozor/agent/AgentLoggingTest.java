@@ -1,10 +1,18 @@
 package io.dozor.agent;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.Configurator.ExecutionStatus;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,6 +41,7 @@ class AgentLoggingTest {
     void restore() {
         context.stop();
         System.clearProperty(AgentLogging.DIR_PROPERTY);
+        System.clearProperty(AgentLogging.LOGSTASH_PROPERTY);
         if (configFile != null) {
             System.setProperty("logback.configurationFile", configFile);
         }
@@ -57,6 +66,31 @@ class AgentLoggingTest {
         assertThat(all.lines()).hasSize(2);
         assertThat(errors.lines()).hasSize(1);
         assertThat(errors).contains("a warning with a token ****\"").doesNotContain("eyJ");
+    }
+
+    @Test
+    void withLogstashConfiguredTheSameJsonLinesGoToItsTcpInput() throws Exception {
+        try (ServerSocket logstash = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            logstash.setSoTimeout(20_000);
+            System.setProperty(AgentLogging.DIR_PROPERTY, dir.toString());
+            System.setProperty(AgentLogging.LOGSTASH_PROPERTY, "127.0.0.1:" + logstash.getLocalPort());
+            AgentLogging logging = new AgentLogging();
+            logging.setContext(context);
+            logging.configure(context);
+
+            context.getLogger("test").atWarn().addKeyValue("event_id", "e-1")
+                    .log("refused token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln");
+            try (Socket s = logstash.accept();
+                 BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), UTF_8))) {
+                s.setSoTimeout(20_000);
+                JsonNode line = new ObjectMapper().readTree(in.readLine());
+
+                assertThat(line.get("message").asText()).isEqualTo("refused token ****");
+                assertThat(line.get("event_id").asText()).isEqualTo("e-1");
+                assertThat(line.get("service").asText()).isEqualTo("dozor-agent");
+                assertThat(line.get("level").asText()).isEqualTo("WARN");
+            }
+        }
     }
 
     @Test
