@@ -99,14 +99,20 @@ public final class EventShipper implements AutoCloseable {
         thread.start();
     }
 
+    /** Whether the shipper's thread still runs (for tests). */
+    boolean running() {
+        return thread.isAlive();
+    }
+
     /** Stops the thread; one last attempt is made to send what is queued if the server is reachable. */
     @Override
     public void close() {
         stop.countDown();
         try {
             thread.join(STOP_TIMEOUT.toMillis());
-            if (thread.isAlive()) {
+            if (thread.isAlive()) { // a request hangs on a server that does not answer
                 thread.interrupt();
+                client.abort();
                 thread.join(1000);
             }
         } catch (InterruptedException e) {

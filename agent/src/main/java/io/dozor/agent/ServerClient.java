@@ -9,6 +9,8 @@ import java.net.Proxy;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
@@ -20,7 +22,7 @@ import javax.net.ssl.SSLSocketFactory;
  * a selector thread) was a measurable part of the agent's memory (BENCHMARKS.md). For https, trust is the given
  * {@link SSLContext} and the host name is checked against the certificate. The JDK may send a POST again, once,
  * when a kept-alive connection turns out to be closed before any answer: the server stores a resent event id
- * once. A blocked read ends at the timeout, not at an interrupt.
+ * once. A blocked read ends at the timeout, not at an interrupt: {@link #abort} ends it sooner.
  */
 final class ServerClient {
 
@@ -34,6 +36,7 @@ final class ServerClient {
     private final URI serverUrl;
     private final String authorization;
     private final SSLSocketFactory tls;
+    private final Set<HttpURLConnection> inFlight = ConcurrentHashMap.newKeySet();
 
     /**
      * @param serverUrl  base URL of the server
@@ -67,6 +70,7 @@ final class ServerClient {
         connection.setRequestProperty("Content-Type", "application/json");
         connection.setDoOutput(true);
         connection.setFixedLengthStreamingMode(json.length);
+        inFlight.add(connection);
         try {
             try (OutputStream out = connection.getOutputStream()) {
                 out.write(json);
@@ -79,7 +83,14 @@ final class ServerClient {
         } catch (IOException e) {
             connection.disconnect(); // a broken connection must not go back to the keep-alive cache
             throw e;
+        } finally {
+            inFlight.remove(connection);
         }
+    }
+
+    /** Closes the connections of the requests under way: their threads get an IOException at once. */
+    void abort() {
+        inFlight.forEach(HttpURLConnection::disconnect);
     }
 
     private static String readBody(InputStream in) throws IOException {

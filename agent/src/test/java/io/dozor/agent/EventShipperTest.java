@@ -8,6 +8,7 @@ import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -263,6 +264,23 @@ class EventShipperTest {
         for (int i = 1; i < 4; i++) {
             assertThat(Duration.between(server.requests.get(i - 1).at(), server.requests.get(i).at()))
                     .isGreaterThanOrEqualTo(Duration.ofMillis(90)); // the first backoff step of the test: 100 ms
+        }
+    }
+
+    @Test
+    void closingStopsARequestToAServerThatNeverAnswersAndKeepsTheBatch() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            offer(1);
+            EventShipper shipper = shipper(URI.create("http://127.0.0.1:" + silent.getLocalPort()), null);
+            shipper.start();
+            try (Socket accepted = silent.accept()) { // the request is sent and waits for an answer
+                long start = System.nanoTime();
+                shipper.close();
+
+                assertThat(shipper.running()).as("shipper thread ended").isFalse();
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+                assertThat(queue.size()).as("the unanswered batch stays queued").isEqualTo(1);
+            }
         }
     }
 }
