@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -48,6 +50,8 @@ public final class Agent implements AutoCloseable {
     private final ScheduledExecutorService poller;
     private final ScheduledExecutorService heartbeats;
     private final Heartbeat heartbeat;
+    /** Set by the first poll, on the poller thread. */
+    private boolean baselineTaken;
     private Path settingsFile;
     private FileTime settingsModified;
     private final AtomicBoolean started = new AtomicBoolean();
@@ -64,7 +68,7 @@ public final class Agent implements AutoCloseable {
     static EventQueue openQueue(AgentConfig config) {
         return config.spoolDir() == null
                 ? new InMemoryEventQueue()
-                : SqliteSpool.open(config.spoolDir(), config.spoolMaxBytes());
+                : SqliteSpool.open(config.spoolDir(), config.spoolMaxBytes(), config.reportExisting());
     }
 
     public Agent(AgentConfig config, ProcessSource source, Clock clock, String hostname, EventQueue queue) {
@@ -74,6 +78,9 @@ public final class Agent implements AutoCloseable {
         this.hostname = hostname;
         this.queue = queue;
         this.detector = new LaunchDetector(config);
+        if (config.reportExisting()) {
+            detector.alreadyReported(queue.reported()); // reported before a restart: not again
+        }
         this.shipper = new EventShipper(config, queue);
         source.watch(name -> detector.isWatchedName(name));
         this.poller = singleThread("dozor-poller");
@@ -130,7 +137,8 @@ public final class Agent implements AutoCloseable {
     private void poll() {
         try {
             reloadIfChanged();
-            List<ProcessInfo> launches = detector.detect(source.snapshot());
+            List<ProcessInfo> snapshot = source.snapshot();
+            List<ProcessInfo> launches = detector.detect(snapshot);
             for (ProcessInfo p : launches) {
                 // the id is made before the event is written: a resend after a crash is stored once
                 LaunchEvent event = LaunchEvent.of(p, clock.getZone(), hostname);
@@ -139,6 +147,12 @@ public final class Agent implements AutoCloseable {
                 log.atInfo().addKeyValue("event_id", id).log("launch detected [user={}, process={}, pid={}, started={}, "
                         + "event_id={}]", event.username(), event.processName(), event.pid(),
                         LaunchEvent.TIMESTAMP_FORMAT.format(event.timestamp()), id);
+            }
+            if (!baselineTaken) { // what the queue remembers of exited processes is of no use any more
+                baselineTaken = true;
+                Set<ProcessInfo.Key> running = new HashSet<>();
+                snapshot.forEach(p -> running.add(p.key()));
+                queue.forgetReportedExcept(running);
             }
         } catch (RuntimeException e) {
             log.warn("process poll failed [error={}]", e.toString(), e);

@@ -113,6 +113,11 @@ public record AgentConfig(
                 dir, logDir, logstash, excludeNames, excludePaths, maxBytes, heartbeatInterval);
     }
 
+    public AgentConfig withReportExisting(boolean report) {
+        return new AgentConfig(serverUrl, token, caFile, processes, pollInterval, excludeUsers, report,
+                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, heartbeatInterval);
+    }
+
     public AgentConfig withHeartbeatInterval(Duration interval) {
         return new AgentConfig(serverUrl, token, caFile, processes, pollInterval, excludeUsers, reportExisting,
                 spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, interval);

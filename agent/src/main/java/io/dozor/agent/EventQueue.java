@@ -2,6 +2,7 @@ package io.dozor.agent;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Events waiting for the server, oldest first. The poller offers; the shipper peeks a batch, sends it, and
@@ -32,6 +33,19 @@ public interface EventQueue extends AutoCloseable {
 
     /** Waits until the queue holds an event or the timeout passes; true if it holds one. */
     boolean awaitNonEmpty(Duration timeout) throws InterruptedException;
+
+    /**
+     * The launches (pid and start time, to the millisecond) offered before, as far as this queue remembers
+     * them across restarts: with {@code report_existing} the agent does not report them again after a
+     * restart. Empty for a queue that does not remember ({@link InMemoryEventQueue}).
+     */
+    default Set<ProcessInfo.Key> reported() {
+        return Set.of();
+    }
+
+    /** Forgets the reported launches whose process is not among {@code running} (it has exited). */
+    default void forgetReportedExcept(Set<ProcessInfo.Key> running) {
+    }
 
     @Override
     default void close() {

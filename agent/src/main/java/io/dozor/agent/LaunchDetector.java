@@ -60,6 +60,7 @@ public final class LaunchDetector {
     private Map<ProcessInfo.Key, ProcessInfo> previous;
     /** The list the last snapshot came in: a source returns the same list again only when nothing changed. */
     private List<ProcessInfo> previousSnapshot;
+    private Set<ProcessInfo.Key> alreadyReported = Set.of();
 
     public LaunchDetector(Filter filter, boolean reportExisting) {
         this.filter = filter;
@@ -103,14 +104,28 @@ public final class LaunchDetector {
         List<ProcessInfo> launches = new ArrayList<>();
         if (!baseline || reportExisting) {
             for (ProcessInfo p : snapshot) {
-                boolean isNew = baseline || isNewOrExecd(p);
+                boolean isNew = baseline ? !wasReported(p) : isNewOrExecd(p);
                 if (isNew && isWatched(p) && !isExcluded(p) && !isChildOfSameProgram(p, byPid, previousByPid)) {
                     launches.add(p);
                 }
             }
         }
         previous = current;
+        alreadyReported = Set.of();
         return launches;
+    }
+
+    /**
+     * Processes (pid and start time to the millisecond) reported before the agent restarted: with
+     * {@code report_existing} the first snapshot does not report them again.
+     */
+    public void alreadyReported(Set<ProcessInfo.Key> keys) {
+        alreadyReported = Set.copyOf(keys);
+    }
+
+    private boolean wasReported(ProcessInfo p) {
+        ProcessInfo.Key key = p.key();
+        return alreadyReported.stream().anyMatch(key::sameProcess);
     }
 
     /**

@@ -35,5 +35,18 @@ public record ProcessInfo(long pid, Instant startTime, String name, String execu
     }
 
     public record Key(long pid, Instant startTime) {
+
+        /** How far apart two readings of one process's start time may be across agent restarts. */
+        static final java.time.Duration SAME_START = java.time.Duration.ofSeconds(1);
+
+        /**
+         * Whether both name the same process as read in two agent runs: the same pid, and start times at most
+         * {@link #SAME_START} apart (Linux derives them from the boot time, which each run measures anew; a pid
+         * is not reused within a second).
+         */
+        public boolean sameProcess(Key other) {
+            return pid == other.pid
+                    && java.time.Duration.between(startTime, other.startTime).abs().compareTo(SAME_START) <= 0;
+        }
     }
 }

@@ -10,8 +10,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,14 +46,25 @@ public final class SqliteSpool extends LockedEventQueue {
     private long bytes;
     private long dropped;
 
-    private SqliteSpool(Connection db, Path file, long maxBytes) {
+    private final boolean rememberReported;
+
+    private SqliteSpool(Connection db, Path file, long maxBytes, boolean rememberReported) {
         this.db = db;
         this.file = file;
         this.maxBytes = maxBytes;
+        this.rememberReported = rememberReported;
     }
 
     /** Opens (or creates) the spool in {@code dir}; fails with a message naming the file. */
     public static SqliteSpool open(Path dir, long maxBytes) {
+        return open(dir, maxBytes, false);
+    }
+
+    /**
+     * As {@link #open(Path, long)}; with {@code rememberReported} each offered launch's process is also kept
+     * (in the same transaction) in {@link #reported()} until {@link #forgetReportedExcept} drops it.
+     */
+    public static SqliteSpool open(Path dir, long maxBytes, boolean rememberReported) {
         Path file = dir.resolve(FILE_NAME);
         try {
             Files.createDirectories(dir);
@@ -69,9 +83,14 @@ public final class SqliteSpool extends LockedEventQueue {
                           event_id TEXT NOT NULL UNIQUE,
                           body BLOB NOT NULL)""");
                 s.execute("CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+                s.execute("""
+                        CREATE TABLE IF NOT EXISTS reported (
+                          pid INTEGER NOT NULL,
+                          start_ms INTEGER NOT NULL,
+                          PRIMARY KEY (pid, start_ms)) WITHOUT ROWID""");
             }
             db.setAutoCommit(false);
-            SqliteSpool spool = new SqliteSpool(db, file, maxBytes);
+            SqliteSpool spool = new SqliteSpool(db, file, maxBytes, rememberReported);
             spool.load();
             log.info("spool opened [file={}, events={}, bytes={}, max_bytes={}, dropped={}]",
                     file, spool.size, spool.bytes, maxBytes, spool.dropped);
@@ -100,6 +119,53 @@ public final class SqliteSpool extends LockedEventQueue {
     }
 
     @Override
+    public Set<ProcessInfo.Key> reported() {
+        lock.lock();
+        try (Statement s = db.createStatement();
+             ResultSet r = s.executeQuery("SELECT pid, start_ms FROM reported")) {
+            Set<ProcessInfo.Key> keys = new HashSet<>();
+            while (r.next()) {
+                keys.add(new ProcessInfo.Key(r.getLong(1), Instant.ofEpochMilli(r.getLong(2))));
+            }
+            db.commit();
+            return keys;
+        } catch (SQLException e) {
+            rollback();
+            throw new IllegalStateException("cannot read the spool " + file + ": " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void forgetReportedExcept(Set<ProcessInfo.Key> running) {
+        List<ProcessInfo.Key> gone = new ArrayList<>();
+        for (ProcessInfo.Key k : reported()) {
+            if (running.stream().noneMatch(k::sameProcess)) {
+                gone.add(k);
+            }
+        }
+        if (gone.isEmpty()) {
+            return;
+        }
+        lock.lock();
+        try (PreparedStatement delete = db.prepareStatement("DELETE FROM reported WHERE pid = ? AND start_ms = ?")) {
+            for (ProcessInfo.Key k : gone) {
+                delete.setLong(1, k.pid());
+                delete.setLong(2, k.startTime().toEpochMilli());
+                delete.addBatch();
+            }
+            delete.executeBatch();
+            db.commit();
+        } catch (SQLException e) {
+            rollback();
+            throw new IllegalStateException("cannot write to the spool " + file + ": " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public boolean offer(LaunchEvent event) {
         byte[] body = EventJson.event(event);
         lock.lock();
@@ -120,6 +186,14 @@ public final class SqliteSpool extends LockedEventQueue {
                 }
                 if (!droppedNow.isEmpty()) {
                     saveDropped(dropped + droppedNow.size());
+                }
+                if (rememberReported) {
+                    try (PreparedStatement remember = db.prepareStatement(
+                            "INSERT OR IGNORE INTO reported (pid, start_ms) VALUES (?, ?)")) {
+                        remember.setLong(1, event.pid());
+                        remember.setLong(2, event.timestamp().toInstant().toEpochMilli());
+                        remember.executeUpdate();
+                    }
                 }
                 db.commit();
             } catch (SQLException e) {

@@ -75,6 +75,34 @@ class AgentSpoolTest {
     }
 
     @Test
+    void withReportExistingWhatWasReportedBeforeARestartIsNotReportedAgain() throws Exception {
+        server = TestServer.http();
+        source.start(process(200, 5, "chrome.exe", "ivanov", 100));
+        source.start(process(201, 6, "chrome.exe", "petrov", 100));
+        AgentConfig config = config(server).withReportExisting(true);
+        start(config);
+        TestServer.await("the two running chromes", TIMEOUT, () -> server.receivedEventIds().size() >= 2);
+        agent.close();
+
+        // while the agent was down: 201 exited, 202 started; 200 runs on, its start read 0.3 s off (Linux
+        // derives start times from the boot time, which each run measures anew)
+        source.exit(200).exit(201)
+                .start(new ProcessInfo(200, FakeProcessSource.T0.plusMillis(5300), "chrome.exe", "C:\\chrome.exe",
+                        "ivanov", 100))
+                .start(process(202, 7, "chrome.exe", "sidorov", 100));
+        start(config);
+        TestServer.await("the chrome started meanwhile", TIMEOUT, () -> server.receivedEventIds().size() >= 3);
+        agent.close();
+
+        assertThat(server.requests).flatExtracting(r -> r.body().findValuesAsText("pid"))
+                .containsExactly("200", "201", "202");
+        try (SqliteSpool spool = SqliteSpool.open(dir.resolve("spool"), 1 << 20)) {
+            assertThat(spool.reported()).extracting(ProcessInfo.Key::pid)
+                    .as("the exited 201 forgotten").containsExactlyInAnyOrder(200L, 202L);
+        }
+    }
+
+    @Test
     void theWatchListIsReloadedWhenTheSettingsFileChanges() throws Exception {
         Path ini = startReloading("[monitor]\nprocesses = chrome\n");
 

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -51,6 +53,38 @@ class SqliteSpoolTest {
 
         assertThat(spool.size()).isEqualTo(1);
         assertThat(spool.peek(10)).containsExactly(events.get(2));
+    }
+
+    @Test
+    void rememberedLaunchesOutliveAcknowledgementAndReopeningUntilTheirProcessIsGone() {
+        SqliteSpool first = SqliteSpool.open(dir, 1 << 20, true);
+        open.add(first);
+        first.offer(event(1001));
+        first.offer(event(1002));
+        first.acknowledge(first.peek(10));
+        first.close();
+        open.remove(first);
+
+        SqliteSpool again = spool(1 << 20);
+        Instant start = OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00").toInstant();
+        assertThat(again.reported()).containsExactlyInAnyOrder(new ProcessInfo.Key(1001, start),
+                new ProcessInfo.Key(1002, start));
+
+        // 1001 still runs (its start read 0.4 s later this time); 1002 is gone; 1003 is someone else
+        again.forgetReportedExcept(Set.of(new ProcessInfo.Key(1001, start.plusMillis(400)),
+                new ProcessInfo.Key(1003, start)));
+
+        assertThat(again.reported()).containsExactly(new ProcessInfo.Key(1001, start));
+        again.forgetReportedExcept(Set.of(new ProcessInfo.Key(1001, start.plusMillis(1500))));
+        assertThat(again.reported()).as("1.5 s apart: another process on that pid").isEmpty();
+    }
+
+    @Test
+    void launchesAreNotRememberedUnlessAsked() {
+        SqliteSpool spool = spool(1 << 20);
+        spool.offer(event(1001));
+
+        assertThat(spool.reported()).isEmpty();
     }
 
     @Test
