@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -104,8 +105,8 @@ public final class Main {
             return 0;
         }
         return switch (a.command()) {
-            case RUN -> run(a.config(), err);
-            case SERVICE -> service(a.config(), err);
+            case RUN -> withAgent(a.config(), err, Main::runUntilStopped);
+            case SERVICE -> withAgent(a.config(), err, Main::runAsService);
             case INSTALL_SERVICE -> installService(a.config(), out, err);
             case UNINSTALL_SERVICE -> uninstallService(out, err);
         };
@@ -189,16 +190,21 @@ public final class Main {
         }
     }
 
-    /** Runs the agent until the JVM is asked to stop. */
-    private static int run(Path config, PrintWriter err) {
+    /**
+     * Reads the settings and builds the agent, then hands it to {@code body}; exit status 2 for bad settings,
+     * 1 when the agent cannot be built (its spool cannot be opened), else what {@code body} returns.
+     */
+    private static int withAgent(Path config, PrintWriter err, ToIntFunction<Agent> body) {
         AgentConfig settings = settings(config, err);
         if (settings == null) {
             return USAGE;
         }
         Agent agent = agent(config, settings, err);
-        if (agent == null) {
-            return 1;
-        }
+        return agent == null ? 1 : body.applyAsInt(agent);
+    }
+
+    /** Runs the agent until the JVM is asked to stop. */
+    private static int runUntilStopped(Agent agent) {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LoggerFactory.getLogger(Main.class).info("shutdown requested");
@@ -215,15 +221,7 @@ public final class Main {
         return 0;
     }
 
-    private static int service(Path config, PrintWriter err) {
-        AgentConfig settings = settings(config, err);
-        if (settings == null) {
-            return USAGE;
-        }
-        Agent agent = agent(config, settings, err);
-        if (agent == null) {
-            return 1;
-        }
+    private static int runAsService(Agent agent) {
         WindowsService.run(agent::start, agent::close);
         return 0;
     }
