@@ -4,11 +4,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.encoder.EncoderBase;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.slf4j.event.KeyValuePair;
@@ -19,13 +14,12 @@ import org.slf4j.event.KeyValuePair;
  * {@code @timestamp message logger thread level [stack_trace] service host} and the event's SLF4J key-value
  * pairs ({@code event_id}) as fields. Every string written is masked ({@link AgentLogging#SECRETS}).
  *
- * <p>Written with jackson-core (which the agent loads anyway for its events) rather than with the logstash
+ * <p>Written with jackson-core, as {@link EventJson} writes the agent's events, rather than with the logstash
  * encoder: that one builds a jackson-databind {@code ObjectMapper} per encoder, and databind and the encoder's
  * providers (~500 classes) were 3 MB of the agent's memory budget for seven fields (BENCHMARKS.md).
  */
 final class AgentJsonEncoder extends EncoderBase<ILoggingEvent> {
 
-    private static final JsonFactory FACTORY = new JsonFactory();
     private static final byte[] NO_BYTES = new byte[0];
 
     private final String service;
@@ -52,8 +46,7 @@ final class AgentJsonEncoder extends EncoderBase<ILoggingEvent> {
 
     @Override
     public byte[] encode(ILoggingEvent event) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+        return EventJson.write(g -> {
             g.writeStartObject();
             g.writeStringField("@timestamp", event.getInstant().toString());
             g.writeStringField("message", masked(event.getFormattedMessage()));
@@ -73,11 +66,8 @@ final class AgentJsonEncoder extends EncoderBase<ILoggingEvent> {
                 }
             }
             g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write JSON to memory", e);
-        }
-        out.write('\n');
-        return out.toByteArray();
+            g.writeRaw('\n');
+        });
     }
 
     private String masked(String text) {

@@ -44,11 +44,10 @@ public final class AgentLogging extends ContextAwareBase implements Configurator
     public static final String ERRORS_FILE = "dozor-agent-errors.json";
     static final String SERVICE = "dozor-agent";
     static final String MASK = "****";
-    /** A JWT, and the password of a URL's user info. */
-    static final String[] SECRETS = {
-        "eyJ[A-Za-z0-9_-]+\\.eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+",
-        "(?<=://[^:/@\\s]{1,128}:)[^@/\\s]+(?=@)",
-    };
+    /** A JWT, or the password of a URL's user info. */
+    static final String SECRETS = "eyJ[A-Za-z0-9_-]+\\.eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+"
+            + "|(?<=://[^:/@\\s]{1,128}:)[^@/\\s]+(?=@)";
+    static final Pattern SECRET_PATTERN = Pattern.compile(SECRETS);
 
     @Override
     public ExecutionStatus configure(LoggerContext context) {
@@ -70,7 +69,7 @@ public final class AgentLogging extends ContextAwareBase implements Configurator
     }
 
     private static Appender<ILoggingEvent> console(LoggerContext context) {
-        String secrets = String.join("|", SECRETS).replace("'", "\\'");
+        String secrets = SECRETS.replace("'", "\\'");
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(context);
         encoder.setPattern("%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%thread] %logger{0} - "
@@ -128,8 +127,7 @@ public final class AgentLogging extends ContextAwareBase implements Configurator
 
     /** JSON lines with the pipeline's field names, the service and host, and secrets masked. */
     static AgentJsonEncoder json(LoggerContext context) {
-        AgentJsonEncoder encoder = new AgentJsonEncoder(SERVICE, hostName(context),
-                Pattern.compile(String.join("|", SECRETS)), MASK);
+        AgentJsonEncoder encoder = new AgentJsonEncoder(SERVICE, hostName(context), SECRET_PATTERN, MASK);
         encoder.setContext(context);
         encoder.start();
         return encoder;

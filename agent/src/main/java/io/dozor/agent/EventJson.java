@@ -125,11 +125,13 @@ public final class EventJson {
         }
     }
 
-    private interface Body {
+    /** What {@link #write} writes. */
+    interface Body {
         void write(JsonGenerator g) throws IOException;
     }
 
-    private static byte[] write(Body body) {
+    /** The bytes {@code body} writes with jackson-core's generator (also the agent's JSON log lines). */
+    static byte[] write(Body body) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         try (JsonGenerator g = FACTORY.createGenerator(out)) {
             body.write(g);

@@ -9,7 +9,6 @@ import ch.qos.logback.classic.spi.LoggingEvent;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
-import java.util.regex.Pattern;
 import net.logstash.logback.encoder.LogstashEncoder;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +27,7 @@ class AgentJsonEncoderTest {
     }
     final Logger logger = context.getLogger("io.dozor.agent.Agent");
     final AgentJsonEncoder encoder = new AgentJsonEncoder("dozor-agent", "PC-01",
-            Pattern.compile(String.join("|", AgentLogging.SECRETS)), AgentLogging.MASK);
+            AgentLogging.SECRET_PATTERN, AgentLogging.MASK);
 
     LoggingEvent event(String message, Throwable thrown) {
         LoggingEvent event = new LoggingEvent(Logger.class.getName(), logger, Level.WARN, message, thrown, null);
