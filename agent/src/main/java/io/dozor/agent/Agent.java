@@ -1,6 +1,5 @@
 package io.dozor.agent;
 
-
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;

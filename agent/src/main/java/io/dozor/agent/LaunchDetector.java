@@ -86,7 +86,7 @@ public final class LaunchDetector {
 
     /** The launches in {@code snapshot} that were not in the previous one, in snapshot order. */
     public List<ProcessInfo> detect(List<ProcessInfo> snapshot) {
-        if (snapshot == previousSnapshot && previous != null) {
+        if (snapshot == previousSnapshot) {
             return List.of(); // the source's unchanged table (LinuxProcSource): nothing started or exec'd
         }
         previousSnapshot = snapshot;

@@ -213,7 +213,7 @@ public final class LinuxProcSource implements ProcessSource {
      */
     private int read(Known k) {
         if (k.stat != null) {
-            int length = read(k.stat, true);
+            int length = read(k.stat);
             if (length > 0) {
                 return length;
             }
@@ -221,7 +221,7 @@ public final class LinuxProcSource implements ProcessSource {
         }
         try {
             RandomAccessFile file = new RandomAccessFile(k.statPath, "r");
-            int length = read(file, false);
+            int length = read(file);
             if (length > 0 && held < MAX_HELD) {
                 k.stat = file;
                 held++;
@@ -234,11 +234,10 @@ public final class LinuxProcSource implements ProcessSource {
         }
     }
 
-    private int read(RandomAccessFile file, boolean again) {
+    /** Reads the file from its start into {@link #buffer}: procfs makes the text anew for each read from 0. */
+    private int read(RandomAccessFile file) {
         try {
-            if (again) {
-                file.seek(0);
-            }
+            file.seek(0);
             int length = 0;
             int n;
             while (length < buffer.length && (n = file.read(buffer, length, buffer.length - length)) > 0) {
