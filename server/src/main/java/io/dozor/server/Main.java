@@ -23,12 +23,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code dozor-server run | token create|list|revoke}. Usage and configuration errors exit 2 with one
+ * {@code dozor-server run | token create|list|revoke | events | setup | reindex}. Usage and configuration errors exit 2 with one
  * line on stderr; no logger exists before the configuration is read, so logs land in its log dir.
  */
-@Command(name = "dozor-server", mixinStandardHelpOptions = true, version = "dozor-server 0.1.0",
+@Command(name = "dozor-server", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+    version = "dozor-server 0.1.0",
     description = "Dozor server: receives program launches from agents, stores, indexes and notifies.",
-    subcommands = {Main.Run.class, Main.Token.class, Main.Setup.class, Main.Reindex.class})
+    subcommands = {Main.Run.class, Main.Token.class, EventsCommand.class, Main.Setup.class, Main.Reindex.class})
 public final class Main {
   static final int USAGE = 2;
 
@@ -76,11 +77,18 @@ public final class Main {
     @Option(names = "--config", paramLabel = "FILE", description = "YAML settings (DOZOR_* variables override it)")
     Path config;
 
+    /** Only {@code run} serves HTTP and so needs the TLS settings. */
+    boolean serves() {
+      return false;
+    }
+
     ServerConfig config() {
       if (config != null && !config.toFile().isFile()) {
         throw new ConfigException("--config: no such file " + config);
       }
-      ServerConfig loaded = new ConfigLoader(env).load(Optional.ofNullable(config));
+      ConfigLoader loader = new ConfigLoader(env);
+      ServerConfig loaded = serves() ? loader.load(Optional.ofNullable(config))
+          : loader.loadForTools(Optional.ofNullable(config));
       Logging.configure(loaded.logDir(), loaded.logLogstash());
       return loaded;
     }
@@ -88,6 +96,11 @@ public final class Main {
 
   @Command(name = "run", description = "Start the server.")
   static final class Run extends WithConfig implements Callable<Integer> {
+    @Override
+    boolean serves() {
+      return true;
+    }
+
     @Override
     public Integer call() throws InterruptedException {
       ServerConfig config = config();

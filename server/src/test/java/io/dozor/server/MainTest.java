@@ -50,8 +50,8 @@ class MainTest {
   @Test
   void tokenCreatePrintsOnlyTheTokenAndRevokeRefusesItAfterwards() {
     try (var db = io.dozor.testkit.PostgresDatabase.create()) {
+      // no TLS settings and no DOZOR_HTTP_PLAIN: only `run` serves HTTP, the token commands need the database
       Map<String, String> env = Map.of(
-          "DOZOR_HTTP_PLAIN", "true",
           "DOZOR_AUTH_TOKEN_SECRET", TestServer.SECRET,
           "DOZOR_POSTGRES_URL", db.url(),
           "DOZOR_ELASTICSEARCH_URLS", "http://127.0.0.1:1",

@@ -35,7 +35,20 @@ public final class ConfigLoader {
     this.env = env;
   }
 
+  /** Settings for {@code run}: everything is checked, the TLS certificate and key included. */
   public ServerConfig load(Optional<Path> yamlFile) {
+    return load(yamlFile, true);
+  }
+
+  /**
+   * Settings for the commands that do not serve HTTP (tokens, setup, reindex, ...): the same checks, except
+   * that TLS need not be set up.
+   */
+  public ServerConfig loadForTools(Optional<Path> yamlFile) {
+    return load(yamlFile, false);
+  }
+
+  private ServerConfig load(Optional<Path> yamlFile, boolean serving) {
     Map<Setting, String> raw = new EnumMap<>(Setting.class);
     JsonNode filters = yamlFile.map(file -> readYaml(file, raw)).map(root -> root.path("telegram").path("filters"))
         .orElse(null);
@@ -45,7 +58,7 @@ public final class ConfigLoader {
         raw.put(s, fromEnv);
       }
     }
-    return new Reader(raw, filters, yamlFile).config();
+    return new Reader(raw, filters, yamlFile, serving).config();
   }
 
   /** Reads the file into {@code into}; the answer is the whole document (for the YAML-only filters). */
@@ -108,18 +121,20 @@ public final class ConfigLoader {
     private final Map<Setting, String> raw;
     private final JsonNode filters;
     private final Optional<Path> file;
+    private final boolean serving;
 
-    Reader(Map<Setting, String> raw, JsonNode filters, Optional<Path> file) {
+    Reader(Map<Setting, String> raw, JsonNode filters, Optional<Path> file, boolean serving) {
       this.raw = raw;
       this.filters = filters;
       this.file = file;
+      this.serving = serving;
     }
 
     ServerConfig config() {
       boolean plain = bool(Setting.HTTP_PLAIN);
       Optional<Path> cert = optional(Setting.HTTP_TLS_CERT).map(v -> readableFile(Setting.HTTP_TLS_CERT, v));
       Optional<Path> key = optional(Setting.HTTP_TLS_KEY).map(v -> readableFile(Setting.HTTP_TLS_KEY, v));
-      if (!plain) {
+      if (!plain && serving) {
         if (cert.isEmpty()) {
           throw new ConfigException(Setting.HTTP_TLS_CERT,
               "missing (TLS is required; set " + Setting.HTTP_PLAIN.envName() + "=true to serve plain HTTP)");

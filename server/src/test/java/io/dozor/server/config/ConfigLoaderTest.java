@@ -100,6 +100,14 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void commandsThatDoNotServeNeedNoTls() {
+    env.remove("DOZOR_HTTP_PLAIN");
+    ServerConfig c = new ConfigLoader(env).loadForTools(Optional.empty());
+    assertThat(c.http().tlsCert()).isEmpty();
+    assertThat(c.postgres().url()).isEqualTo("postgresql://postgres@127.0.0.1:5432/dozor");
+  }
+
+  @Test
   void unreadableCertificateIsNamed() {
     env.remove("DOZOR_HTTP_PLAIN");
     env.put("DOZOR_HTTP_TLS_CERT", dir.resolve("absent.pem").toString());
