@@ -57,16 +57,7 @@ public final class QueryVerticle extends VerticleBase {
           Long last = null;
           for (Row r : rows) {
             last = r.getLong("id");
-            events.add(new JsonObject()
-                .put("event_id", r.getUUID("event_id").toString())
-                .put("timestamp", text(r.getOffsetDateTime("timestamp")))
-                .put("username", r.getString("username"))
-                .put("process_name", r.getString("process_name"))
-                .put("agent_id", r.getString("agent_id"))
-                .put("pid", r.getLong("pid"))
-                .put("executable", r.getString("executable"))
-                .put("hostname", r.getString("hostname"))
-                .put("received_at", text(r.getOffsetDateTime("received_at"))));
+            events.add(eventJson(r));
           }
           JsonObject page = new JsonObject().put("events", events);
           if (events.size() == q.limit() && last != null) {
@@ -76,6 +67,20 @@ public final class QueryVerticle extends VerticleBase {
         })
         .onSuccess(message::reply)
         .onFailure(err -> message.fail(503, "storage unavailable: " + err.getMessage()));
+  }
+
+  /** One row of {@link Sql#EVENTS_PAGE} as the admin API (and {@code dozor-server events --json}) show it. */
+  public static JsonObject eventJson(Row r) {
+    return new JsonObject()
+        .put("event_id", r.getUUID("event_id").toString())
+        .put("timestamp", text(r.getOffsetDateTime("timestamp")))
+        .put("username", r.getString("username"))
+        .put("process_name", r.getString("process_name"))
+        .put("agent_id", r.getString("agent_id"))
+        .put("pid", r.getLong("pid"))
+        .put("executable", r.getString("executable"))
+        .put("hostname", r.getString("hostname"))
+        .put("received_at", text(r.getOffsetDateTime("received_at")));
   }
 
   private void agents(Message<Object> message) {

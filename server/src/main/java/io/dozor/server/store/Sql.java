@@ -11,9 +11,10 @@ public final class Sql {
 
   public static final String MIGRATION_LOCK_TAKE = "SELECT pg_advisory_lock($1)";
   public static final String MIGRATION_LOCK_RELEASE = "SELECT pg_advisory_unlock($1)";
-  public static final String SCHEMA_VERSION_TABLE =
-      "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, "
-          + "applied_at timestamptz NOT NULL DEFAULT now())";
+  /** Checked first: {@code CREATE TABLE IF NOT EXISTS} would send a NOTICE, logged as a warning, at every start. */
+  public static final String SCHEMA_VERSION_TABLE = "DO $$ BEGIN IF to_regclass('schema_version') IS NULL THEN "
+      + "CREATE TABLE schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()); "
+      + "END IF; END $$";
   public static final String SCHEMA_VERSION_CURRENT =
       "SELECT coalesce(max(version), 0) AS version FROM schema_version";
   public static final String SCHEMA_VERSION_RECORD = "INSERT INTO schema_version (version) VALUES ($1)";
@@ -70,6 +71,15 @@ public final class Sql {
         AND ($3::text IS NULL OR username = $3) AND ($4::text IS NULL OR process_name = $4)
         AND ($5::text IS NULL OR agent_id = $5) AND ($6::bigint IS NULL OR id < $6)
       ORDER BY id DESC
+      LIMIT $7""";
+  /** The filters of {@link #EVENTS_PAGE}, for the events stored after row {@code $6}, oldest first. */
+  public static final String EVENTS_AFTER = """
+      SELECT id, event_id, "timestamp", username, process_name, agent_id, pid, executable, hostname, received_at
+      FROM events
+      WHERE ($1::timestamptz IS NULL OR "timestamp" >= $1) AND ($2::timestamptz IS NULL OR "timestamp" < $2)
+        AND ($3::text IS NULL OR username = $3) AND ($4::text IS NULL OR process_name = $4)
+        AND ($5::text IS NULL OR agent_id = $5) AND id > $6
+      ORDER BY id
       LIMIT $7""";
   public static final String AGENTS_LIST = """
       SELECT agent_id, hostname, version, spool_depth, dropped_events, first_seen, last_seen, last_heartbeat
