@@ -4,8 +4,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -76,7 +74,8 @@ public final class Elasticsearch implements AutoCloseable {
    * @param startupTimeout how long to wait for the cluster to become yellow
    * @param settings extra {@code elasticsearch.yml} settings (override the defaults)
    */
-  public record Options(Path zip, Path javaHome, String heap, Duration startupTimeout, Map<String, String> settings) {
+  public record Options(Path zip, Path javaHome, String heap, Duration startupTimeout, Map<String, String> settings,
+                        Path directory, int httpPort) {
     public Options {
       heap = heap == null ? "512m" : heap;
       startupTimeout = startupTimeout == null ? Duration.ofSeconds(120) : startupTimeout;
@@ -84,30 +83,43 @@ public final class Elasticsearch implements AutoCloseable {
     }
 
     public static Options defaults() {
-      return new Options(null, null, null, null, null);
+      return new Options(null, null, null, null, null, null, 0);
     }
 
     public Options withZip(Path zip) {
-      return new Options(zip, javaHome, heap, startupTimeout, settings);
+      return new Options(zip, javaHome, heap, startupTimeout, settings, directory, httpPort);
     }
 
     public Options withJavaHome(Path javaHome) {
-      return new Options(zip, javaHome, heap, startupTimeout, settings);
+      return new Options(zip, javaHome, heap, startupTimeout, settings, directory, httpPort);
     }
 
     public Options withHeap(String heap) {
-      return new Options(zip, javaHome, heap, startupTimeout, settings);
+      return new Options(zip, javaHome, heap, startupTimeout, settings, directory, httpPort);
     }
 
     public Options withStartupTimeout(Duration startupTimeout) {
-      return new Options(zip, javaHome, heap, startupTimeout, settings);
+      return new Options(zip, javaHome, heap, startupTimeout, settings, directory, httpPort);
     }
 
     /** Adds (or overrides) one {@code elasticsearch.yml} setting. */
     public Options withSetting(String key, String value) {
       Map<String, String> s = new LinkedHashMap<>(settings);
       s.put(key, value);
-      return new Options(zip, javaHome, heap, startupTimeout, s);
+      return new Options(zip, javaHome, heap, startupTimeout, s, directory, httpPort);
+    }
+
+    /**
+     * A node that keeps its data: it lives in {@code directory} (distribution, data, logs and temporary files),
+     * which stopping keeps and the next start with the same directory reuses.
+     */
+    public Options withDirectory(Path directory) {
+      return new Options(zip, javaHome, heap, startupTimeout, settings, directory, httpPort);
+    }
+
+    /** The HTTP port to take if it is free (else a free one; {@link #port()} tells which); 0 = any free port. */
+    public Options withHttpPort(int httpPort) {
+      return new Options(zip, javaHome, heap, startupTimeout, settings, directory, httpPort);
     }
   }
 
@@ -195,26 +207,32 @@ public final class Elasticsearch implements AutoCloseable {
     ProcessLogs.Cleanup cleanup = new ProcessLogs.Cleanup("elasticsearch", p -> ProcessLogs.stopTree(p, 30_000));
     Path nodeDir;
     try {
-      nodeDir = cleanup.deleteOnClose(Files.createTempDirectory(Path.of("/tmp"), "dozor-es-"));
+      nodeDir = options.directory() != null ? Files.createDirectories(options.directory().toAbsolutePath())
+          : cleanup.deleteOnClose(Files.createTempDirectory(Path.of("/tmp"), "dozor-es-"));
     } catch (IOException e) {
       cleanup.close();
-      throw new UncheckedIOException("cannot create a node directory under /tmp", e);
+      throw new UncheckedIOException("cannot create the node directory " + options.directory(), e);
     }
     Path out = nodeDir.resolve("elasticsearch.out");
     try {
       String user = Unprivileged.ensureUser(USER);
-      Path home = unzip(zip, nodeDir);
+      Path home = unzipOnce(zip, nodeDir);
       Path data = Files.createDirectories(nodeDir.resolve("data"));
       Path logs = Files.createDirectories(nodeDir.resolve("logs"));
+      ProcessLogs.deleteRecursively(nodeDir.resolve("tmp")); // a kept node's temporary files of its last run
       Path tmp = Files.createDirectories(nodeDir.resolve("tmp"));
-      int httpPort = freePort();
-      int transportPort = freePort();
+      int httpPort = FreePort.preferring(options.httpPort());
+      int transportPort = FreePort.find();
       while (transportPort == httpPort) {
-        transportPort = freePort();
+        transportPort = FreePort.find();
       }
       writeConfig(home, data, logs, httpPort, transportPort, nodeDir.getFileName().toString(), options.settings());
       Files.setPosixFilePermissions(nodeDir, perms("rwxr-xr-x"));
       Unprivileged.chown(nodeDir, user);
+      if (!Unprivileged.canAccess(data, user, "-w")) {
+        throw new StartupException("user " + user + " cannot write " + data + " (is one of its parents private to"
+            + " root?): choose a directory under /tmp or another shared place", null);
+      }
 
       ProcessBuilder pb = new ProcessBuilder(Unprivileged.wrap(List.of(home.resolve("bin/elasticsearch").toString()), user));
       pb.directory(home.toFile());
@@ -227,6 +245,8 @@ public final class Elasticsearch implements AutoCloseable {
       env.put("ES_JAVA_HOME", javaHome.toString());
       env.put("ES_JAVA_OPTS", "-Xms" + options.heap() + " -Xmx" + options.heap());
       env.put("ES_TMPDIR", tmp.toString());
+      // the launcher's own JVM too: it writes its final-flags* files to java.io.tmpdir
+      env.put("CLI_JAVA_OPTS", "-Djava.io.tmpdir=" + tmp);
       env.put("HOME", nodeDir.toString());
       pb.redirectErrorStream(true);
       pb.redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
@@ -316,6 +336,22 @@ public final class Elasticsearch implements AutoCloseable {
       return value;
     }
     return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+
+  /** The Elasticsearch home in {@code dir}: extracted from the zip unless a complete earlier extraction is there. */
+  private static Path unzipOnce(Path zip, Path dir) throws IOException {
+    Path done = dir.resolve("distribution.extracted");
+    if (Files.exists(done) && Files.readString(done).equals(zip.getFileName().toString())) {
+      try (Stream<Path> children = Files.list(dir)) {
+        Optional<Path> home = children.filter(p -> Files.isRegularFile(p.resolve("bin/elasticsearch"))).findFirst();
+        if (home.isPresent()) {
+          return home.get();
+        }
+      }
+    }
+    Path home = unzip(zip, dir);
+    Files.writeString(done, zip.getFileName().toString());
+    return home;
   }
 
   /** Extracts the zip into {@code dir}, keeping Unix modes, and returns the Elasticsearch home. */
@@ -522,6 +558,17 @@ public final class Elasticsearch implements AutoCloseable {
     cleanup.close();
   }
 
+  /**
+   * Leaves the stopping to {@link #close()} alone, not to the JVM's exit: for an owner that stops its servers
+   * in an order of its own from its own shutdown hook. Returns this.
+   */
+  public Elasticsearch closeOnlyExplicitly() {
+    if (cleanup != null) {
+      cleanup.closeOnlyExplicitly();
+    }
+    return this;
+  }
+
   // ---------------------------------------------------------------- HTTP helpers
 
   /** Sends a request; {@code body} (JSON, may be null) is sent with {@code Content-Type: application/json}. */
@@ -604,12 +651,6 @@ public final class Elasticsearch implements AutoCloseable {
     return v != null ? v : System.getenv(name);
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    }
-  }
 
   private static Set<PosixFilePermission> perms(String s) {
     return java.nio.file.attribute.PosixFilePermissions.fromString(s);

@@ -7,8 +7,6 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -102,7 +100,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
       Files.setPosixFilePermissions(socketDir, perms("rwx------"));
       Unprivileged.chown(socketDir, user);
 
-      int port = freePort();
+      int port = FreePort.find();
       List<String> command = new ArrayList<>(List.of(bin.resolve("postgres").toString(), "-D", data.toString(),
           "-p", Integer.toString(port), "-h", "127.0.0.1", "-k", socketDir.toString()));
       if (temporary) {
@@ -311,15 +309,20 @@ public final class EmbeddedPostgres implements AutoCloseable {
     cleanup.close();
   }
 
+  /**
+   * Leaves the stopping to {@link #close()} alone, not to the JVM's exit: for an owner that stops its servers
+   * in an order of its own from its own shutdown hook. Returns this.
+   */
+  public EmbeddedPostgres closeOnlyExplicitly() {
+    if (cleanup != null) {
+      cleanup.closeOnlyExplicitly();
+    }
+    return this;
+  }
+
   @Override
   public String toString() {
     return "EmbeddedPostgres[" + url() + ", " + baseDir + "]";
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   private static Set<PosixFilePermission> perms(String s) {

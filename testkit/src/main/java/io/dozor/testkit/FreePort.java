@@ -17,4 +17,19 @@ public final class FreePort {
       throw new UncheckedIOException(e);
     }
   }
+
+  /** Whether nothing listens on {@code port} of 127.0.0.1 right now. */
+  public static boolean isFree(int port) {
+    try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      socket.setReuseAddress(true);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** {@code preferred} if it is free, else any free port. */
+  public static int preferring(int preferred) {
+    return preferred > 0 && isFree(preferred) ? preferred : find();
+  }
 }

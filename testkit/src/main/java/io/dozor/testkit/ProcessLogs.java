@@ -131,8 +131,21 @@ public final class ProcessLogs {
       if (closed || process != null) {
         throw new IllegalStateException(closed ? "the JVM is shutting down" : "already started");
       }
+      pb.command(inOwnSession(pb.command()));
       process = pb.start();
       return process;
+    }
+
+    /**
+     * From now on only {@link #close()} stops the process, not the JVM's exit: for an owner that stops several
+     * servers in an order of its own (the dev stack: agent, server, then Elasticsearch and PostgreSQL).
+     */
+    void closeOnlyExplicitly() {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException ignored) {
+        // the JVM is shutting down: the hook runs anyway
+      }
     }
 
     /** Stops the process (if any, once); keeps the directories. */
@@ -179,6 +192,23 @@ public final class ProcessLogs {
       }
     }
   }
+
+  /**
+   * {@code command} run in a session of its own ({@code setsid}, where it exists): Ctrl-C in a terminal then
+   * reaches only the JVM, whose shutdown stops its servers in order, instead of every process at once.
+   * {@code setsid} execs the command in place (a child of the JVM leads no process group), so the pid stays.
+   */
+  public static List<String> inOwnSession(List<String> command) {
+    if (!Files.isExecutable(SETSID) || command.isEmpty() || command.get(0).equals(SETSID.toString())) {
+      return command;
+    }
+    List<String> wrapped = new java.util.ArrayList<>(command.size() + 1);
+    wrapped.add(SETSID.toString());
+    wrapped.addAll(command);
+    return wrapped;
+  }
+
+  private static final Path SETSID = Path.of("/usr/bin/setsid");
 
   /** Deletes a directory tree (not following symlinks); logs nothing, never throws; returns false if something is left. */
   static boolean deleteRecursively(Path dir) {
