@@ -2,6 +2,7 @@ package io.dozor.devstack;
 
 import io.dozor.testkit.DevCertificates;
 import io.dozor.testkit.FreePort;
+import io.dozor.testkit.ProcessLogs;
 import io.dozor.testkit.Wait;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,7 +38,15 @@ public final class Stack implements AutoCloseable {
   public record Options(Path dir, Path serverJar, Path agentJar, String postgresUrl, String elasticsearchUrls,
                         Optional<String> telegramApiUrl, Optional<String> botToken, List<Long> chatIds,
                         String timeZone, String agentId, String watch, int pollIntervalMs, boolean inheritOutput,
-                        Map<String, String> agentSettings) {
+                        Map<String, String> agentSettings, int serverPort) {
+    public Options(Path dir, Path serverJar, Path agentJar, String postgresUrl, String elasticsearchUrls,
+                   Optional<String> telegramApiUrl, Optional<String> botToken, List<Long> chatIds,
+                   String timeZone, String agentId, String watch, int pollIntervalMs, boolean inheritOutput,
+                   Map<String, String> agentSettings) {
+      this(dir, serverJar, agentJar, postgresUrl, elasticsearchUrls, telegramApiUrl, botToken, chatIds, timeZone,
+          agentId, watch, pollIntervalMs, inheritOutput, agentSettings, 0);
+    }
+
     public Options(Path dir, Path serverJar, Path agentJar, String postgresUrl, String elasticsearchUrls,
                    Optional<String> telegramApiUrl, Optional<String> botToken, List<Long> chatIds,
                    String timeZone, String agentId, String watch, int pollIntervalMs, boolean inheritOutput) {
@@ -78,14 +87,33 @@ public final class Stack implements AutoCloseable {
       certs = Files.exists(tls.resolve("server-key.pem"))
           ? new DevCertificates(tls.resolve("ca.pem"), tls.resolve("server.pem"), tls.resolve("server-key.pem"))
           : DevCertificates.generate(tls);
-      port = FreePort.find();
+      port = FreePort.preferring(options.serverPort());
       serverConfig = options.dir().resolve("server.yaml");
       Files.writeString(serverConfig, serverYaml());
+      token = tokenCreate("--agent-id", options.agentId());
+      if (!Files.exists(adminTokenFile())) {
+        writePrivate(adminTokenFile(), tokenCreate("--admin", "dev") + "\n");
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    token = enrol();
     restartServer();
+  }
+
+  /** An admin API token, made at the first start and kept (readable by its owner only). */
+  public Path adminTokenFile() {
+    return options.dir().resolve("admin-token");
+  }
+
+  /** The server's HTTPS port. */
+  public int port() {
+    return port;
+  }
+
+  private static void writePrivate(Path file, String text) throws IOException {
+    Files.writeString(file, text);
+    file.toFile().setReadable(false, false);
+    file.toFile().setReadable(true, true);
   }
 
   /** Starts the server again (after {@link #stopServer()}) on the same port with the same settings. */
@@ -170,16 +198,15 @@ public final class Stack implements AutoCloseable {
     if (!Files.exists(file)) {
       byte[] bytes = new byte[32];
       new SecureRandom().nextBytes(bytes);
-      Files.writeString(file, HexFormat.of().formatHex(bytes));
-      file.toFile().setReadable(false, false);
-      file.toFile().setReadable(true, true);
+      writePrivate(file, HexFormat.of().formatHex(bytes));
     }
     return Files.readString(file).trim();
   }
 
-  private String enrol() {
+  /** {@code token create} with the stack's configuration: the token it prints. */
+  private String tokenCreate(String option, String subject) {
     List<String> command = new ArrayList<>(List.of(java(), "-jar", options.serverJar().toString(), "token", "create",
-        "--agent-id", options.agentId(), "--config", serverConfig.toString()));
+        option, subject, "--config", serverConfig.toString()));
     try {
       Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
@@ -217,9 +244,7 @@ public final class Stack implements AutoCloseable {
         options.dir().resolve("spool"), options.dir().resolve("logs/agent"));
     ini = withSettings(ini, options.agentSettings());
     try {
-      Files.writeString(agentConfig, ini);
-      agentConfig.toFile().setReadable(false, false);
-      agentConfig.toFile().setReadable(true, true);
+      writePrivate(agentConfig, ini);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -276,7 +301,8 @@ public final class Stack implements AutoCloseable {
     List<String> command = new ArrayList<>();
     command.add(java());
     command.addAll(args);
-    ProcessBuilder builder = new ProcessBuilder(command);
+    // stopped by close(), agent first: Ctrl-C in the terminal must not stop the server under a running agent
+    ProcessBuilder builder = new ProcessBuilder(ProcessLogs.inOwnSession(command));
     if (options.inheritOutput()) {
       builder.inheritIO();
     } else {
