@@ -1,6 +1,7 @@
 package io.dozor.server.index;
 
 import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
+import co.elastic.clients.elasticsearch.indices.PutIndexTemplateRequest;
 import co.elastic.clients.json.jackson.JacksonJsonpMapper;
 import co.elastic.clients.transport.rest5_client.Rest5ClientTransport;
 import co.elastic.clients.transport.rest5_client.low_level.Rest5Client;
@@ -38,14 +39,18 @@ public final class IndexerVerticle extends VerticleBase {
     return ElasticsearchSink.NAME;
   }
 
+  /** The client is built on a worker thread: its first use loads thousands of classes (seconds on a busy machine). */
   @Override
   public Future<?> start() {
-    restClient = Rest5Client.builder(config.urls()).build();
-    var client = new ElasticsearchAsyncClient(new Rest5ClientTransport(restClient, new JacksonJsonpMapper()));
-    var sink = new ElasticsearchSink(client, context, config);
-    prepare(client, new OutboxWorker(vertx, pool, sink, pollInterval));
-    return vertx.eventBus().consumer(Addresses.HEALTH_ELASTICSEARCH, message -> health(client)
-        .onSuccess(message::reply)).completion();
+    return vertx.executeBlocking(() -> {
+      restClient = Rest5Client.builder(config.urls()).build();
+      return new ElasticsearchAsyncClient(new Rest5ClientTransport(restClient, new JacksonJsonpMapper()));
+    }).compose(client -> {
+      var sink = new ElasticsearchSink(client, context, config);
+      prepare(client, new OutboxWorker(vertx, pool, sink, pollInterval));
+      return vertx.eventBus().consumer(Addresses.HEALTH_ELASTICSEARCH, message -> health(client)
+          .onSuccess(message::reply)).completion();
+    });
   }
 
   /**
@@ -65,7 +70,9 @@ public final class IndexerVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return vertx.executeBlocking(() -> {
-      restClient.close();
+      if (restClient != null) {
+        restClient.close();
+      }
       return null;
     });
   }
@@ -80,10 +87,10 @@ public final class IndexerVerticle extends VerticleBase {
 
   private Future<Void> installTemplate(ElasticsearchAsyncClient client) {
     String name = config.indexPrefix();
-    return vertx.executeBlocking(() -> templateJson(name))
-        .compose(json -> Future.fromCompletionStage(client.indices().putIndexTemplate(t -> t
+    return vertx.executeBlocking(() -> PutIndexTemplateRequest.of(t -> t
             .name(name)
-            .withJson(new StringReader(json))), context))
+            .withJson(new StringReader(templateJson(name)))))
+        .compose(request -> Future.fromCompletionStage(client.indices().putIndexTemplate(request), context))
         .onSuccess(r -> log.info("index template installed [name={}, pattern={}-*]", name, name))
         .recover(err -> Future.failedFuture(new IllegalStateException(
             "cannot install the index template in Elasticsearch " + config.urls() + ": " + err.getMessage(), err)))

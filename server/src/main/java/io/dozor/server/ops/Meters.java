@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.VertxOptions;
-import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.micrometer.backends.BackendRegistries;
@@ -25,17 +24,11 @@ public final class Meters {
 
   private Meters() {}
 
-  /**
-   * Vert.x options with the Prometheus backend; every server Vert.x instance is created with them. Event-bus
-   * meters are off: the bus is local and its requests are measured by Dozor's own meters, and without the
-   * (unbounded) address label Vert.x registers one {@code vertx_eventbus_handlers} gauge per address, which
-   * Micrometer refuses with a warning at every start.
-   */
+  /** Vert.x options with the Prometheus backend; every server Vert.x instance is created with them. */
   public static VertxOptions vertxOptions() {
     return new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
         .setJvmMetricsEnabled(true)
-        .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
         .setEnabled(true));
   }
 
