@@ -32,4 +32,8 @@ export PATH="$JAVA_HOME/bin:$PATH"
 DOZOR_JVM_FLAGS="--enable-native-access=ALL-UNNAMED"
 if [ "$(java_major "$JAVA_HOME")" -ge 23 ]; then
   DOZOR_JVM_FLAGS="$DOZOR_JVM_FLAGS --sun-misc-unsafe-memory-access=allow"
+  # Maven's own Guava too, or every build starts with four lines of warnings
+  case " ${MAVEN_OPTS:-} " in *" --sun-misc-unsafe-memory-access="*) ;; *)
+    export MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }--sun-misc-unsafe-memory-access=allow" ;;
+  esac
 fi
