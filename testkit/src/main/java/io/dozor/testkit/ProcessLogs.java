@@ -211,7 +211,7 @@ public final class ProcessLogs {
   private static final Path SETSID = Path.of("/usr/bin/setsid");
 
   /** Deletes a directory tree (not following symlinks); logs nothing, never throws; returns false if something is left. */
-  static boolean deleteRecursively(Path dir) {
+  public static boolean deleteRecursively(Path dir) {
     if (dir == null || !Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       return true;
     }
