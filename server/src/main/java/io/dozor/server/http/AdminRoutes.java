@@ -69,9 +69,11 @@ final class AdminRoutes {
       return null;
     }
     try {
-      return OffsetDateTime.parse(v, DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+      // "+03:00" typed into a URL unencoded arrives as " 03:00": a time has no spaces, so it can only mean "+"
+      return OffsetDateTime.parse(v.replace(' ', '+'), DateTimeFormatter.ISO_OFFSET_DATE_TIME);
     } catch (DateTimeParseException e) {
-      throw new BadRequest(name, "must be RFC 3339 with an offset, e.g. 2026-11-27T00:00:00+03:00");
+      throw new BadRequest(name, "must be RFC 3339 with an offset, e.g. 2026-11-27T00:00:00Z or "
+          + "2026-11-27T00:00:00%2B03:00 (+ encoded)");
     }
   }
 
