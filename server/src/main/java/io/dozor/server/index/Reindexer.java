@@ -16,14 +16,17 @@ import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.io.Console;
 import java.io.PrintStream;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
@@ -40,6 +43,24 @@ public final class Reindexer {
 
   private Reindexer() {}
 
+  /** A bar redrawn in place on a terminal; elsewhere (a log, a pipe) a plain line now and then. */
+  private static ProgressBarConsumer progressConsumer(PrintStream out) {
+    return interactive() ? new ConsoleProgressBarConsumer(out) : new DelegatingProgressBarConsumer(out::println);
+  }
+
+  /** Whether a person watches: a console whose input and output are a terminal (JDK 22+ can tell). */
+  static boolean interactive() {
+    Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      return (boolean) Console.class.getMethod("isTerminal").invoke(console);
+    } catch (ReflectiveOperationException e) {
+      return true; // JDK 21: a console exists only for a terminal
+    }
+  }
+
   public static Result run(ServerConfig config, Optional<OffsetDateTime> since, PrintStream out) {
     Vertx vertx = Vertx.vertx();
     Pool pool = Postgres.pool(vertx, config.postgres());
@@ -51,7 +72,8 @@ public final class Reindexer {
       long total = pool.preparedQuery(Sql.REINDEX_COUNT).execute(Tuple.of(from)).await()
           .iterator().next().getLong("n");
       try (ProgressBar bar = new ProgressBarBuilder().setTaskName("reindex").setInitialMax(total)
-          .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(out))
+          .setStyle(ProgressBarStyle.ASCII).setConsumer(progressConsumer(out))
+          .setUpdateIntervalMillis(interactive() ? 1_000 : 10_000)
           .setUnit(" events", 1).showSpeed().build()) {
         long indexed = 0;
         long failed = 0;
