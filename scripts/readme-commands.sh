@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs README's commands that need no running system, exactly as README shows them, with whatever java is the
+# default: each must find a Java 21+ itself. Called by .ci/run after the tests (the jars are built then).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+run() {
+  echo "readme: $*"
+  "$@" > "$log.one" 2>&1 || { cat "$log.one"; echo "readme: FAILED: $*" >&2; exit 1; }
+  cat "$log.one" >> "$log"; rm -f "$log.one"
+}
+run ./dozor-build -q
+run ./dozor-server --version
+run ./dozor-server --help
+for cmd in run "token create" "token list" "token revoke" events "setup elasticsearch" "setup kibana" reindex; do
+  # shellcheck disable=SC2086
+  run ./dozor-server $cmd --help
+done
+run ./dozor-agent --version
+run ./dozor-agent --help
+run ./dozor-dev --help
+if grep '^WARNING' "$log"; then echo "readme: the commands above printed JVM warnings" >&2; exit 1; fi
+echo "readme: every command ran"
