@@ -51,11 +51,15 @@ public final class QueryVerticle extends VerticleBase {
   private void events(Message<EventsQuery> message) {
     EventsQuery q = message.body();
     pool.preparedQuery(Sql.EVENTS_PAGE)
-        .execute(Tuple.of(q.from(), q.to(), q.user(), q.process(), q.agent(), q.before(), q.limit()))
+        // one row more than the page: a next page exists only if it comes back
+        .execute(Tuple.of(q.from(), q.to(), q.user(), q.process(), q.agent(), q.before(), q.limit() + 1))
         .map(rows -> {
           JsonArray events = new JsonArray();
           Long last = null;
           for (Row r : rows) {
+            if (events.size() == q.limit()) {
+              break;
+            }
             last = r.getLong("id");
             events.add(new JsonObject()
                 .put("event_id", r.getUUID("event_id").toString())
@@ -69,7 +73,7 @@ public final class QueryVerticle extends VerticleBase {
                 .put("received_at", text(r.getOffsetDateTime("received_at"))));
           }
           JsonObject page = new JsonObject().put("events", events);
-          if (events.size() == q.limit() && last != null) {
+          if (rows.size() > q.limit() && last != null) {
             page.put("next_cursor", Long.toString(last));
           }
           return page;
