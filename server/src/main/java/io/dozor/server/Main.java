@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
  * {@code dozor-server run | token create|list|revoke}. Usage and configuration errors exit 2 with one
  * line on stderr; no logger exists before the configuration is read, so logs land in its log dir.
  */
-@Command(name = "dozor-server", mixinStandardHelpOptions = true, version = "dozor-server 0.1.0",
+@Command(name = "dozor-server", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+    version = "dozor-server 0.1.0",
     description = "Dozor server: receives program launches from agents, stores, indexes and notifies.",
     subcommands = {Main.Run.class, Main.Token.class, Main.Setup.class, Main.Reindex.class})
 public final class Main {
@@ -113,7 +114,7 @@ public final class Main {
     }
   }
 
-  @Command(name = "token", description = "Manage agent tokens.",
+  @Command(name = "token", description = "Manage agent and admin API tokens.",
       subcommands = {Token.Create.class, Token.ListTokens.class, Token.Revoke.class})
   static final class Token {
     @Command(name = "create", description = "Print a new token (and nothing else): for an agent, or --admin for the admin API.")
@@ -161,10 +162,10 @@ public final class Main {
       Target target;
 
       static final class Target {
-        @Option(names = "--token-id", paramLabel = "UUID")
+        @Option(names = "--token-id", paramLabel = "UUID", description = "the token's id (TOKEN ID of token list)")
         UUID tokenId;
 
-        @Option(names = "--agent-id", paramLabel = "ID")
+        @Option(names = "--agent-id", paramLabel = "ID", description = "every token of this agent (or admin name)")
         String agentId;
       }
 

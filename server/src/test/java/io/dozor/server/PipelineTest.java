@@ -354,6 +354,8 @@ class PipelineTest {
     var whole = new JsonObject(adminGet("/api/v1/events?agent=pc-paging-test&limit=4", admin).body());
     assertThat(whole.getJsonArray("events")).hasSize(4);
     assertThat(whole.containsKey("next_cursor")).as("exactly a full page and nothing after it").isFalse();
+    assertThat(whole.getJsonArray("events").getJsonObject(3).getString("timestamp"))
+        .as("RFC 3339 in UTC, seconds written even when zero").isEqualTo("2026-11-27T12:00:00Z");
 
     var first = new JsonObject(adminGet("/api/v1/events?agent=pc-paging-test&limit=2", admin).body());
     assertThat(first.getJsonArray("events")).hasSize(2);

@@ -12,6 +12,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 
 /** Read-only queries for the admin API; never writes. */
@@ -103,7 +104,8 @@ public final class QueryVerticle extends VerticleBase {
         .onFailure(err -> message.fail(503, "storage unavailable: " + err.getMessage()));
   }
 
+  /** RFC 3339, seconds always written ({@code toString()} drops {@code :00}). */
   private static String text(OffsetDateTime t) {
-    return t == null ? null : t.toString();
+    return t == null ? null : t.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
   }
 }
