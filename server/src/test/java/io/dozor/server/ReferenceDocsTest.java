@@ -176,10 +176,14 @@ class ReferenceDocsTest {
     return found;
   }
 
-  /** The document with each heading's block replaced by the program's help; missing commands appended. */
+  /**
+   * The document with each heading's block replaced by the program's help; commands without a heading get one,
+   * with their block, after the last documented command of dozor-server.
+   */
   static String regenerate(String doc, Map<String, String> helps) {
     List<String> lines = new ArrayList<>(doc.lines().toList());
     Set<String> seen = new TreeSet<>();
+    int after = lines.size(); // where missing commands go: after the last documented one's block
     for (int i = 0; i < lines.size(); i++) {
       Matcher m = COMMAND_HEADING.matcher(lines.get(i));
       if (!m.matches() || !helps.containsKey(m.group(1))) {
@@ -198,19 +202,25 @@ class ReferenceDocsTest {
         }
         lines.subList(start, Math.min(end + 1, lines.size())).clear();
         lines.addAll(start, replacement);
+        after = start + replacement.size();
       } else {
         List<String> inserted = new ArrayList<>(List.of(""));
         inserted.addAll(replacement);
         lines.addAll(i + 1, inserted);
+        after = i + 1 + inserted.size();
       }
     }
-    StringBuilder out = new StringBuilder(String.join("\n", lines)).append('\n');
+    List<String> missing = new ArrayList<>();
     helps.forEach((command, help) -> {
       if (!seen.contains(command)) {
-        out.append("\n### `").append(command).append("`\n\n").append(block(help));
+        missing.add("");
+        missing.add("### `" + command + "`");
+        missing.add("");
+        missing.addAll(block(help).lines().toList());
       }
     });
-    return out.toString();
+    lines.addAll(after, missing);
+    return String.join("\n", lines) + "\n";
   }
 
   /** Key → the cells after the key, of every settings-table row. */
