@@ -114,6 +114,24 @@ class ReferenceDocsTest {
         + " with: " + REGENERATE_HINT + ", then review the diff)").isEmpty();
   }
 
+  @Test
+  void relativeLinksOfTheDocsPointToFiles() throws IOException {
+    Pattern link = Pattern.compile("\\]\\(([^)#\\s]+)(#[^)]*)?\\)");
+    List<String> broken = new ArrayList<>();
+    try (var files = Files.list(DOCS)) {
+      for (Path page : files.filter(f -> f.toString().endsWith(".md")).sorted().toList()) {
+        Matcher m = link.matcher(Files.readString(page, StandardCharsets.UTF_8));
+        while (m.find()) {
+          String target = m.group(1);
+          if (!target.contains("://") && !Files.exists(page.getParent().resolve(target))) {
+            broken.add(page.getFileName() + " links " + target);
+          }
+        }
+      }
+    }
+    assertThat(broken).as("links in docs/ to files that do not exist").isEmpty();
+  }
+
   /** Each command path ("dozor-server", "dozor-server token create", …) and what its --help prints. */
   static Map<String, String> helps() {
     Map<String, String> helps = new LinkedHashMap<>();
