@@ -26,7 +26,7 @@ import org.ini4j.InvalidFileFormatException;
 import org.ini4j.Profile;
 
 /**
- * The agent's settings, read once from an INI file (see CONTRACT.md, "Agent settings").
+ * The agent's settings, read once from an INI file (docs/agent-settings.md).
  *
  * <p>Relative paths ({@code ca_file}, {@code [spool] dir}, {@code [log] dir}) are resolved against the
  * directory of the INI file, not the working directory: a Windows service starts in {@code System32}.

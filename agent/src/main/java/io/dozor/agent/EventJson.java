@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * The JSON of events, batches and heartbeats on the wire (CONTRACT.md, "Wire format"), written and read with
+ * The JSON of events, batches and heartbeats on the wire (docs/http-api.md, "wire format"), written and read with
  * jackson-core's streaming API. Not with an {@code ObjectMapper}: binding records loads ~200 classes of
  * jackson-databind into every agent at its first event, for seven fields (BENCHMARKS.md).
  */

@@ -8,7 +8,7 @@ import java.util.Objects;
 import java.util.UUID;
 
 /**
- * One launch, as sent to the server (CONTRACT.md, "Wire format"; {@link EventJson} writes it).
+ * One launch, as sent to the server (docs/http-api.md, "wire format"; {@link EventJson} writes it).
  *
  * @param eventId     random id made at detection; the server stores a resent id once
  * @param timestamp   when the process started (not when it was detected), to the millisecond

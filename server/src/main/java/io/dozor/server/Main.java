@@ -126,7 +126,7 @@ public final class Main {
     }
   }
 
-  @Command(name = "token", description = "Manage agent tokens.",
+  @Command(name = "token", description = "Manage agent and admin API tokens.",
       subcommands = {Token.Create.class, Token.ListTokens.class, Token.Revoke.class})
   static final class Token {
     @Command(name = "create", description = "Print a new token (and nothing else): for an agent, or --admin for the admin API.")
@@ -174,10 +174,10 @@ public final class Main {
       Target target;
 
       static final class Target {
-        @Option(names = "--token-id", paramLabel = "UUID")
+        @Option(names = "--token-id", paramLabel = "UUID", description = "the token's id (TOKEN ID of token list)")
         UUID tokenId;
 
-        @Option(names = "--agent-id", paramLabel = "ID")
+        @Option(names = "--agent-id", paramLabel = "ID", description = "every token of this agent (or admin name)")
         String agentId;
       }
 

@@ -342,6 +342,45 @@ class PipelineTest {
   }
 
   @Test
+  void theLastPageOfTheAdminApiHasNoNextCursor() {
+    String admin = server.adminToken("ops-paging");
+    String agentToken = server.token("pc-paging-test");
+    server.post("/api/v1/events", agentToken, batch(
+        event(UUID.randomUUID(), "2026-11-27T15:00:00+03:00", "lebedev", "chrome.exe"),
+        event(UUID.randomUUID(), "2026-11-27T15:01:00+03:00", "lebedev", "chrome.exe"),
+        event(UUID.randomUUID(), "2026-11-27T15:02:00+03:00", "lebedev", "chrome.exe"),
+        event(UUID.randomUUID(), "2026-11-27T15:03:00+03:00", "lebedev", "chrome.exe")));
+
+    var whole = new JsonObject(adminGet("/api/v1/events?agent=pc-paging-test&limit=4", admin).body());
+    assertThat(whole.getJsonArray("events")).hasSize(4);
+    assertThat(whole.containsKey("next_cursor")).as("exactly a full page and nothing after it").isFalse();
+    assertThat(whole.getJsonArray("events").getJsonObject(3).getString("timestamp"))
+        .as("RFC 3339 in UTC, seconds written even when zero").isEqualTo("2026-11-27T12:00:00Z");
+
+    var first = new JsonObject(adminGet("/api/v1/events?agent=pc-paging-test&limit=2", admin).body());
+    assertThat(first.getJsonArray("events")).hasSize(2);
+    assertThat(first.getString("next_cursor")).isNotNull();
+    var last = new JsonObject(adminGet("/api/v1/events?agent=pc-paging-test&limit=2&cursor="
+        + first.getString("next_cursor"), admin).body());
+    assertThat(last.getJsonArray("events")).hasSize(2);
+    assertThat(last.containsKey("next_cursor")).as("a full last page").isFalse();
+  }
+
+  @Test
+  void unknownRoutesAndMethodsAnswerJson() {
+    var missing = server.get("/api/v1/nothing-here");
+    assertThat(missing.statusCode()).isEqualTo(404);
+    assertThat(missing.headers().firstValue("Content-Type")).hasValue("application/json");
+    assertThat(new JsonObject(missing.body()).getString("error")).isEqualTo("no such route: GET /api/v1/nothing-here");
+
+    var wrongMethod = server.get("/api/v1/heartbeat");
+    assertThat(wrongMethod.statusCode()).isEqualTo(405);
+    assertThat(wrongMethod.headers().firstValue("Content-Type")).hasValue("application/json");
+    assertThat(new JsonObject(wrongMethod.body()).getString("error"))
+        .isEqualTo("method GET not allowed on /api/v1/heartbeat");
+  }
+
+  @Test
   void aSecondServerWithTheSameConfigurationAcceptsTheSameToken() {
     try (TestServer second = new TestServer(env, false)) {
       assertThat(second.server.port()).isNotEqualTo(server.server.port());

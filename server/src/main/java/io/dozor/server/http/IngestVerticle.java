@@ -61,6 +61,11 @@ public final class IngestVerticle extends VerticleBase {
         agents).handler(this::heartbeat);
     AdminRoutes.mount(router, vertx, new TokenGuard(vertx, tokenSecret, AgentTokens.Kind.ADMIN).handlers());
     router.route().failureHandler(this::failure);
+    // no route for the path, or not for this method: JSON like every other answer (Vert.x would send HTML)
+    router.errorHandler(404, ctx -> noRoute(ctx, 404, "no such route: " + ctx.request().method() + " "
+        + ctx.normalizedPath()));
+    router.errorHandler(405, ctx -> noRoute(ctx, 405, "method " + ctx.request().method() + " not allowed on "
+        + ctx.normalizedPath()));
 
     HttpServerOptions options = new HttpServerOptions()
         .setHost(config.host())
@@ -134,6 +139,14 @@ public final class IngestVerticle extends VerticleBase {
     ctx.response().setStatusCode(400)
         .putHeader("Content-Type", "application/json")
         .end(new JsonObject().put("error", e.getMessage()).put("field", e.field()).encode());
+  }
+
+  private static void noRoute(RoutingContext ctx, int status, String message) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("error", message).encode());
   }
 
   private void failure(RoutingContext ctx) {

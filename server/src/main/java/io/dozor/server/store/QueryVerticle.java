@@ -12,6 +12,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 
 /** Read-only queries for the admin API; never writes. */
@@ -51,16 +52,20 @@ public final class QueryVerticle extends VerticleBase {
   private void events(Message<EventsQuery> message) {
     EventsQuery q = message.body();
     pool.preparedQuery(Sql.EVENTS_PAGE)
-        .execute(Tuple.of(q.from(), q.to(), q.user(), q.process(), q.agent(), q.before(), q.limit()))
+        // one row more than the page: a next page exists only if it comes back
+        .execute(Tuple.of(q.from(), q.to(), q.user(), q.process(), q.agent(), q.before(), q.limit() + 1))
         .map(rows -> {
           JsonArray events = new JsonArray();
           Long last = null;
           for (Row r : rows) {
+            if (events.size() == q.limit()) {
+              break;
+            }
             last = r.getLong("id");
             events.add(eventJson(r));
           }
           JsonObject page = new JsonObject().put("events", events);
-          if (events.size() == q.limit() && last != null) {
+          if (rows.size() > q.limit() && last != null) {
             page.put("next_cursor", Long.toString(last));
           }
           return page;
@@ -104,7 +109,8 @@ public final class QueryVerticle extends VerticleBase {
         .onFailure(err -> message.fail(503, "storage unavailable: " + err.getMessage()));
   }
 
+  /** RFC 3339, seconds always written ({@code toString()} drops {@code :00}). */
   private static String text(OffsetDateTime t) {
-    return t == null ? null : t.toString();
+    return t == null ? null : t.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
   }
 }
