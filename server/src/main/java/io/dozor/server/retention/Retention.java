@@ -161,8 +161,6 @@ public final class Retention {
     private final List<Gone> indices = new ArrayList<>();
     private final Map<String, Long> removed = new LinkedHashMap<>();
     private final List<String> problems = new ArrayList<>();
-    /** Months whose partition exists (a dry run also plans those it would make). */
-    private final TreeSet<YearMonth> real = new TreeSet<>();
 
     Run(SqlConnection conn, boolean dry) {
       this.conn = conn;
@@ -192,7 +190,6 @@ public final class Retention {
       return conn.query(Sql.EVENTS_PARTITIONS).execute()
           .compose(rows -> {
             rows.forEach(r -> partitionMonth(r.getString("name")).ifPresent(existing::add));
-            real.addAll(existing);
             return conn.query(Sql.EVENTS_DEFAULT_MONTHS).execute();
           })
           .compose(rows -> {
@@ -204,9 +201,6 @@ public final class Retention {
                 if (made) {
                   created.add(partitionName(month));
                   existing.add(month);
-                  if (!dry) {
-                    real.add(month);
-                  }
                 }
                 return null;
               }));
@@ -248,12 +242,15 @@ public final class Retention {
     private Future<Void> dropPartition(YearMonth month) {
       String name = partitionName(month);
       if (dry) {
-        return (real.contains(month) ? count(String.format(Sql.PARTITION_COUNT, name), Tuple.tuple())
-                : count(Sql.DEFAULT_MONTH_COUNT, Tuple.of(start(month), start(month.plusMonths(1)))))
-            .map(n -> {
-              partitions.add(new Gone(name, n));
-              add("events", n);
+        return conn.preparedQuery(Sql.DRY_MONTH_COUNTS).execute(Tuple.of(start(month), start(month.plusMonths(1))))
+            .map(rows -> {
+              Row row = rows.iterator().next();
+              partitions.add(new Gone(name, row.getLong("events")));
+              add("events", row.getLong("events"));
               add("partitions", 1);
+              add("outbox", row.getLong("outbox"));
+              add("dead_letters", row.getLong("dead_letters"));
+              add("notify_held", row.getLong("notify_held"));
               return null;
             });
       }
@@ -281,18 +278,25 @@ public final class Retention {
           });
     }
 
+    /**
+     * Age bounds. A dry run leaves out the rows of the months that go (counted with them already): the
+     * months before {@code boundary}, the first day of the cutoff's month.
+     */
     private Future<Void> smallTables() {
-      Future<Void> chain = rows("notify_held", dry ? Sql.RETENTION_NOTIFY_HELD_COUNT : Sql.RETENTION_NOTIFY_HELD,
-          Tuple.tuple());
+      OffsetDateTime boundary = cutoff.map(c -> start(YearMonth.from(c.atOffset(ZoneOffset.UTC)))).orElse(null);
+      Future<Void> chain = dry
+          ? rows("notify_held", Sql.RETENTION_NOTIFY_HELD_COUNT, Tuple.of(boundary))
+          : rows("notify_held", Sql.RETENTION_NOTIFY_HELD, Tuple.tuple());
       if (cutoff.isEmpty()) {
-        return chain;
+        return chain.recover(this::smallTablesFailed);
       }
       OffsetDateTime at = cutoff.get().atOffset(ZoneOffset.UTC);
       OffsetDateTime pairsAt = at.minus(config.telegram().cooldown());
       return chain
-          .compose(v -> rows("outbox", dry ? Sql.RETENTION_OUTBOX_STALE_COUNT : Sql.RETENTION_OUTBOX_STALE, Tuple.of(at)))
-          .compose(v -> rows("dead_letters", dry ? Sql.RETENTION_DEAD_LETTERS_COUNT : Sql.RETENTION_DEAD_LETTERS,
-              Tuple.of(at)))
+          .compose(v -> dry ? rows("outbox", Sql.RETENTION_OUTBOX_STALE_COUNT, Tuple.of(at, boundary))
+              : rows("outbox", Sql.RETENTION_OUTBOX_STALE, Tuple.of(at)))
+          .compose(v -> dry ? rows("dead_letters", Sql.RETENTION_DEAD_LETTERS_COUNT, Tuple.of(at, boundary))
+              : rows("dead_letters", Sql.RETENTION_DEAD_LETTERS, Tuple.of(at)))
           .compose(v -> rows("notify_pairs", dry ? Sql.RETENTION_NOTIFY_PAIRS_COUNT : Sql.RETENTION_NOTIFY_PAIRS,
               Tuple.of(pairsAt)))
           .compose(v -> conn.preparedQuery(dry ? Sql.RETENTION_AGENTS_COUNT : Sql.RETENTION_AGENTS).execute(Tuple.of(at)))
@@ -302,10 +306,12 @@ public final class Retention {
             add("agent_alerts", row.getLong("alerts"));
             return (Void) null;
           })
-          .recover(err -> {
-            problems.add("small tables (next run tries again): " + err.getMessage());
-            return Future.succeededFuture();
-          });
+          .recover(this::smallTablesFailed);
+    }
+
+    private Future<Void> smallTablesFailed(Throwable err) {
+      problems.add("small tables (next run tries again): " + err.getMessage());
+      return Future.succeededFuture();
     }
 
     private Future<Void> rows(String what, String sql, Tuple params) {

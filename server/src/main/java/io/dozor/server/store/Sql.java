@@ -212,8 +212,6 @@ public final class Sql {
       ORDER BY month""";
   /** Makes the month's partition (moving its rows out of the default one); see V6. */
   public static final String EVENTS_ENSURE_MONTH = "SELECT events_ensure_month($1) AS created";
-  public static final String DEFAULT_MONTH_COUNT =
-      "SELECT count(*) AS n FROM events_default WHERE \"timestamp\" >= $1 AND \"timestamp\" < $2";
   public static final String EVENTS_LOCK = "LOCK TABLE events IN ACCESS EXCLUSIVE MODE";
   /** Run in a transaction; %s is a checked partition name (events_pYYYY_MM). */
   public static final String PARTITION_COUNT = "SELECT count(*) AS n FROM %s";
@@ -224,18 +222,32 @@ public final class Sql {
       "WITH gone AS (DELETE FROM dead_letters WHERE event_pk IN (SELECT id FROM %s) RETURNING 1) SELECT count(*) AS n FROM gone";
   public static final String PARTITION_NOTIFY_HELD_DELETE =
       "WITH gone AS (DELETE FROM notify_held WHERE event_pk IN (SELECT id FROM %s) RETURNING 1) SELECT count(*) AS n FROM gone";
+  /**
+   * Dry run: what dropping the months in [$1, $2) would take with it. The counts of the small tables
+   * below leave out rows of events before $3 (the months that go), which the drop already counts.
+   */
+  public static final String DRY_MONTH_COUNTS = """
+      WITH month AS (SELECT id FROM events WHERE "timestamp" >= $1 AND "timestamp" < $2)
+      SELECT (SELECT count(*) FROM month) AS events,
+             (SELECT count(*) FROM outbox WHERE event_pk IN (SELECT id FROM month)) AS outbox,
+             (SELECT count(*) FROM dead_letters WHERE event_pk IN (SELECT id FROM month)) AS dead_letters,
+             (SELECT count(*) FROM notify_held WHERE event_pk IN (SELECT id FROM month)) AS notify_held""";
+  private static final String NOT_GOING =
+      " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = t.event_pk AND e.\"timestamp\" < $2)";
   /** Outbox rows no sink has claimed since before the cutoff (a sink no longer configured). */
   public static final String RETENTION_OUTBOX_STALE_COUNT =
-      "SELECT count(*) AS n FROM outbox WHERE next_attempt_at < $1";
+      "SELECT count(*) AS n FROM outbox t WHERE next_attempt_at < $1" + NOT_GOING;
   public static final String RETENTION_OUTBOX_STALE = """
       WITH gone AS (DELETE FROM outbox WHERE next_attempt_at < $1 RETURNING 1) SELECT count(*) AS n FROM gone""";
-  public static final String RETENTION_DEAD_LETTERS_COUNT = "SELECT count(*) AS n FROM dead_letters WHERE failed_at < $1";
+  public static final String RETENTION_DEAD_LETTERS_COUNT =
+      "SELECT count(*) AS n FROM dead_letters t WHERE failed_at < $1" + NOT_GOING;
   public static final String RETENTION_DEAD_LETTERS = """
       WITH gone AS (DELETE FROM dead_letters WHERE failed_at < $1 RETURNING 1) SELECT count(*) AS n FROM gone""";
   /** Held rows whose outbox row is gone (released in the same transaction normally: leftovers only). */
   public static final String RETENTION_NOTIFY_HELD_COUNT = """
-      SELECT count(*) AS n FROM notify_held h
-      WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.sink = h.sink AND o.event_pk = h.event_pk)""";
+      SELECT count(*) AS n FROM notify_held t
+      WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.sink = t.sink AND o.event_pk = t.event_pk)
+        AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = t.event_pk AND e."timestamp" < $1)""";
   public static final String RETENTION_NOTIFY_HELD = """
       WITH gone AS (
         DELETE FROM notify_held h
