@@ -160,6 +160,53 @@ class RetentionTest {
     }
   }
 
+  @Test
+  void theServersOwnTimerDropsOldMonthsAndLogsOneLinePerRun(@TempDir Path dir) {
+    var logged = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    logged.start();
+    var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        io.dozor.server.retention.RetentionVerticle.class);
+    logger.addAppender(logged);
+    Elasticsearch es = Elasticsearch.shared();
+    try (PostgresDatabase db = PostgresDatabase.create()) {
+      Map<String, String> env = TestServer.env(db.url(), es.url(), DevCertificates.generate(dir.resolve("tls")),
+          dir.resolve("logs"));
+      String prefix = env.get("DOZOR_ELASTICSEARCH_INDEX_PREFIX");
+      env.put("DOZOR_RETENTION_DAYS", "30");
+      env.put("DOZOR_RETENTION_INTERVAL", "1s");
+      try (TestServer server = new TestServer(env)) {
+        String token = server.token("pc-01");
+        JsonArray events = new JsonArray();
+        for (int i = 0; i < 3; i++) {
+          events.add(event(Instant.parse("2020-01-10T10:00:00Z").plusSeconds(i), "leaver"));
+        }
+        events.add(event(Instant.now().minusSeconds(60), "stayer")).add(event(Instant.now(), "stayer"));
+        assertThat(server.post("/api/v1/events", token, new JsonObject().put("events", events).encode()).statusCode())
+            .isEqualTo(200);
+        Wait.until("the old month dropped by the server's timer", Duration.ofSeconds(30),
+            () -> db.count("events") == 2 && !partitions(db).contains("events_p2020_01"));
+        Wait.until("the old month's index deleted", Duration.ofSeconds(30),
+            () -> !indices(es, prefix).containsKey(prefix + "-2020.01"));
+        Wait.until("a run that says what it removed", Duration.ofSeconds(10), () -> logged.list.stream()
+            .anyMatch(e -> e.getFormattedMessage().startsWith("retention run [cutoff=")
+                && e.getFormattedMessage().contains("dropped=[events_p2020_01]")
+                && e.getFormattedMessage().contains("] events=3 partitions=1 indices=")));
+        assertThat(logged.list).allMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO
+            || e.getFormattedMessage().contains("(next run tries again): ERROR: canceling statement due to lock timeout"),
+            "INFO, or a lock wait given up and retried");
+        assertThat(logged.list.stream().map(e -> e.getFormattedMessage())
+            .filter(m -> m.contains("dropped=[events_p2020_01]")))
+            .as("the index went only after its events: none was refused for a missing index on the way")
+            .singleElement().asString().contains(" dead_letters=0 ");
+        assertThat(logged.list.stream().filter(e -> e.getFormattedMessage().startsWith("retention run")).count())
+            .as("one line per run, on the timer").isGreaterThanOrEqualTo(2);
+        assertThat(db.count("outbox WHERE event_pk NOT IN (SELECT id FROM events)")).isZero();
+      }
+    } finally {
+      logger.detachAppender(logged);
+    }
+  }
+
   /** Rows that must go (2 dead letters, 1 stale outbox row, 1 pair, 1 agent with its alert) beside rows that stay. */
   static void seedSmallTables(PostgresDatabase db, Instant now) {
     db.execute("""

@@ -161,6 +161,8 @@ public final class Retention {
     private final List<Gone> indices = new ArrayList<>();
     private final Map<String, Long> removed = new LinkedHashMap<>();
     private final List<String> problems = new ArrayList<>();
+    /** Months whose events are still in PostgreSQL (a partition not made or not dropped): their index stays. */
+    private final java.util.Set<YearMonth> stuck = new java.util.HashSet<>();
 
     Run(SqlConnection conn, boolean dry) {
       this.conn = conn;
@@ -216,6 +218,7 @@ public final class Retention {
       return inTransaction(() -> conn.preparedQuery(Sql.EVENTS_ENSURE_MONTH).execute(Tuple.of(start(month)))
               .map(rows -> rows.iterator().next().getBoolean("created")))
           .recover(err -> {
+            stuck.add(month);
             problems.add("partition " + partitionName(month) + " not made (next run tries again): " + err.getMessage());
             return Future.succeededFuture(false);
           });
@@ -273,6 +276,7 @@ public final class Retention {
             return (Void) null;
           })
           .recover(err -> {
+            stuck.add(month);
             problems.add("partition " + name + " not dropped (next run tries again): " + err.getMessage());
             return Future.succeededFuture();
           });
@@ -331,7 +335,8 @@ public final class Retention {
             List<Gone> past = new ArrayList<>();
             for (IndicesRecord record : response.indices()) {
               String index = record.index();
-              if (index != null && indexMonth(prefix, index).filter(m -> past(m, cutoff.get())).isPresent()) {
+              if (index != null && indexMonth(prefix, index)
+                  .filter(m -> past(m, cutoff.get()) && !stuck.contains(m)).isPresent()) {
                 past.add(new Gone(index, parseCount(record.docsCount())));
               }
             }
