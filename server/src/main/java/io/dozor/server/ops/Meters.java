@@ -86,7 +86,8 @@ public final class Meters {
   /** One retention run by {@code result}: {@code done}, {@code skipped} (another instance ran it), {@code failed}. */
   public static void retentionRun(String result, int count) {
     Counter.builder("dozor_retention_runs")
-        .description("Retention runs by result: done, skipped (another instance held the lock), failed")
+        .description("Retention runs by result: done, skipped (another instance held the lock), failed (something is"
+            + " left for the next run)")
         .tag("result", result).register(registry()).increment(count);
   }
 

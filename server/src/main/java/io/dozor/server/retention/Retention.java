@@ -45,6 +45,9 @@ public final class Retention {
   /** Months after the current one that get their partition before any event needs it. */
   static final int MONTHS_AHEAD = 2;
   static final int INDEX_DELETE_BATCH = 50;
+  /** Tries of one partition change whose lock wait timed out, {@link #LOCK_RETRY} apart, in one run. */
+  static final int LOCK_ATTEMPTS = 5;
+  static final java.time.Duration LOCK_RETRY = java.time.Duration.ofSeconds(1);
   static final Pattern PARTITION = Pattern.compile("events_p(\\d{4})_(\\d{2})");
   static final DateTimeFormatter INDEX_MONTH = DateTimeFormatter.ofPattern("yyyy.MM");
 
@@ -376,7 +379,26 @@ public final class Retention {
       return conn.preparedQuery(sql).execute(params).map(rows -> rows.iterator().next().getLong("n"));
     }
 
+    /**
+     * DDL waits at most {@link Sql#RETENTION_LOCK_TIMEOUT} for its lock (an outbox claim holds a share
+     * lock of events while it delivers); given up, it is tried again a second later, a few times.
+     */
     private <T> Future<T> inTransaction(java.util.function.Supplier<Future<T>> work) {
+      return inTransaction(work, LOCK_ATTEMPTS);
+    }
+
+    private <T> Future<T> inTransaction(java.util.function.Supplier<Future<T>> work, int attempts) {
+      return once(work).recover(err -> attempts > 1 && lockWait(err)
+          ? context.owner().timer(LOCK_RETRY.toMillis()).compose(v -> inTransaction(work, attempts - 1))
+          : Future.failedFuture(err));
+    }
+
+    private static boolean lockWait(Throwable err) {
+      return err instanceof io.vertx.pgclient.PgException pg
+          && ("55P03".equals(pg.getSqlState()) || "40P01".equals(pg.getSqlState()));
+    }
+
+    private <T> Future<T> once(java.util.function.Supplier<Future<T>> work) {
       return conn.begin().compose(tx -> conn.query(Sql.RETENTION_LOCK_TIMEOUT).execute()
           .compose(v -> work.get())
           .compose(result -> tx.commit().map(result))
