@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dozor.server.config.ConfigLoader;
 import io.dozor.server.config.ServerConfig;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -32,6 +33,14 @@ class RetentionCliTest {
     assertThat(r.interval()).isEqualTo(Duration.ofHours(1));
     assertThat(new ConfigLoader(env("DOZOR_RETENTION_DAYS", "0")).load(Optional.empty()).retention().keepsEverything())
         .isTrue();
+  }
+
+  @Test
+  void theShippedSettingsFileSaysTheDefaults() {
+    Path yaml = Path.of("..", "etc", "server.yaml");
+    ServerConfig.Retention r = new ConfigLoader(env("DOZOR_HTTP_TLS_CERT", "", "DOZOR_HTTP_TLS_KEY", ""))
+        .load(Optional.of(yaml)).retention();
+    assertThat(r).isEqualTo(new ServerConfig.Retention(180, Duration.ofHours(1)));
   }
 
   @Test

@@ -20,8 +20,8 @@ public final class Sql {
   public static final String SCHEMA_VERSION_RECORD = "INSERT INTO schema_version (version) VALUES ($1)";
 
   /**
-   * One round trip stores a whole batch: new events are inserted, resent ones skipped by event_id,
-   * and each new event is queued for every sink in the same statement (so in the same commit).
+   * One round trip stores a whole batch: new events are inserted, resent ones skipped by
+   * (event_id, "timestamp") (a resend repeats both), and each new event is queued for every sink in the same statement (so in the same commit).
    */
   public static final String INSERT_EVENTS = """
       WITH input AS (
