@@ -5,6 +5,7 @@ import io.dozor.server.config.ServerConfig;
 import io.dozor.server.http.IngestVerticle;
 import io.dozor.server.index.IndexerVerticle;
 import io.dozor.server.notify.NotifierVerticle;
+import io.dozor.server.retention.RetentionVerticle;
 import io.dozor.server.store.Migrations;
 import io.dozor.server.store.PersistenceVerticle;
 import io.dozor.server.store.QueryVerticle;
@@ -56,6 +57,7 @@ public final class DozorServer {
         .compose(v -> server.deploy(vertx.deployVerticle(new QueryVerticle(pool, sinks))))
         .compose(v -> server.deploy(vertx.deployVerticle(new IndexerVerticle(config.elasticsearch(), pool, OUTBOX_POLL))))
         .compose(v -> server.deploy(vertx.deployVerticle(new NotifierVerticle(config, pool, OUTBOX_POLL, Clock.systemUTC()))))
+        .compose(v -> server.deploy(vertx.deployVerticle(new RetentionVerticle(config, pool, Clock.systemUTC()))))
         .compose(v -> server.deploy(vertx.deployVerticle(() -> {
           var verticle = new IngestVerticle(config.http(), config.auth().tokenSecret());
           ingest.add(verticle);

@@ -6,6 +6,7 @@ import io.dozor.server.config.ConfigLoader;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.index.Reindexer;
 import io.dozor.server.ops.Meters;
+import io.dozor.server.retention.Retention;
 import io.dozor.server.setup.ElasticsearchSetup;
 import io.dozor.server.setup.KibanaSetup;
 import io.vertx.core.Vertx;
@@ -23,13 +24,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code dozor-server run | token create|list|revoke | events | setup | reindex}. Usage and configuration errors exit 2 with one
- * line on stderr; no logger exists before the configuration is read, so logs land in its log dir.
+ * {@code dozor-server run | token create|list|revoke | events | setup | reindex | retention}. Usage and
+ * configuration errors exit 2 with one line on stderr; no logger exists before the configuration is read, so
+ * logs land in its log dir.
  */
 @Command(name = "dozor-server", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
     version = "dozor-server 0.1.0",
     description = "Dozor server: receives program launches from agents, stores, indexes and notifies.",
-    subcommands = {Main.Run.class, Main.Token.class, EventsCommand.class, Main.Setup.class, Main.Reindex.class})
+    subcommands = {Main.Run.class, Main.Token.class, EventsCommand.class, Main.Setup.class, Main.Reindex.class,
+        Main.RetentionRun.class})
 public final class Main {
   static final int USAGE = 2;
 
@@ -211,6 +214,29 @@ public final class Main {
       out().println("reindexed " + result.indexed() + " events" + (result.failed() > 0
           ? ", " + result.failed() + " refused by Elasticsearch (reasons above)" : ""));
       return result.failed() > 0 ? 1 : 0;
+    }
+  }
+
+  @Command(name = "retention", description = "Run retention once with the server's settings: drop the months of"
+      + " events and the Elasticsearch indices past retention.days, bound the small tables; safe beside a live server.")
+  static final class RetentionRun extends WithConfig implements Callable<Integer> {
+    @Option(names = "--dry-run", description = "only print what would go (partitions, indices, row counts); remove nothing")
+    boolean dryRun;
+
+    @Override
+    public Integer call() {
+      ServerConfig config = config();
+      Retention.Report report = Retention.once(config, dryRun, java.time.Clock.systemUTC());
+      if (report.skipped()) {
+        out().println("another instance is running retention now; nothing done");
+        return 1;
+      }
+      out().println(config.retention().keepsEverything()
+          ? "retention.days = 0: events are kept forever"
+          : "retention.days = " + config.retention().days() + ": cutoff " + report.cutoff().orElseThrow());
+      Retention.describe(report).forEach(out()::println);
+      out().println((dryRun ? "would remove: " : "removed: ") + Retention.counts(report));
+      return report.problems().isEmpty() ? 0 : 1;
     }
   }
 

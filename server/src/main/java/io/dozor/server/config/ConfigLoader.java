@@ -199,7 +199,8 @@ public final class ConfigLoader {
           filters(),
           file);
       return new ServerConfig(http, new ServerConfig.Auth(secret), postgres, elasticsearch, telegram,
-          Path.of(string(Setting.LOG_DIR)), optional(Setting.LOG_LOGSTASH).map(v -> hostPort(Setting.LOG_LOGSTASH, v)));
+          Path.of(string(Setting.LOG_DIR)), optional(Setting.LOG_LOGSTASH).map(v -> hostPort(Setting.LOG_LOGSTASH, v)),
+          retention());
     }
 
     private Optional<String> optional(Setting s) {
@@ -351,6 +352,15 @@ public final class ConfigLoader {
       } catch (IllegalArgumentException e) {
         throw new ConfigException(e.getMessage() + " (YAML only)");
       }
+    }
+
+    private ServerConfig.Retention retention() {
+      long days = parseLong(Setting.RETENTION_DAYS);
+      if (days < 0 || days > ServerConfig.Retention.MAX_DAYS) {
+        throw new ConfigException(Setting.RETENTION_DAYS,
+            "must be between 0 (keep forever) and " + ServerConfig.Retention.MAX_DAYS + ", got " + days);
+      }
+      return new ServerConfig.Retention((int) days, duration(Setting.RETENTION_INTERVAL, false));
     }
 
     private ZoneId zone() {

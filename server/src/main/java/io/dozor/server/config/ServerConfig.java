@@ -17,7 +17,19 @@ import java.util.Optional;
  */
 public record ServerConfig(
     Http http, Auth auth, Postgres postgres, Elasticsearch elasticsearch, Telegram telegram,
-    Path logDir, Optional<String> logLogstash) {
+    Path logDir, Optional<String> logLogstash, Retention retention) {
+
+  /**
+   * Events (and their Elasticsearch documents) older than {@code days} go, a whole month at a time;
+   * {@code days = 0} keeps everything. The job runs every {@code interval}.
+   */
+  public record Retention(int days, Duration interval) {
+    public static final int MAX_DAYS = 36_500;
+
+    public boolean keepsEverything() {
+      return days == 0;
+    }
+  }
 
   /** TLS is on unless {@code plain} was asked for explicitly; then cert and key are empty. */
   public record Http(String host, int port, Optional<Path> tlsCert, Optional<Path> tlsKey,

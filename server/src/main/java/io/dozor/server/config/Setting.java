@@ -38,6 +38,8 @@ public enum Setting {
   TELEGRAM_ADMIN_USER_IDS("telegram.admin_user_ids", ""),
   TELEGRAM_BOT_POLLING("telegram.bot_polling", "true"),
   TELEGRAM_SILENT_AGENT_AFTER("telegram.silent_agent_after", "15m"),
+  RETENTION_DAYS("retention.days", "180"),
+  RETENTION_INTERVAL("retention.interval", "1h"),
   LOG_DIR("log.dir", "logs"),
   LOG_LOGSTASH("log.logstash", null);
 

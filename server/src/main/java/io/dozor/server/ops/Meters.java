@@ -83,6 +83,21 @@ public final class Meters {
     });
   }
 
+  /** One retention run by {@code result}: {@code done}, {@code skipped} (another instance ran it), {@code failed}. */
+  public static void retentionRun(String result, int count) {
+    Counter.builder("dozor_retention_runs")
+        .description("Retention runs by result: done, skipped (another instance held the lock), failed (something is"
+            + " left for the next run)")
+        .tag("result", result).register(registry()).increment(count);
+  }
+
+  /** What a retention run removed: events, partitions, indices, and rows of the small tables. */
+  public static void retentionRemoved(String what, long count) {
+    Counter.builder("dozor_retention_removed")
+        .description("What retention removed: events (in dropped partitions), partitions, indices, rows of small tables")
+        .tag("what", what).register(registry()).increment(count);
+  }
+
   /** Per-chat sinks would make one series per chat id; metrics keep the kind of sink only. */
   static String sinkKind(String sink) {
     int colon = sink.indexOf(':');

@@ -4,7 +4,8 @@ package io.dozor.server.store;
 public final class Sql {
   /** Migrations in order; each is a classpath resource applied once, in a transaction. */
   public static final String[] MIGRATIONS = {"db/V1__init.sql", "db/V2__agents.sql",
-      "db/V3__dead_letters_and_admin_tokens.sql", "db/V4__notifications.sql", "db/V5__outbox_autovacuum.sql"};
+      "db/V3__dead_letters_and_admin_tokens.sql", "db/V4__notifications.sql", "db/V5__outbox_autovacuum.sql",
+      "db/V6__events_partitioned.sql"};
 
   /** Arbitrary constant: one server migrates at a time. */
   public static final long MIGRATION_LOCK = 0x646f7a6f72L;
@@ -20,8 +21,8 @@ public final class Sql {
   public static final String SCHEMA_VERSION_RECORD = "INSERT INTO schema_version (version) VALUES ($1)";
 
   /**
-   * One round trip stores a whole batch: new events are inserted, resent ones skipped by event_id,
-   * and each new event is queued for every sink in the same statement (so in the same commit).
+   * One round trip stores a whole batch: new events are inserted, resent ones skipped by
+   * (event_id, "timestamp") (a resend repeats both), and each new event is queued for every sink in the same statement (so in the same commit).
    */
   public static final String INSERT_EVENTS = """
       WITH input AS (
@@ -31,7 +32,7 @@ public final class Sql {
       ), inserted AS (
         INSERT INTO events (event_id, "timestamp", username, process_name, agent_id, pid, executable, hostname)
         SELECT event_id, ts, username, process_name, $8, pid, executable, hostname FROM input
-        ON CONFLICT (event_id) DO NOTHING
+        ON CONFLICT (event_id, "timestamp") DO NOTHING
         RETURNING id
       ), queued AS (
         INSERT INTO outbox (sink, event_pk)
@@ -198,6 +199,84 @@ public final class Sql {
       DELETE FROM agent_alerts al USING agents a
       WHERE a.agent_id = al.agent_id AND a.last_seen > al.silent_since
       RETURNING al.agent_id, a.hostname, al.silent_since, a.last_seen""";
+
+  // retention (store.Retention): whole month partitions of events, the ES indices of the same months,
+  // and age bounds on the small tables
+
+  /** Another arbitrary constant: one retention run at a time across all servers. */
+  public static final long RETENTION_LOCK = 0x646f7a6f73L;
+  public static final String RETENTION_LOCK_TRY = "SELECT pg_try_advisory_lock($1) AS locked";
+  public static final String RETENTION_LOCK_RELEASE = "SELECT pg_advisory_unlock($1)";
+  /**
+   * DDL on events waits at most this long for its lock, so ingest never queues behind it for longer;
+   * below the default deadlock_timeout (1 s), so a lock cycle aborts the retention, never an ingest.
+   */
+  public static final String RETENTION_LOCK_TIMEOUT = "SET LOCAL lock_timeout = '500ms'";
+  /** The month partitions of events (events_pYYYY_MM); the default partition is events_default. */
+  public static final String EVENTS_PARTITIONS = """
+      SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+      WHERE i.inhparent = 'events'::regclass ORDER BY c.relname""";
+  /** Months (UTC) that have rows in the default partition: each gets its own partition. */
+  public static final String EVENTS_DEFAULT_MONTHS = """
+      SELECT DISTINCT to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM') AS month FROM events_default
+      ORDER BY month""";
+  /** Makes the month's partition (moving its rows out of the default one); see V6. */
+  public static final String EVENTS_ENSURE_MONTH = "SELECT events_ensure_month($1) AS created";
+  public static final String EVENTS_LOCK = "LOCK TABLE events IN ACCESS EXCLUSIVE MODE";
+  /** Run in a transaction; %s is a checked partition name (events_pYYYY_MM). */
+  public static final String PARTITION_COUNT = "SELECT count(*) AS n FROM %s";
+  public static final String PARTITION_DROP = "DROP TABLE %s";
+  public static final String PARTITION_OUTBOX_DELETE =
+      "WITH gone AS (DELETE FROM outbox WHERE event_pk IN (SELECT id FROM %s) RETURNING 1) SELECT count(*) AS n FROM gone";
+  public static final String PARTITION_DEAD_LETTERS_DELETE =
+      "WITH gone AS (DELETE FROM dead_letters WHERE event_pk IN (SELECT id FROM %s) RETURNING 1) SELECT count(*) AS n FROM gone";
+  public static final String PARTITION_NOTIFY_HELD_DELETE =
+      "WITH gone AS (DELETE FROM notify_held WHERE event_pk IN (SELECT id FROM %s) RETURNING 1) SELECT count(*) AS n FROM gone";
+  /**
+   * Dry run: what dropping the months in [$1, $2) would take with it. The counts of the small tables
+   * below leave out rows of events before $3 (the months that go), which the drop already counts.
+   */
+  public static final String DRY_MONTH_COUNTS = """
+      WITH month AS (SELECT id FROM events WHERE "timestamp" >= $1 AND "timestamp" < $2)
+      SELECT (SELECT count(*) FROM month) AS events,
+             (SELECT count(*) FROM outbox WHERE event_pk IN (SELECT id FROM month)) AS outbox,
+             (SELECT count(*) FROM dead_letters WHERE event_pk IN (SELECT id FROM month)) AS dead_letters,
+             (SELECT count(*) FROM notify_held WHERE event_pk IN (SELECT id FROM month)) AS notify_held""";
+  private static final String NOT_GOING =
+      " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = t.event_pk AND e.\"timestamp\" < $2)";
+  /** Outbox rows no sink has claimed since before the cutoff (a sink no longer configured). */
+  public static final String RETENTION_OUTBOX_STALE_COUNT =
+      "SELECT count(*) AS n FROM outbox t WHERE next_attempt_at < $1" + NOT_GOING;
+  public static final String RETENTION_OUTBOX_STALE = """
+      WITH gone AS (DELETE FROM outbox WHERE next_attempt_at < $1 RETURNING 1) SELECT count(*) AS n FROM gone""";
+  public static final String RETENTION_DEAD_LETTERS_COUNT =
+      "SELECT count(*) AS n FROM dead_letters t WHERE failed_at < $1" + NOT_GOING;
+  public static final String RETENTION_DEAD_LETTERS = """
+      WITH gone AS (DELETE FROM dead_letters WHERE failed_at < $1 RETURNING 1) SELECT count(*) AS n FROM gone""";
+  /** Held rows whose outbox row is gone (released in the same transaction normally: leftovers only). */
+  public static final String RETENTION_NOTIFY_HELD_COUNT = """
+      SELECT count(*) AS n FROM notify_held t
+      WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.sink = t.sink AND o.event_pk = t.event_pk)
+        AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = t.event_pk AND e."timestamp" < $1)""";
+  public static final String RETENTION_NOTIFY_HELD = """
+      WITH gone AS (
+        DELETE FROM notify_held h
+        WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.sink = h.sink AND o.event_pk = h.event_pk)
+        RETURNING 1)
+      SELECT count(*) AS n FROM gone""";
+  /** Cooldown starts that no launch inside the retention window can fall within any more. */
+  public static final String RETENTION_NOTIFY_PAIRS_COUNT = "SELECT count(*) AS n FROM notify_pairs WHERE last_notified < $1";
+  public static final String RETENTION_NOTIFY_PAIRS = """
+      WITH gone AS (DELETE FROM notify_pairs WHERE last_notified < $1 RETURNING 1) SELECT count(*) AS n FROM gone""";
+  /** Agents not heard from since before the cutoff are forgotten, with their silence alert. */
+  public static final String RETENTION_AGENTS_COUNT = """
+      SELECT count(*) AS agents, (SELECT count(*) FROM agent_alerts al JOIN agents a USING (agent_id)
+                                  WHERE a.last_seen < $1) AS alerts
+      FROM agents WHERE last_seen < $1""";
+  public static final String RETENTION_AGENTS = """
+      WITH gone AS (DELETE FROM agents WHERE last_seen < $1 RETURNING agent_id)
+      SELECT (SELECT count(*) FROM gone) AS agents,
+             (SELECT count(*) FROM agent_alerts WHERE agent_id IN (SELECT agent_id FROM gone)) AS alerts""";
 
   private Sql() {}
 }
