@@ -130,6 +130,14 @@ public final class Sql {
       SELECT sink, event_pk, attempts + 1, error FROM moved
       ON CONFLICT (sink, event_pk) DO UPDATE SET reason = excluded.reason, attempts = excluded.attempts,
         failed_at = now()""";
+  /**
+   * Each delivery attempt of the outbox runs in a savepoint of the claiming transaction, so an attempt
+   * that fails (and what the sink wrote in it) is undone without losing the claim.
+   */
+  public static final String OUTBOX_ATTEMPT_BEGIN = "SAVEPOINT outbox_delivery";
+  public static final String OUTBOX_ATTEMPT_KEEP = "RELEASE SAVEPOINT outbox_delivery";
+  public static final String OUTBOX_ATTEMPT_UNDO =
+      "ROLLBACK TO SAVEPOINT outbox_delivery; RELEASE SAVEPOINT outbox_delivery";
 
   // notifications (issue 5): mutes, thresholds, cooldowns, quiet hours, the bot, silent agents
 
