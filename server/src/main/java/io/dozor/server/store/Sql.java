@@ -57,8 +57,9 @@ public final class Sql {
       "SELECT revoked_at IS NULL AS active FROM agent_tokens WHERE token_id = $1 AND agent_id = $2 AND kind = $3";
   public static final String TOKEN_REVOKE_BY_ID =
       "UPDATE agent_tokens SET revoked_at = now() WHERE token_id = $1 AND revoked_at IS NULL";
-  public static final String TOKEN_REVOKE_BY_AGENT =
-      "UPDATE agent_tokens SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL";
+  /** Every token of one subject of one kind: an agent and an admin may share a name, never a revocation. */
+  public static final String TOKEN_REVOKE_BY_SUBJECT =
+      "UPDATE agent_tokens SET revoked_at = now() WHERE agent_id = $1 AND kind = $2 AND revoked_at IS NULL";
   public static final String TOKEN_LIST =
       "SELECT token_id, agent_id, kind, created_at, revoked_at FROM agent_tokens ORDER BY created_at, agent_id";
 
