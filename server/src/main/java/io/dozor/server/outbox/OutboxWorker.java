@@ -41,8 +41,6 @@ public final class OutboxWorker {
   private int draining;
   private boolean wokenWhileDraining;
   private boolean failing;
-  /** A bisection is under way (logged once, not per half). */
-  private boolean isolating;
   /** Rows may be waiting out a backoff (true at start: a crash may have left some). */
   private boolean deferred = true;
 
@@ -140,6 +138,8 @@ public final class OutboxWorker {
     private final List<OutboxItem> failedAlone = new ArrayList<>();
     private final List<String> failedAloneErrors = new ArrayList<>();
     private boolean answered;
+    /** Bisecting is logged once per drain, not once per half. */
+    private boolean bisecting;
 
     Isolation(SqlConnection conn) {
       this.conn = conn;
@@ -154,8 +154,7 @@ public final class OutboxWorker {
           OutboxItem item = failedAlone.get(i);
           String error = failedAloneErrors.get(i);
           if (answered || item.attempts() >= PARK_ALONE_AFTER) {
-            log.error("isolated an item the sink fails on, dead-lettering it [sink={}, event_pk={}, reason={}]",
-                sink.name(), item.event().id(), error);
+            // logged with the other parked rows by record()
             outcomes.add(Delivery.park(item.event().id(), "the sink failed on this item: " + error));
           } else {
             outcomes.add(Delivery.retry(item.event().id(), Backoff.after(item.attempts()), error));
@@ -191,14 +190,13 @@ public final class OutboxWorker {
         failedAloneErrors.add(reason);
         return Future.succeededFuture();
       }
-      if (!isolating) {
+      if (!bisecting) {
         log.warn("sink failed on a batch, delivering it in halves to find the item at fault [sink={}, size={}, "
             + "error={}]", sink.name(), part.size(), reason);
+        bisecting = true;
       }
-      isolating = true;
       int half = part.size() / 2;
-      return attempt(part.subList(0, half)).compose(v -> attempt(part.subList(half, part.size())))
-          .onComplete(ar -> isolating = false);
+      return attempt(part.subList(0, half)).compose(v -> attempt(part.subList(half, part.size())));
     }
   }
 
