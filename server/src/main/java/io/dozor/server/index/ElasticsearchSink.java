@@ -109,6 +109,10 @@ final class ElasticsearchSink implements Sink {
    */
   @Override
   public boolean isTransient(Throwable error) {
+    return outage(error);
+  }
+
+  static boolean outage(Throwable error) {
     int depth = 0;
     for (Throwable t = error; t != null && depth < 16; t = t.getCause(), depth++) {
       if (t instanceof ElasticsearchException e) {
