@@ -158,7 +158,7 @@ public final class Main {
       }
     }
 
-    @Command(name = "list", description = "List tokens (ids, agents, created, revoked).")
+    @Command(name = "list", description = "List tokens (ids, kind agent|admin, agent id or admin name, created, revoked).")
     static final class ListTokens extends WithConfig implements Callable<Integer> {
       @Override
       public Integer call() {
@@ -171,22 +171,28 @@ public final class Main {
       }
     }
 
-    @Command(name = "revoke", description = "Revoke one token (--token-id) or all of an agent's (--agent-id).")
+    @Command(name = "revoke", description = "Revoke one token (--token-id), all of an agent's (--agent-id) or all of"
+        + " an admin's (--admin); an agent and an admin of the same name are revoked separately.")
     static final class Revoke extends WithConfig implements Callable<Integer> {
       @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
       Target target;
 
       static final class Target {
-        @Option(names = "--token-id", paramLabel = "UUID", description = "the token's id (TOKEN ID of token list)")
+        @Option(names = "--token-id", paramLabel = "UUID", description = "one token, agent or admin (TOKEN ID of token list)")
         UUID tokenId;
 
-        @Option(names = "--agent-id", paramLabel = "ID", description = "every token of this agent (or admin name)")
+        @Option(names = "--agent-id", paramLabel = "ID", description = "every agent token of this agent")
         String agentId;
+
+        @Option(names = "--admin", paramLabel = "NAME", description = "every admin API token of this name")
+        String admin;
       }
 
       @Override
       public Integer call() {
-        int revoked = TokenAdmin.revoke(config(), target.tokenId, target.agentId);
+        int revoked = target.admin != null
+            ? TokenAdmin.revokeAll(config(), AgentTokens.Kind.ADMIN, target.admin)
+            : TokenAdmin.revoke(config(), target.tokenId, target.agentId);
         out().println("revoked " + revoked + " token(s)");
         return 0;
       }

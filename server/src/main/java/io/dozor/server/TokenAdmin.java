@@ -41,11 +41,21 @@ final class TokenAdmin {
     }));
   }
 
-  /** Revokes one token by id, or every token of an agent; returns how many were revoked. */
+  /** Revokes one token by id, or every agent token of an agent; returns how many were revoked. */
   static int revoke(ServerConfig config, UUID tokenId, String agentId) {
-    return withPool(config, (vertx, pool) -> (tokenId != null
-        ? pool.preparedQuery(Sql.TOKEN_REVOKE_BY_ID).execute(Tuple.of(tokenId))
-        : pool.preparedQuery(Sql.TOKEN_REVOKE_BY_AGENT).execute(Tuple.of(agentId))).map(r -> r.rowCount()));
+    return tokenId != null
+        ? withPool(config, (vertx, pool) -> pool.preparedQuery(Sql.TOKEN_REVOKE_BY_ID).execute(Tuple.of(tokenId))
+            .map(r -> r.rowCount()))
+        : revokeAll(config, AgentTokens.Kind.AGENT, agentId);
+  }
+
+  /**
+   * Revokes every token of {@code name} of one kind (an agent's, or an admin's): an admin named like an
+   * agent keeps its tokens when the agent's are revoked, and the other way round.
+   */
+  static int revokeAll(ServerConfig config, AgentTokens.Kind kind, String name) {
+    return withPool(config, (vertx, pool) -> pool.preparedQuery(Sql.TOKEN_REVOKE_BY_SUBJECT)
+        .execute(Tuple.of(name, kind.column)).map(r -> r.rowCount()));
   }
 
   private interface Action<T> {

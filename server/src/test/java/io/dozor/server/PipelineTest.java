@@ -307,6 +307,19 @@ class PipelineTest {
   }
 
   @Test
+  void aNulOrOtherControlCharacterInAnAdminFilterIs400NamingTheParameter() {
+    String admin = server.adminToken("ops-filters");
+    for (String param : List.of("user", "process", "agent")) {
+      for (String bad : List.of("%00", "iva%00nov", "a%0Ab", "%C2%85")) {
+        var response = adminGet("/api/v1/events?" + param + "=" + bad, admin);
+        assertThat(response.statusCode()).as(param + "=" + bad).isEqualTo(400);
+        assertThat(new JsonObject(response.body()).getString("field")).isEqualTo(param);
+      }
+    }
+    assertThat(adminGet("/api/v1/events?user=%D0%B8%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2", admin).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void readyzAndMetricsReportTheService() {
     assertThat(server.get("/readyz").statusCode()).isEqualTo(200);
     assertThat(new JsonObject(server.get("/readyz").body()).getJsonObject("postgres").getBoolean("up")).isTrue();

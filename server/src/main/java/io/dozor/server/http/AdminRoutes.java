@@ -77,10 +77,30 @@ final class AdminRoutes {
     }
   }
 
+  /**
+   * A filter matched against stored names: 1 to 256 characters, none a control character (NUL, which
+   * PostgreSQL's text cannot hold, CR, LF…) or half of a surrogate pair.
+   */
   private static String text(MultiMap params, String name) {
     String v = params.get(name);
-    if (v != null && (v.isEmpty() || v.length() > 256)) {
+    if (v == null) {
+      return null;
+    }
+    if (v.isEmpty() || v.length() > 256) {
       throw new BadRequest(name, "must be 1 to 256 characters");
+    }
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (Character.isISOControl(c)) {
+        throw new BadRequest(name, String.format("must not contain control characters (U+%04X at %d)", (int) c, i));
+      }
+      if (Character.isSurrogate(c)) {
+        boolean paired = Character.isHighSurrogate(c) && i + 1 < v.length() && Character.isLowSurrogate(v.charAt(i + 1));
+        if (!paired) {
+          throw new BadRequest(name, String.format("must not contain a lone surrogate (U+%04X at %d)", (int) c, i));
+        }
+        i++;
+      }
     }
     return v;
   }

@@ -1,13 +1,17 @@
 package io.dozor.server.index;
 
 import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
+import co.elastic.clients.elasticsearch._types.ElasticsearchException;
 import co.elastic.clients.elasticsearch.core.BulkRequest;
 import co.elastic.clients.elasticsearch.core.BulkResponse;
+import co.elastic.clients.elasticsearch.core.bulk.BulkOperation;
 import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
+import co.elastic.clients.transport.TransportException;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.model.StoredEvent;
 import io.dozor.server.outbox.Backoff;
 import io.dozor.server.outbox.Delivery;
+import io.dozor.server.outbox.Failures;
 import io.dozor.server.outbox.OutboxItem;
 import io.dozor.server.outbox.Sink;
 import io.vertx.core.Context;
@@ -62,23 +66,83 @@ final class ElasticsearchSink implements Sink {
     return true;
   }
 
+  /**
+   * An event that cannot become a document (a launch time outside the years 0000–9999, or anything
+   * that throws while building it) is parked here with the reason, so the bulk request carries only the
+   * others; what fails later, in Elasticsearch, is answered item by item.
+   */
   @Override
   public Future<List<Delivery>> deliver(List<OutboxItem> items) {
-    return Future.fromCompletionStage(client.bulk(bulk(prefix, items.stream().map(OutboxItem::event).toList())),
-            context)
-        .map(response -> outcomes(items, response));
+    List<Delivery> refused = new ArrayList<>();
+    List<OutboxItem> sendable = new ArrayList<>(items.size());
+    List<BulkOperation> operations = new ArrayList<>(items.size());
+    for (OutboxItem item : items) {
+      String reason;
+      try {
+        reason = EcsDocument.unindexable(item.event()).orElse(null);
+        if (reason == null) {
+          operations.add(operation(prefix, item.event()));
+          sendable.add(item);
+        }
+      } catch (RuntimeException e) {
+        reason = "cannot build the document: " + Failures.describe(e);
+      }
+      if (reason != null) {
+        refused.add(Delivery.park(item.event().id(), reason));
+      }
+    }
+    if (sendable.isEmpty()) {
+      return Future.succeededFuture(refused);
+    }
+    return Future.fromCompletionStage(client.bulk(new BulkRequest.Builder().operations(operations).build()), context)
+        .map(response -> {
+          List<Delivery> result = outcomes(sendable, response);
+          result.addAll(refused);
+          return result;
+        });
+  }
+
+  /**
+   * A failed bulk request is an outage (network, timeouts, 401/403, 429, 5xx: retried whole) unless
+   * Elasticsearch refused the request itself as bad (400, 413): then something in it is at fault, and
+   * the outbox delivers it in halves to find it.
+   */
+  @Override
+  public boolean isTransient(Throwable error) {
+    return outage(error);
+  }
+
+  static boolean outage(Throwable error) {
+    int depth = 0;
+    for (Throwable t = error; t != null && depth < 16; t = t.getCause(), depth++) {
+      if (t instanceof ElasticsearchException e) {
+        return !refusedAsBad(e.status());
+      }
+      if (t instanceof TransportException e) {
+        return !refusedAsBad(e.statusCode());
+      }
+    }
+    return Failures.isTransient(error);
+  }
+
+  private static boolean refusedAsBad(int status) {
+    return status == 400 || status == 413;
   }
 
   /** One index operation per event, in order; {@code _id} = event id, so repeating it never doubles. */
   static BulkRequest bulk(String prefix, List<StoredEvent> events) {
     BulkRequest.Builder bulk = new BulkRequest.Builder();
     for (StoredEvent event : events) {
-      bulk.operations(op -> op.index(ix -> ix
-          .index(EcsDocument.index(prefix, event))
-          .id(event.launch().eventId().toString())
-          .document(EcsDocument.of(event))));
+      bulk.operations(operation(prefix, event));
     }
     return bulk.build();
+  }
+
+  static BulkOperation operation(String prefix, StoredEvent event) {
+    return BulkOperation.of(op -> op.index(ix -> ix
+        .index(EcsDocument.index(prefix, event))
+        .id(event.launch().eventId().toString())
+        .document(EcsDocument.of(event))));
   }
 
   private static List<Delivery> outcomes(List<OutboxItem> items, BulkResponse response) {

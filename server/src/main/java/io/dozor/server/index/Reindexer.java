@@ -1,7 +1,7 @@
 package io.dozor.server.index;
 
 import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
-import co.elastic.clients.elasticsearch.core.BulkResponse;
+import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import co.elastic.clients.json.jackson.JacksonJsonpMapper;
 import co.elastic.clients.transport.rest5_client.Rest5ClientTransport;
 import co.elastic.clients.transport.rest5_client.low_level.Rest5Client;
@@ -86,9 +86,20 @@ public final class Reindexer {
           if (page.isEmpty()) {
             return new Result(indexed, failed);
           }
-          BulkResponse response = Future.fromCompletionStage(
-              client.bulk(ElasticsearchSink.bulk(config.elasticsearch().indexPrefix(), page))).await();
-          for (var item : response.items()) {
+          List<StoredEvent> indexable = new ArrayList<>(page.size());
+          for (StoredEvent event : page) {
+            var why = EcsDocument.unindexable(event);
+            if (why.isPresent()) {
+              failed++;
+              out.println("\nrefused [id=" + event.launch().eventId() + "]: " + why.get());
+            } else {
+              indexable.add(event);
+            }
+          }
+          List<BulkResponseItem> answers = indexable.isEmpty() ? List.of()
+              : Future.fromCompletionStage(client.bulk(
+                  ElasticsearchSink.bulk(config.elasticsearch().indexPrefix(), indexable))).await().items();
+          for (var item : answers) {
             if (item.error() == null) {
               indexed++;
             } else {

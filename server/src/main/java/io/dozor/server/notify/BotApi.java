@@ -19,9 +19,13 @@ import java.util.List;
 public final class BotApi {
   static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
-  /** How a send ended: delivered, worth retrying (after {@code retryAfter} when Telegram said so), or hopeless. */
+  /**
+   * How a send ended: delivered, worth retrying (after {@code retryAfter} when Telegram said so), or
+   * hopeless: for the whole chat (GONE: 403, or a 400 about the chat) or for this message only (REFUSED:
+   * any other 400, e.g. a text Telegram will not take).
+   */
   public record Result(Kind kind, Duration retryAfter, String error) {
-    public enum Kind { SENT, RETRY, GONE }
+    public enum Kind { SENT, RETRY, GONE, REFUSED }
 
     static final Result SENT = new Result(Kind.SENT, Duration.ZERO, null);
 
@@ -83,10 +87,23 @@ public final class BotApi {
       limiter.pause(chatId, after);
       return new Result(Result.Kind.RETRY, after, error);
     }
-    if (status == 400 || status == 403) {
+    if (status == 403 || (status == 400 && aboutTheChat(answer.getString("description", "")))) {
       return new Result(Result.Kind.GONE, null, error);
     }
+    if (status == 400) {
+      return new Result(Result.Kind.REFUSED, null, error);
+    }
     return new Result(Result.Kind.RETRY, null, error);
+  }
+
+  /**
+   * Whether a 400's description is about the chat rather than the message: "chat not found", "group chat
+   * was upgraded to a supergroup chat", "not enough rights to send text messages to the chat",
+   * "PEER_ID_INVALID", "CHAT_WRITE_FORBIDDEN"…
+   */
+  static boolean aboutTheChat(String description) {
+    String d = description.toLowerCase(java.util.Locale.ROOT);
+    return d.contains("chat") || d.contains("peer") || d.contains("rights") || d.contains("bot was");
   }
 
   /** Long polling: the updates after {@code offset}, waiting up to {@code timeout} for one. */

@@ -20,7 +20,8 @@ public final class Durations {
       return Optional.empty();
     }
     if (t.chars().allMatch(Character::isDigit)) {
-      return Optional.of(Duration.ofSeconds(Long.parseLong(t)));
+      Duration seconds = Duration.ofSeconds(Long.parseLong(t));
+      return seconds.compareTo(MAX) > 0 ? Optional.empty() : Optional.of(seconds);
     }
     Duration total = Duration.ZERO;
     Matcher m = PART.matcher(t);

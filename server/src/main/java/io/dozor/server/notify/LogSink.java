@@ -1,6 +1,7 @@
 package io.dozor.server.notify;
 
 import io.dozor.server.outbox.Delivery;
+import io.dozor.server.outbox.Failures;
 import io.dozor.server.outbox.OutboxItem;
 import io.dozor.server.outbox.Sink;
 import io.vertx.core.Future;
@@ -32,13 +33,19 @@ final class LogSink implements Sink {
     return 100;
   }
 
+  /** Item by item: a launch whose text cannot be made is parked alone with the reason. */
   @Override
   public Future<List<Delivery>> deliver(List<OutboxItem> items) {
+    Filters current = filters.get();
     return Future.succeededFuture(items.stream().map(item -> {
-      if (filters.get().passes(item.event())) {
-        notifications.info(formatter.format(item.event()));
+      try {
+        if (current.passes(item.event())) {
+          notifications.info(formatter.format(item.event()));
+        }
+        return Delivery.done(item.event().id());
+      } catch (RuntimeException e) {
+        return Delivery.park(item.event().id(), "cannot render the message: " + Failures.describe(e));
       }
-      return Delivery.done(item.event().id());
     }).toList());
   }
 }

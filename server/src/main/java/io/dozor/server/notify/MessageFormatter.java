@@ -1,6 +1,7 @@
 package io.dozor.server.notify;
 
 import io.dozor.server.model.StoredEvent;
+import java.time.DateTimeException;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.time.OffsetDateTime;
@@ -35,7 +36,7 @@ public final class MessageFormatter {
   public String format(StoredEvent event) {
     var e = event.launch();
     Map<String, String> values = Map.of(
-        "time", e.timestamp().atZoneSameInstant(zone).format(TIME),
+        "time", local(e.timestamp()).format(TIME),
         "user", e.username(),
         "process", e.processName(),
         "host", e.hostname() == null ? "" : e.hostname(),
@@ -58,14 +59,26 @@ public final class MessageFormatter {
     Map<String, Long> pairs = events.stream().collect(Collectors.groupingBy(
         e -> e.launch().username() + " — " + e.launch().processName(), LinkedHashMap::new, Collectors.counting()));
     List<OffsetDateTime> times = events.stream().map(e -> e.launch().timestamp()).sorted().toList();
-    ZonedDateTime from = times.get(0).atZoneSameInstant(zone);
-    ZonedDateTime to = times.get(times.size() - 1).atZoneSameInstant(zone);
+    ZonedDateTime from = local(times.get(0));
+    ZonedDateTime to = local(times.get(times.size() - 1));
     DateTimeFormatter f = from.toLocalDate().equals(to.toLocalDate()) ? CLOCK : DAY_CLOCK;
     String list = pairs.entrySet().stream()
         .sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder()))
         .map(e -> e.getKey() + " ×" + e.getValue())
         .collect(Collectors.joining(", "));
     return events.size() + " " + launches(events.size()) + " за " + from.format(f) + "–" + to.format(f) + ": " + list;
+  }
+
+  /**
+   * The time in the configured zone; a time PostgreSQL holds but that zone cannot (its 'infinity' reads
+   * as OffsetDateTime.MAX, past the last date-time of any other offset) is shown in its own offset.
+   */
+  private ZonedDateTime local(OffsetDateTime time) {
+    try {
+      return time.atZoneSameInstant(zone);
+    } catch (DateTimeException e) {
+      return time.toZonedDateTime();
+    }
   }
 
   /** запуск, запуска, запусков: Russian plural of the count. */

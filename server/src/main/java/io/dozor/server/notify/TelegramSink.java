@@ -4,6 +4,7 @@ import io.dozor.server.config.ServerConfig;
 import io.dozor.server.model.StoredEvent;
 import io.dozor.server.outbox.Backoff;
 import io.dozor.server.outbox.Delivery;
+import io.dozor.server.outbox.Failures;
 import io.dozor.server.outbox.OutboxItem;
 import io.dozor.server.outbox.Sink;
 import io.dozor.server.store.Sql;
@@ -34,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * a pair below its threshold, or within its cooldown, is not notified. What remains goes out one
  * message per launch, in order, at the chat's rate; a backlog larger than {@code digest_after} or
  * launches released from quiet hours go out as one digest instead. A 429 defers by its
- * {@code retry_after}; 5xx and network errors back off; 400/403 (chat not found, bot blocked) park.
+ * {@code retry_after}; 5xx and network errors back off; 403 and 400s about the chat (not found, bot
+ * blocked) park; another 400 parks only the message refused, as does a launch whose text cannot be made.
  */
 final class TelegramSink implements Sink {
   private static final Logger log = LoggerFactory.getLogger(TelegramSink.class);
@@ -191,8 +193,22 @@ final class TelegramSink implements Sink {
     });
   }
 
-  private Future<List<Delivery>> send(SqlConnection tx, List<OutboxItem> notify, Set<Long> heldPks,
+  private Future<List<Delivery>> send(SqlConnection tx, List<OutboxItem> candidates, Set<Long> heldPks,
                                       List<Delivery> out) {
+    // every text is made before anything is sent: an item that cannot be rendered is parked alone,
+    // and a failure here can never follow messages already sent (which a redelivery would repeat)
+    List<OutboxItem> notify = new ArrayList<>(candidates.size());
+    List<String> texts = new ArrayList<>(candidates.size());
+    for (OutboxItem item : candidates) {
+      try {
+        texts.add(formatter.format(item.event()));
+        notify.add(item);
+      } catch (RuntimeException e) {
+        log.error("cannot render a notification, parking it [chat_id={}, event_pk={}, error={}]", chatId,
+            item.event().id(), e.toString());
+        out.add(Delivery.park(item.event().id(), "cannot render the message: " + Failures.describe(e)));
+      }
+    }
     if (notify.isEmpty()) {
       return Future.succeededFuture(out);
     }
@@ -210,21 +226,27 @@ final class TelegramSink implements Sink {
         return remember(tx, sent).map(out);
       });
     }
-    return sendEach(notify, 0, out, new ArrayList<>()).compose(sent -> remember(tx, sent)).map(out);
+    return sendEach(notify, texts, 0, out, new ArrayList<>()).compose(sent -> remember(tx, sent)).map(out);
   }
 
-  /** Sends one message per launch, in order; when one is refused, the rest share its fate unsent. */
-  private Future<List<OutboxItem>> sendEach(List<OutboxItem> items, int index, List<Delivery> out,
-                                            List<OutboxItem> sent) {
+  /**
+   * Sends one message per launch, in order. A message refused alone (a 400 not about the chat) is
+   * parked alone and the next is sent; when one is refused for now (429, 5xx) or the chat is gone, the
+   * rest share its fate unsent.
+   */
+  private Future<List<OutboxItem>> sendEach(List<OutboxItem> items, List<String> texts, int index,
+                                            List<Delivery> out, List<OutboxItem> sent) {
     if (index == items.size()) {
       return Future.succeededFuture(sent);
     }
     OutboxItem item = items.get(index);
-    return api.sendMessage(chatId, formatter.format(item.event())).compose(result -> {
-      if (result.sent()) {
-        out.add(Delivery.done(item.event().id()));
-        sent.add(item);
-        return sendEach(items, index + 1, out, sent);
+    return api.sendMessage(chatId, texts.get(index)).compose(result -> {
+      if (result.sent() || result.kind() == BotApi.Result.Kind.REFUSED) {
+        out.add(outcome(item, result));
+        if (result.sent()) {
+          sent.add(item);
+        }
+        return sendEach(items, texts, index + 1, out, sent);
       }
       for (int i = index; i < items.size(); i++) {
         out.add(outcome(items.get(i), result));
@@ -245,6 +267,11 @@ final class TelegramSink implements Sink {
       }
       case RETRY -> Delivery.retry(pk,
           result.retryAfter() != null ? result.retryAfter() : Backoff.after(item.attempts()), result.error());
+      case REFUSED -> {
+        log.warn("telegram refused a message, parking it [chat_id={}, event_pk={}, reason={}]", chatId, pk,
+            result.error());
+        yield Delivery.park(pk, result.error());
+      }
       case GONE -> {
         if (!gone) {
           log.error("telegram refuses messages to this chat: parking them [chat_id={}, reason={}]", chatId, result.error());

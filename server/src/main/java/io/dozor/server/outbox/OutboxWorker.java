@@ -26,6 +26,13 @@ import org.slf4j.LoggerFactory;
 public final class OutboxWorker {
   private static final Logger log = LoggerFactory.getLogger(OutboxWorker.class);
 
+  /**
+   * A single item the sink fails on while nothing else of its drain got an answer is dead-lettered
+   * only once it has failed this many times before (a few minutes of backoff): alone, a sink's error
+   * cannot be told from an outage the sink did not recognise.
+   */
+  static final int PARK_ALONE_AFTER = 8;
+
   private final Vertx vertx;
   private final Pool pool;
   private final Sink sink;
@@ -86,25 +93,111 @@ public final class OutboxWorker {
   Future<Integer> drainOnce() {
     return pool.withTransaction(conn -> conn.query(Sql.OUTBOX_CLAIM_PLAN).execute()
         .compose(planned -> conn.preparedQuery(Sql.OUTBOX_CLAIM).execute(Tuple.of(sink.name(), sink.batchSize())))
-        .map(rows -> {
+        .compose(rows -> {
           List<OutboxItem> items = new ArrayList<>(rows.size());
-          rows.forEach(row -> items.add(item(row)));
-          return items;
-        })
-        .compose(items -> items.isEmpty()
-            ? Future.succeededFuture(0)
-            : deliver(conn, items).compose(deliveries -> record(conn, deliveries)).map(items.size())));
+          List<Delivery> unreadable = new ArrayList<>();
+          rows.forEach(row -> read(row, items, unreadable));
+          if (rows.size() == 0) {
+            return Future.succeededFuture(0);
+          }
+          return new Isolation(conn).run(items)
+              .compose(deliveries -> {
+                deliveries.addAll(unreadable);
+                return record(conn, deliveries);
+              })
+              .map(rows.size());
+        }));
   }
 
-  private Future<List<Delivery>> deliver(SqlConnection conn, List<OutboxItem> items) {
-    // a sink that throws instead of failing its future must not abort the transaction unrecorded
-    return Future.<Void>succeededFuture().compose(v -> sink.deliver(conn, items)).recover(err -> {
-      List<Delivery> retries = new ArrayList<>(items.size());
-      for (OutboxItem item : items) {
-        retries.add(Delivery.retry(item.event().id(), Backoff.after(item.attempts()), String.valueOf(err.getMessage())));
+  /** A row that cannot even be read as an event is a poison item too: dead-lettered with the reason. */
+  private void read(Row row, List<OutboxItem> items, List<Delivery> unreadable) {
+    try {
+      items.add(item(row));
+    } catch (RuntimeException e) {
+      unreadable.add(Delivery.park(row.getLong("event_pk"), "unreadable event row: " + Failures.describe(e)));
+    }
+  }
+
+  /**
+   * Delivers one claimed batch so that an item the sink cannot take costs only itself. The batch goes
+   * to the sink whole, inside a savepoint (what a failed attempt wrote to PostgreSQL is undone, and the
+   * claiming transaction stays usable). If the sink fails (a failed future or a throw):
+   * <ul>
+   *   <li>an outage ({@link Sink#isTransient}): every item of that attempt is retried with backoff;
+   *   <li>otherwise the attempt is split in halves, each delivered on its own, down to single items
+   *       (bisection: k bad items among n cost about 2·k·log2(n) extra attempts, and every good item
+   *       goes through in this same drain).
+   * </ul>
+   * A single item that still fails is dead-lettered with the sink's error when the sink answered for
+   * some other item of this drain (so the failure is the item's, not the destination's), or when it has
+   * already failed {@link #PARK_ALONE_AFTER} times; otherwise it is retried with backoff.
+   */
+  private final class Isolation {
+    private final SqlConnection conn;
+    private final List<Delivery> outcomes = new ArrayList<>();
+    private final List<OutboxItem> failedAlone = new ArrayList<>();
+    private final List<String> failedAloneErrors = new ArrayList<>();
+    private boolean answered;
+    /** Bisecting is logged once per drain, not once per half. */
+    private boolean bisecting;
+
+    Isolation(SqlConnection conn) {
+      this.conn = conn;
+    }
+
+    Future<List<Delivery>> run(List<OutboxItem> items) {
+      if (items.isEmpty()) {
+        return Future.succeededFuture(outcomes);
       }
-      return Future.succeededFuture(retries);
-    }).map(deliveries -> complete(items, deliveries));
+      return attempt(items).map(v -> {
+        for (int i = 0; i < failedAlone.size(); i++) {
+          OutboxItem item = failedAlone.get(i);
+          String error = failedAloneErrors.get(i);
+          if (answered || item.attempts() >= PARK_ALONE_AFTER) {
+            // logged with the other parked rows by record()
+            outcomes.add(Delivery.park(item.event().id(), "the sink failed on this item: " + error));
+          } else {
+            outcomes.add(Delivery.retry(item.event().id(), Backoff.after(item.attempts()), error));
+          }
+        }
+        return outcomes;
+      });
+    }
+
+    private Future<Void> attempt(List<OutboxItem> part) {
+      return conn.query(Sql.OUTBOX_ATTEMPT_BEGIN).execute()
+          // compose: a sink that throws instead of failing its future is caught the same way
+          .compose(v -> sink.deliver(conn, part))
+          .transform(ar -> ar.succeeded()
+              ? conn.query(Sql.OUTBOX_ATTEMPT_KEEP).execute().map(v -> {
+                  answered = true;
+                  outcomes.addAll(complete(part, ar.result()));
+                  return null;
+                })
+              : conn.query(Sql.OUTBOX_ATTEMPT_UNDO).execute().compose(v -> failed(part, ar.cause())));
+    }
+
+    private Future<Void> failed(List<OutboxItem> part, Throwable error) {
+      String reason = Failures.describe(error);
+      if (sink.isTransient(error)) {
+        for (OutboxItem item : part) {
+          outcomes.add(Delivery.retry(item.event().id(), Backoff.after(item.attempts()), reason));
+        }
+        return Future.succeededFuture();
+      }
+      if (part.size() == 1) {
+        failedAlone.add(part.get(0));
+        failedAloneErrors.add(reason);
+        return Future.succeededFuture();
+      }
+      if (!bisecting) {
+        log.warn("sink failed on a batch, delivering it in halves to find the item at fault [sink={}, size={}, "
+            + "error={}]", sink.name(), part.size(), reason);
+        bisecting = true;
+      }
+      int half = part.size() / 2;
+      return attempt(part.subList(0, half)).compose(v -> attempt(part.subList(half, part.size())));
+    }
   }
 
   /** A claimed row the sink said nothing about would otherwise sit in the outbox unnoticed: retry it. */

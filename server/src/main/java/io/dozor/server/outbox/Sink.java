@@ -21,9 +21,21 @@ public interface Sink {
 
   /**
    * Delivers the items and says, for each, whether it is done, to be retried or parked. A failed
-   * future means nothing was delivered: every item is retried with backoff.
+   * future (or a throw) means nothing was delivered: if {@link #isTransient} says the destination is
+   * out, every item is retried with backoff; otherwise the worker looks for the item that caused it by
+   * delivering the batch again in halves (see {@link OutboxWorker}).
    */
   Future<List<Delivery>> deliver(List<OutboxItem> items);
+
+  /**
+   * Whether a failed delivery means the destination is out (retry the whole batch later) rather than
+   * that something in the batch cannot be delivered. The default knows network errors, timeouts and
+   * PostgreSQL's "later" errors ({@link Failures#isTransient}); anything else is treated as caused by
+   * an item, so an unforeseen bug in a sink costs the items it fails on, not the whole outbox.
+   */
+  default boolean isTransient(Throwable error) {
+    return Failures.isTransient(error);
+  }
 
   /**
    * Whether rows waiting out a backoff may be retried at once when a delivery succeeds again (the

@@ -59,8 +59,9 @@ public final class Sql {
       "SELECT revoked_at IS NULL AS active FROM agent_tokens WHERE token_id = $1 AND agent_id = $2 AND kind = $3";
   public static final String TOKEN_REVOKE_BY_ID =
       "UPDATE agent_tokens SET revoked_at = now() WHERE token_id = $1 AND revoked_at IS NULL";
-  public static final String TOKEN_REVOKE_BY_AGENT =
-      "UPDATE agent_tokens SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL";
+  /** Every token of one subject of one kind: an agent and an admin may share a name, never a revocation. */
+  public static final String TOKEN_REVOKE_BY_SUBJECT =
+      "UPDATE agent_tokens SET revoked_at = now() WHERE agent_id = $1 AND kind = $2 AND revoked_at IS NULL";
   public static final String TOKEN_LIST =
       "SELECT token_id, agent_id, kind, created_at, revoked_at FROM agent_tokens ORDER BY created_at, agent_id";
 
@@ -141,6 +142,14 @@ public final class Sql {
       SELECT sink, event_pk, attempts + 1, error FROM moved
       ON CONFLICT (sink, event_pk) DO UPDATE SET reason = excluded.reason, attempts = excluded.attempts,
         failed_at = now()""";
+  /**
+   * Each delivery attempt of the outbox runs in a savepoint of the claiming transaction, so an attempt
+   * that fails (and what the sink wrote in it) is undone without losing the claim.
+   */
+  public static final String OUTBOX_ATTEMPT_BEGIN = "SAVEPOINT outbox_delivery";
+  public static final String OUTBOX_ATTEMPT_KEEP = "RELEASE SAVEPOINT outbox_delivery";
+  public static final String OUTBOX_ATTEMPT_UNDO =
+      "ROLLBACK TO SAVEPOINT outbox_delivery; RELEASE SAVEPOINT outbox_delivery";
 
   // notifications (issue 5): mutes, thresholds, cooldowns, quiet hours, the bot, silent agents
 

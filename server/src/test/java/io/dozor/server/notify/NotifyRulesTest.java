@@ -96,7 +96,8 @@ class NotifyRulesTest {
     assertThat(Durations.parse("2D")).contains(Duration.ofDays(2));
     assertThat(Durations.parse("500ms")).contains(Duration.ofMillis(500));
     assertThat(Durations.parse("15")).contains(Duration.ofSeconds(15));
-    for (String bad : List.of("", "h", "-5m", "1.5h", "5x", "99999999d", "1h 30m")) {
+    assertThat(Durations.parse("315360000")).contains(Duration.ofDays(3650));
+    for (String bad : List.of("", "h", "-5m", "1.5h", "5x", "99999999d", "1h 30m", "999999999", "315360001")) {
       assertThat(Durations.parse(bad)).as(bad).isEmpty();
     }
     assertThat(Durations.format(Duration.ofMinutes(90))).isEqualTo("1h30m");

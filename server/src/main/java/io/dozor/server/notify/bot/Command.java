@@ -65,7 +65,7 @@ public sealed interface Command {
     if (!args.isEmpty() && Character.isDigit(args.get(0).charAt(0))) {
       Optional<Duration> parsed = Durations.parse(args.get(0));
       if (parsed.isEmpty() || parsed.get().isZero()) {
-        return new Invalid("Не понимаю длительность «" + args.get(0) + "»: например 30m, 2h, 1d, 1h30m.");
+        return new Invalid("Не понимаю длительность «" + args.get(0) + "»: например 30m, 2h, 1d, 1h30m (не больше 3650d).");
       }
       duration = parsed.get();
       rest = args.subList(1, args.size());

@@ -39,6 +39,10 @@ class CommandTest {
     assertThat(parse("/mute 5x")).isInstanceOf(Command.Invalid.class);
     assertThat(parse("/mute 0s")).isInstanceOf(Command.Invalid.class);
     assertThat(parse("/mute 99999999d")).isInstanceOf(Command.Invalid.class);
+    // a bare number is seconds, under the same ten-year cap
+    assertThat(parse("/mute 999999999")).isInstanceOf(Command.Invalid.class);
+    assertThat(parse("/mute 315360001 chrome.exe")).isInstanceOf(Command.Invalid.class);
+    assertThat(parse("/mute 315360000")).isEqualTo(new Command.MuteCmd(Duration.ofDays(3650), Mute.Kind.ALL, ""));
     assertThat(parse("/mute user")).isInstanceOf(Command.Invalid.class);
     assertThat(parse("/mute user a b")).isInstanceOf(Command.Invalid.class);
     assertThat(parse("/mute user:")).isInstanceOf(Command.Invalid.class);
