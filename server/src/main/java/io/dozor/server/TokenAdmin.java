@@ -2,8 +2,6 @@ package io.dozor.server;
 
 import io.dozor.server.auth.AgentTokens;
 import io.dozor.server.config.ServerConfig;
-import io.dozor.server.store.Migrations;
-import io.dozor.server.store.Postgres;
 import io.dozor.server.store.Sql;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -63,15 +61,8 @@ final class TokenAdmin {
   }
 
   private static <T> T withPool(ServerConfig config, Action<T> action) {
-    Vertx vertx = Vertx.vertx();
-    Pool pool = Postgres.pool(vertx, config.postgres());
-    try {
-      return Migrations.migrate(vertx, pool)
-          .compose(v -> action.run(vertx, pool))
-          .eventually(pool::close)
-          .await();
-    } finally {
-      vertx.close().await();
+    try (CliDatabase db = CliDatabase.open(config)) {
+      return action.run(db.vertx(), db.pool()).await();
     }
   }
 

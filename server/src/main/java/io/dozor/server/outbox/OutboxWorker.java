@@ -43,6 +43,8 @@ public final class OutboxWorker {
   private boolean failing;
   /** Rows may be waiting out a backoff (true at start: a crash may have left some). */
   private boolean deferred = true;
+  /** This process saw a delivery deferred: only then is a success a recovery worth a line in the log. */
+  private boolean deferredHere;
 
   public OutboxWorker(Vertx vertx, Pool pool, Sink sink, Duration pollInterval) {
     this.vertx = vertx;
@@ -239,6 +241,8 @@ public final class OutboxWorker {
     }
     boolean recovered = deferred && !done.isEmpty() && sink.retryEarlyOnRecovery();
     deferred = (deferred && !recovered) || !retries.isEmpty();
+    boolean recoveredHere = recovered && deferredHere;
+    deferredHere = (deferredHere && !recovered) || !retries.isEmpty();
     Meters.delivered(sink.name(), "done", done.size());
     Meters.delivered(sink.name(), "retry", retries.size());
     Meters.delivered(sink.name(), "dead", parked.size());
@@ -259,7 +263,11 @@ public final class OutboxWorker {
           parked.stream().map(Delivery::error).toArray(String[]::new))));
     }
     if (recovered) {
-      log.info("destination recovered, retrying deferred deliveries now [sink={}]", sink.name());
+      if (recoveredHere) {
+        log.info("destination recovered, retrying deferred deliveries now [sink={}]", sink.name());
+      } else {
+        log.debug("retrying deliveries an earlier process deferred [sink={}]", sink.name());
+      }
       wokenWhileDraining = true;
       f = f.compose(x -> conn.preparedQuery(Sql.OUTBOX_RETRY_NOW).execute(Tuple.of(sink.name())));
     }
