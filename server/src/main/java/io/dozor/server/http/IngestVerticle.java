@@ -22,8 +22,10 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +33,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTPS API: the agents' routes (events, heartbeat) here, admin and operations routes mounted from
  * {@link AdminRoutes} and {@link OpsRoutes}. A batch is answered only once the persistence verticle has
- * committed it. Holds no state; several instances share the port.
+ * committed it. Several instances share the port and one {@link Shared}: the connection counts
+ * ({@link ConnectionGuard}) and the agents' token buckets ({@link AgentBuckets}; beyond them, 429 with
+ * {@code Retry-After}).
  */
 public final class IngestVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(IngestVerticle.class);
@@ -40,25 +44,53 @@ public final class IngestVerticle extends VerticleBase {
   /** Names each request in the logs (JSON field request_id) and in the answer's X-Request-Id header. */
   static final String REQUEST_ID = "request_id";
 
+  /** Heartbeats per agent: a burst of this many, then one per second. */
+  static final int HEARTBEAT_BURST = 10;
+  static final double HEARTBEAT_RATE = 1.0;
+
   private final ServerConfig.Http config;
   private final String tokenSecret;
+  private final Shared shared;
   private HttpServer server;
 
-  public IngestVerticle(ServerConfig.Http config, String tokenSecret) {
+  /**
+   * What every instance of one server shares.
+   *
+   * @param events the agents' event buckets ({@code ingest.rate_per_agent}, {@code ingest.burst_per_agent})
+   * @param heartbeats the agents' heartbeat buckets (off when the event rate is 0, as the events' are)
+   */
+  public record Shared(ConnectionGuard.Counts connections, AgentBuckets events, AgentBuckets heartbeats,
+                       EventBatchParser parser) {
+    public static Shared of(ServerConfig config) {
+      ServerConfig.Ingest ingest = config.ingest();
+      return new Shared(new ConnectionGuard.Counts(config.http()),
+          new AgentBuckets(ingest.ratePerAgent(), ingest.burstPerAgent()),
+          new AgentBuckets(ingest.ratePerAgent() == 0 ? 0 : HEARTBEAT_RATE, HEARTBEAT_BURST),
+          new EventBatchParser(Clock.systemUTC(), ingest.maxFutureSkew()));
+    }
+  }
+
+  public IngestVerticle(ServerConfig.Http config, String tokenSecret, Shared shared) {
     this.config = config;
     this.tokenSecret = tokenSecret;
+    this.shared = shared;
   }
 
   @Override
   public Future<?> start() {
+    ConnectionGuard guard = new ConnectionGuard(vertx, shared.connections(), config.headerTimeout(),
+        config.bodyTimeout());
     Router router = Router.router(vertx);
-    router.route().handler(IngestVerticle::requestId);
+    router.route().handler(ctx -> {
+      ctx.addEndHandler(ended -> guard.answered(ctx.request().connection()));
+      requestId(ctx);
+    });
     OpsRoutes.mount(router, vertx);
-    List<Handler<RoutingContext>> agents = new TokenGuard(vertx, tokenSecret, AgentTokens.Kind.AGENT).handlers();
+    TokenGuard agents = new TokenGuard(vertx, tokenSecret, AgentTokens.Kind.AGENT);
     protect(router.post("/api/v1/events").handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes())),
-        agents).handler(this::ingest);
+        agents.handlers(this::eventsRate)).handler(this::ingest);
     protect(router.post("/api/v1/heartbeat").handler(BodyHandler.create(false).setBodyLimit(HEARTBEAT_BODY_LIMIT)),
-        agents).handler(this::heartbeat);
+        agents.handlers(this::heartbeatRate)).handler(this::heartbeat);
     AdminRoutes.mount(router, vertx, new TokenGuard(vertx, tokenSecret, AgentTokens.Kind.ADMIN).handlers());
     router.route().failureHandler(this::failure);
 
@@ -66,13 +98,22 @@ public final class IngestVerticle extends VerticleBase {
         .setHost(config.host())
         .setPort(config.port())
         .setCompressionSupported(true)
-        .setDecompressionSupported(true);
+        .setDecompressionSupported(true)
+        // HTTP/1.1 only (agents use it): the guard's per-connection deadlines assume one request at a time
+        .setHttp2ClearTextEnabled(false)
+        .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, config.idleTimeout().toMillis()))
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     if (!config.plain()) {
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
           .setCertPath(config.tlsCert().orElseThrow().toString())
-          .setKeyPath(config.tlsKey().orElseThrow().toString()));
+          .setKeyPath(config.tlsKey().orElseThrow().toString()))
+          .setSslHandshakeTimeout(config.headerTimeout().toMillis())
+          .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
     }
-    return vertx.createHttpServer(options).requestHandler(router).listen()
+    return vertx.createHttpServer(options)
+        .connectionHandler(guard.connectionHandler())
+        .requestHandler(guard.requests(router))
+        .listen()
         .onSuccess(s -> server = s);
   }
 
@@ -93,14 +134,40 @@ public final class IngestVerticle extends VerticleBase {
     ctx.next();
   }
 
+  /** Before the token's registration is checked: an agent with an empty bucket costs no query. */
+  private void eventsRate(RoutingContext ctx) {
+    String agentId = TokenGuard.subject(ctx);
+    long wait = agentId == null ? 0 : shared.events().waitFor(agentId, 1);
+    if (wait > 0) {
+      tooManyRequests(ctx, agentId, wait);
+    } else {
+      ctx.next();
+    }
+  }
+
+  private void heartbeatRate(RoutingContext ctx) {
+    String agentId = TokenGuard.subject(ctx);
+    long wait = agentId == null ? 0 : shared.heartbeats().take(agentId, 1);
+    if (wait > 0) {
+      tooManyRequests(ctx, agentId, wait);
+    } else {
+      ctx.next();
+    }
+  }
+
   private void ingest(RoutingContext ctx) {
     long received = System.nanoTime();
     String agentId = TokenGuard.subject(ctx);
     StoreEvents request;
     try {
-      request = new StoreEvents(agentId, EventBatchParser.parse(ctx.body().buffer()));
+      request = new StoreEvents(agentId, shared.parser().parse(ctx.body().buffer()));
     } catch (BadRequest e) {
       badRequest(ctx, agentId, e);
+      return;
+    }
+    long wait = shared.events().take(agentId, request.events().size());
+    if (wait > 0) {
+      tooManyRequests(ctx, agentId, wait);
       return;
     }
     vertx.eventBus().<StoreResult>request(Addresses.EVENTS_STORE, request, Messages.request())
@@ -125,6 +192,19 @@ public final class IngestVerticle extends VerticleBase {
     vertx.eventBus().request(Addresses.AGENTS_HEARTBEAT, heartbeat, Messages.request())
         .onSuccess(reply -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
+  }
+
+  /** 429 with the whole seconds until the agent's bucket holds what was asked. */
+  private static void tooManyRequests(RoutingContext ctx, String agentId, long waitNanos) {
+    long seconds = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
+    log.debug("rate limited [{}, {}, {}]", kv("agent_id", agentId), kv("retry_after_s", seconds),
+        kv(REQUEST_ID, ctx.get(REQUEST_ID)));
+    Meters.refused(429);
+    ctx.response().setStatusCode(429)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Retry-After", Long.toString(seconds))
+        .end(new JsonObject().put("error", "too many events from this agent; retry after " + seconds + " s")
+            .encode());
   }
 
   static void badRequest(RoutingContext ctx, String subject, BadRequest e) {
