@@ -14,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
@@ -220,6 +221,12 @@ public final class IngestVerticle extends VerticleBase {
     Throwable err = ctx.failure();
     int status = ctx.statusCode();
     String message;
+    if (err instanceof HttpClosedException) {
+      // the client went away or its connection was closed (e.g. its body was too slow): no one to answer
+      log.debug("connection closed before the answer [{}, {}]", kv("path", ctx.normalizedPath()),
+          kv(REQUEST_ID, ctx.get(REQUEST_ID)));
+      return;
+    }
     if (err instanceof ReplyException) {
       // storage down, overloaded or timed out: the agent keeps the batch and retries
       status = 503;
