@@ -59,6 +59,7 @@ class IngestBoundsTest {
     Map<String, String> env = env();
     env.put("DOZOR_INGEST_RATE_PER_AGENT", "1");
     env.put("DOZOR_INGEST_BURST_PER_AGENT", "1000");
+    env.put("DOZOR_HTTP_INSTANCES", "2"); // the buckets are shared by the instances
     server = new TestServer(env);
   }
 
@@ -380,6 +381,7 @@ class IngestBoundsTest {
   @Test
   void connectionsBeyondTheCapsAreClosedAndTheirSlotsComeBack() throws Exception {
     Map<String, String> env = env();
+    env.put("DOZOR_HTTP_INSTANCES", "3"); // the caps hold for all instances together
     env.put("DOZOR_HTTP_MAX_CONNECTIONS", "8");
     env.put("DOZOR_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "5");
     env.put("DOZOR_HTTP_HEADER_TIMEOUT", "60s");
