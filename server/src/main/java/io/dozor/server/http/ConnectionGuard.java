@@ -125,10 +125,12 @@ public final class ConnectionGuard {
     return request -> {
       HttpConnection conn = request.connection();
       State state = connections.get(conn);
-      if (state != null) {
-        state.inFlight++;
-        arm(conn, state, bodyTimeoutMs, "body_timeout", request);
+      if (state == null) { // refused by a cap (a request it had already sent is not served)
+        conn.close();
+        return;
       }
+      state.inFlight++;
+      arm(conn, state, bodyTimeoutMs, "body_timeout", request);
       next.handle(request);
     };
   }

@@ -9,6 +9,7 @@ import io.dozor.server.bus.Messages.Heartbeat;
 import io.dozor.server.bus.Messages.StoreEvents;
 import io.dozor.server.bus.Messages.StoreResult;
 import io.dozor.server.config.ServerConfig;
+import io.dozor.server.model.LaunchEvent;
 import io.dozor.server.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -44,6 +45,8 @@ public final class IngestVerticle extends VerticleBase {
   static final long HEARTBEAT_BODY_LIMIT = 4_096;
   /** Names each request in the logs (JSON field request_id) and in the answer's X-Request-Id header. */
   static final String REQUEST_ID = "request_id";
+  /** The routing context's key of the events parsed (and paid for) before the registration check. */
+  private static final String PARSED_EVENTS = "dozor.parsed_events";
 
   /** Heartbeats per agent: a burst of this many, then one per second. */
   static final int HEARTBEAT_BURST = 10;
@@ -135,15 +138,30 @@ public final class IngestVerticle extends VerticleBase {
     ctx.next();
   }
 
-  /** Before the token's registration is checked: an agent with an empty bucket costs no query. */
+  /**
+   * After the signature, before the token's registration is checked: the batch is parsed (CPU only) and its
+   * events taken from the agent's bucket, so a batch beyond the rate costs no database query.
+   */
   private void eventsRate(RoutingContext ctx) {
     String agentId = TokenGuard.subject(ctx);
-    long wait = agentId == null ? 0 : shared.events().waitFor(agentId, 1);
+    if (agentId == null || agentId.isBlank()) {
+      ctx.next(); // refused by the registration check
+      return;
+    }
+    List<LaunchEvent> events;
+    try {
+      events = shared.parser().parse(ctx.body().buffer());
+    } catch (BadRequest e) {
+      badRequest(ctx, agentId, e);
+      return;
+    }
+    long wait = shared.events().take(agentId, events.size());
     if (wait > 0) {
       tooManyRequests(ctx, agentId, wait);
-    } else {
-      ctx.next();
+      return;
     }
+    ctx.put(PARSED_EVENTS, events);
+    ctx.next();
   }
 
   private void heartbeatRate(RoutingContext ctx) {
@@ -159,18 +177,7 @@ public final class IngestVerticle extends VerticleBase {
   private void ingest(RoutingContext ctx) {
     long received = System.nanoTime();
     String agentId = TokenGuard.subject(ctx);
-    StoreEvents request;
-    try {
-      request = new StoreEvents(agentId, shared.parser().parse(ctx.body().buffer()));
-    } catch (BadRequest e) {
-      badRequest(ctx, agentId, e);
-      return;
-    }
-    long wait = shared.events().take(agentId, request.events().size());
-    if (wait > 0) {
-      tooManyRequests(ctx, agentId, wait);
-      return;
-    }
+    StoreEvents request = new StoreEvents(agentId, ctx.get(PARSED_EVENTS));
     vertx.eventBus().<StoreResult>request(Addresses.EVENTS_STORE, request, Messages.request())
         .onSuccess(reply -> {
           StoreResult result = reply.body();
