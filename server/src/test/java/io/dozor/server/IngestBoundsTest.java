@@ -152,9 +152,13 @@ class IngestBoundsTest {
     List<UUID> second = ids(600);
     assertThat(server.post("/api/v1/events", flooder, batch(first)).statusCode()).isEqualTo(200);
 
+    long t0 = System.nanoTime();
     HttpResponse<String> refused = server.post("/api/v1/events", flooder, batch(second));
+    Duration held = Duration.ofNanos(System.nanoTime() - t0);
 
     assertThat(refused.statusCode()).isEqualTo(429);
+    // held back a second: a client that ignores Retry-After cannot make the server refuse it faster
+    assertThat(held).isGreaterThanOrEqualTo(Duration.ofMillis(950));
     // 400 tokens left, 600 asked, 1/s: about 200 s (a little less as time passes)
     assertThat(Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow())).isBetween(190L, 200L);
     assertThat(new JsonObject(refused.body()).getString("error")).contains("retry after");

@@ -51,6 +51,8 @@ public final class IngestVerticle extends VerticleBase {
   /** Heartbeats per agent: a burst of this many, then one per second. */
   static final int HEARTBEAT_BURST = 10;
   static final double HEARTBEAT_RATE = 1.0;
+  /** How long a 429 is held back at most (see {@link #tooManyRequests}). */
+  static final long REFUSAL_DELAY_MS = 1_000;
 
   private final ServerConfig.Http config;
   private final String tokenSecret;
@@ -202,17 +204,26 @@ public final class IngestVerticle extends VerticleBase {
         .onFailure(ctx::fail);
   }
 
-  /** 429 with the whole seconds until the agent's bucket holds what was asked. */
-  private static void tooManyRequests(RoutingContext ctx, String agentId, long waitNanos) {
+  /**
+   * 429 with the whole seconds until the agent's bucket holds what was asked. The answer is held back up to
+   * {@link #REFUSAL_DELAY_MS} (never past the wait): an agent that ignores Retry-After and resends at once costs
+   * the server one request per connection per that delay, not as many as its loop can make; an agent that
+   * honours Retry-After waits anyway.
+   */
+  private void tooManyRequests(RoutingContext ctx, String agentId, long waitNanos) {
     long seconds = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
     log.debug("rate limited [{}, {}, {}]", kv("agent_id", agentId), kv("retry_after_s", seconds),
         kv(REQUEST_ID, ctx.get(REQUEST_ID)));
     Meters.refused(429);
-    ctx.response().setStatusCode(429)
-        .putHeader("Content-Type", "application/json")
-        .putHeader("Retry-After", Long.toString(seconds))
-        .end(new JsonObject().put("error", "too many events from this agent; retry after " + seconds + " s")
-            .encode());
+    vertx.setTimer(Math.max(1, Math.min(REFUSAL_DELAY_MS, waitNanos / 1_000_000)), id -> {
+      if (!ctx.response().ended() && !ctx.response().closed()) {
+        ctx.response().setStatusCode(429)
+            .putHeader("Content-Type", "application/json")
+            .putHeader("Retry-After", Long.toString(seconds))
+            .end(new JsonObject().put("error", "too many events from this agent; retry after " + seconds + " s")
+                .encode());
+      }
+    });
   }
 
   static void badRequest(RoutingContext ctx, String subject, BadRequest e) {
