@@ -58,14 +58,46 @@ public final class EventJson {
         g.writeStartObject();
         g.writeStringField("event_id", event.eventId().toString());
         g.writeStringField("timestamp", LaunchEvent.TIMESTAMP_FORMAT.format(event.timestamp()));
-        g.writeStringField("username", event.username());
-        g.writeStringField("process_name", event.processName());
+        g.writeStringField("username", visible(event.username()));
+        g.writeStringField("process_name", visible(event.processName()));
         g.writeNumberField("pid", event.pid());
         if (event.executable() != null) {
-            g.writeStringField("executable", event.executable());
+            g.writeStringField("executable", visible(event.executable()));
         }
-        g.writeStringField("hostname", event.hostname());
+        g.writeStringField("hostname", visible(event.hostname()));
         g.writeEndObject();
+    }
+
+    /**
+     * {@code s} with each character the server refuses in a name or path (a control character, a bidirectional
+     * override or isolate, a lone surrogate) replaced by U+FFFD, so that a program named to hide itself (e.g.
+     * {@code "invoice\u202Efdp.exe"}) is still reported, visibly marked, instead of making the server refuse the
+     * whole batch. The length is kept; a string without such characters is returned as it is.
+     */
+    static String visible(String s) {
+        if (s == null) {
+            return null;
+        }
+        StringBuilder out = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+            boolean bad = c < 0x20 || (c >= 0x7F && c <= 0x9F) || (c >= 0x202A && c <= 0x202E)
+                    || (c >= 0x2066 && c <= 0x2069) || (Character.isSurrogate(c) && !pair);
+            if (bad && out == null) {
+                out = new StringBuilder(s.length()).append(s, 0, i);
+            }
+            if (out != null) {
+                out.append(bad ? '\uFFFD' : c);
+                if (pair) {
+                    out.append(s.charAt(i + 1));
+                }
+            }
+            if (pair) {
+                i++;
+            }
+        }
+        return out == null ? s : out.toString();
     }
 
     /**

@@ -119,6 +119,29 @@ class EventShipperTest {
     }
 
     @Test
+    void on429ItWaitsTheRetryAfterThenResendsTheSameBatchLosingNothing() throws Exception {
+        // the server's per-agent rate limit: twice refused, 2 s then 1 s to wait (the backoff would be 100 ms)
+        TestServer server = server(TestServer.http()
+                .then(429, "2", "{\"error\":\"too many events from this agent; retry after 2 s\"}")
+                .then(429, "1", "{\"error\":\"too many events from this agent; retry after 1 s\"}"));
+        List<String> ids = offer(3);
+
+        shipper(server.url(), null).start();
+
+        TestServer.await("delivery after the waits", TIMEOUT, () -> server.requests.size() == 3 && queue.size() == 0);
+        for (TestServer.Request request : server.requests) {
+            assertThat(request.eventIds()).isEqualTo(ids);
+        }
+        assertThat(Duration.between(server.requests.get(0).at(), server.requests.get(1).at()))
+                .isGreaterThanOrEqualTo(Duration.ofMillis(1_950));
+        assertThat(Duration.between(server.requests.get(1).at(), server.requests.get(2).at()))
+                .isGreaterThanOrEqualTo(Duration.ofMillis(950));
+        Thread.sleep(200); // delivered once, nothing dropped or sent again
+        assertThat(server.requests).hasSize(3);
+        assertThat(logged(ch.qos.logback.classic.Level.ERROR)).isEmpty();
+    }
+
+    @Test
     void warnsOnceWhileTheServerStaysUnreachable() throws Exception {
         TestServer server = server(TestServer.http()
                 .then(500, null, "").then(502, null, "").then(429, null, "").then(503, null, ""));

@@ -42,6 +42,21 @@ class LaunchEventTest {
     }
 
     @Test
+    void charactersTheServerRefusesAreSentAsReplacementCharactersKeepingTheRest() throws Exception {
+        LaunchEvent event = new LaunchEvent(ID, OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"),
+                "iva\nnov\u0085", "invoice\u202Efdp.exe", 4312, "/tmp/a\tb/\ud800x\u2066.exe 😀", "PC\r01");
+
+        var node = JSON.readTree(json(event));
+
+        assertThat(node.get("username").asText()).isEqualTo("iva\uFFFDnov\uFFFD");
+        assertThat(node.get("process_name").asText()).isEqualTo("invoice\uFFFDfdp.exe");
+        assertThat(node.get("executable").asText()).isEqualTo("/tmp/a\uFFFDb/\uFFFDx\uFFFD.exe 😀");
+        assertThat(node.get("hostname").asText()).isEqualTo("PC\uFFFD01");
+        String fine = "C:\\Users\\Иванов\\\u200Fapp 👩‍💻.exe";
+        assertThat(EventJson.visible(fine)).isSameAs(fine);
+    }
+
+    @Test
     void timestampAlwaysHasMillisecondsAndANumericOffset() throws Exception {
         String json = json(event(OffsetDateTime.of(2026, 11, 27, 7, 15, 3, 0, ZoneOffset.UTC), "x"));
 

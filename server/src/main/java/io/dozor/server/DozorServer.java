@@ -50,6 +50,7 @@ public final class DozorServer {
     int httpInstances = config.http().instances() > 0
         ? config.http().instances() : Math.max(1, Runtime.getRuntime().availableProcessors());
     List<IngestVerticle> ingest = new ArrayList<>();
+    IngestVerticle.Shared shared = IngestVerticle.Shared.of(config);
     return Migrations.migrate(vertx, pool)
         .recover(err -> Future.failedFuture(new IllegalStateException(
             "PostgreSQL " + ServerConfig.Postgres.redact(config.postgres().url()) + ": " + err.getMessage(), err)))
@@ -59,7 +60,7 @@ public final class DozorServer {
         .compose(v -> server.deploy(vertx.deployVerticle(new NotifierVerticle(config, pool, OUTBOX_POLL, Clock.systemUTC()))))
         .compose(v -> server.deploy(vertx.deployVerticle(new RetentionVerticle(config, pool, Clock.systemUTC()))))
         .compose(v -> server.deploy(vertx.deployVerticle(() -> {
-          var verticle = new IngestVerticle(config.http(), config.auth().tokenSecret());
+          var verticle = new IngestVerticle(config.http(), config.auth().tokenSecret(), shared);
           ingest.add(verticle);
           return verticle;
         }, new DeploymentOptions().setInstances(httpInstances))))

@@ -170,7 +170,7 @@ class PipelineTest {
 
   @Test
   void hostileNamesAreStoredAndSentByteExact() {
-    String user = "<b>ivan&ov</b> \"q\" '; DROP TABLE events;-- \u202Eevil\u202C 😀";
+    String user = "<b>ivan&ov</b> \"q\" '; DROP TABLE events;-- \u200Fevil\u200E 😀"; // RLM/LRM marks; overrides are refused
     String process = "*chrome*_[x](y).exe";
     UUID id = UUID.randomUUID();
     server.post("/api/v1/events", token, batch(event(id, "2026-11-27T10:20:00+03:00", user, process)));

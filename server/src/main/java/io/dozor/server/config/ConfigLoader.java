@@ -28,6 +28,8 @@ public final class ConfigLoader {
   static final int MIN_SECRET_LENGTH = 32;
   static final String FILTERS_KEY = "telegram.filters";
   static final int MAX_DIGEST_AFTER = 100;
+  /** A burst must hold the largest batch, or such a batch would be refused for ever. */
+  static final int MAX_BATCH_EVENTS = io.dozor.server.http.EventBatchParser.MAX_EVENTS;
 
   private final Map<String, String> env;
 
@@ -145,7 +147,13 @@ public final class ConfigLoader {
       }
       var http = new ServerConfig.Http(string(Setting.HTTP_HOST), port(Setting.HTTP_PORT),
           plain ? Optional.empty() : cert, plain ? Optional.empty() : key, plain,
-          positiveLong(Setting.HTTP_MAX_BODY_BYTES), nonNegativeInt(Setting.HTTP_INSTANCES));
+          positiveLong(Setting.HTTP_MAX_BODY_BYTES), nonNegativeInt(Setting.HTTP_INSTANCES),
+          duration(Setting.HTTP_IDLE_TIMEOUT, false), duration(Setting.HTTP_HEADER_TIMEOUT, false),
+          duration(Setting.HTTP_BODY_TIMEOUT, false), bounded(Setting.HTTP_MAX_CONNECTIONS, 1, 1_000_000),
+          bounded(Setting.HTTP_MAX_CONNECTIONS_PER_ADDRESS, 1, 1_000_000));
+      var ingest = new ServerConfig.Ingest(duration(Setting.INGEST_MAX_FUTURE_SKEW, true),
+          bounded(Setting.INGEST_RATE_PER_AGENT, 0, 1_000_000),
+          bounded(Setting.INGEST_BURST_PER_AGENT, MAX_BATCH_EVENTS, 10_000_000));
 
       String secret = string(Setting.AUTH_TOKEN_SECRET);
       if (secret.length() < MIN_SECRET_LENGTH) {
@@ -198,7 +206,7 @@ public final class ConfigLoader {
           duration(Setting.TELEGRAM_SILENT_AGENT_AFTER, true),
           filters(),
           file);
-      return new ServerConfig(http, new ServerConfig.Auth(secret), postgres, elasticsearch, telegram,
+      return new ServerConfig(http, new ServerConfig.Auth(secret), postgres, elasticsearch, telegram, ingest,
           Path.of(string(Setting.LOG_DIR)), optional(Setting.LOG_LOGSTASH).map(v -> hostPort(Setting.LOG_LOGSTASH, v)),
           retention());
     }
@@ -242,6 +250,15 @@ public final class ConfigLoader {
       long v = positiveLong(s);
       if (v > Integer.MAX_VALUE) {
         throw new ConfigException(s, "too large: " + v);
+      }
+      return (int) v;
+    }
+
+    /** A whole number in [min, max]. */
+    private int bounded(Setting s, int min, int max) {
+      long v = parseLong(s);
+      if (v < min || v > max) {
+        throw new ConfigException(s, "must be between " + min + " and " + max + ", got " + v);
       }
       return (int) v;
     }

@@ -16,7 +16,7 @@ import java.util.Optional;
  * @param logLogstash host:port of a Logstash tcp json_lines input that also gets the JSON log lines
  */
 public record ServerConfig(
-    Http http, Auth auth, Postgres postgres, Elasticsearch elasticsearch, Telegram telegram,
+    Http http, Auth auth, Postgres postgres, Elasticsearch elasticsearch, Telegram telegram, Ingest ingest,
     Path logDir, Optional<String> logLogstash, Retention retention) {
 
   /**
@@ -31,9 +31,23 @@ public record ServerConfig(
     }
   }
 
-  /** TLS is on unless {@code plain} was asked for explicitly; then cert and key are empty. */
+  /**
+   * TLS is on unless {@code plain} was asked for explicitly; then cert and key are empty. The connection
+   * bounds: a connection with no traffic for {@code idleTimeout} is closed, so is one that has not sent a
+   * whole request head within {@code headerTimeout} of opening or of its previous answer, or a whole body
+   * within {@code bodyTimeout} of its head; at most {@code maxConnections} are open (all instances
+   * together), {@code maxConnectionsPerAddress} from one remote address.
+   */
   public record Http(String host, int port, Optional<Path> tlsCert, Optional<Path> tlsKey,
-                     boolean plain, long maxBodyBytes, int instances) {}
+                     boolean plain, long maxBodyBytes, int instances, Duration idleTimeout,
+                     Duration headerTimeout, Duration bodyTimeout, int maxConnections,
+                     int maxConnectionsPerAddress) {}
+
+  /**
+   * What ingest accepts: event times from 2000-01-01T00:00:00Z to now + {@code maxFutureSkew}; per agent a
+   * token bucket of {@code burstPerAgent} events refilled at {@code ratePerAgent} events/s (0: no limit).
+   */
+  public record Ingest(Duration maxFutureSkew, int ratePerAgent, int burstPerAgent) {}
 
   public record Auth(String tokenSecret) {
     @Override

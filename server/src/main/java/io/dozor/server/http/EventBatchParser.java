@@ -2,32 +2,86 @@ package io.dozor.server.http;
 
 import io.dozor.server.bus.Messages.Heartbeat;
 import io.dozor.server.model.LaunchEvent;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
  * Turns a {@code POST /api/v1/events} body into launch events, or a {@link BadRequest} naming the
  * first bad field. All or nothing: one bad event rejects the batch. Unknown fields are ignored, and
  * so is any {@code agent_id}: the agent is who the token says.
+ *
+ * <p>Refused as what cannot be true: a timestamp before {@link #EARLIEST} or after now + the allowed
+ * future skew (so the monthly Elasticsearch indices an event can reach are bounded by that window), and in
+ * every string kept, control characters (C0, DEL, C1: a newline would forge a second line in Telegram),
+ * bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069) and lone surrogates. The JSON is
+ * strict: no comments, no duplicate keys, nothing after the root object, at most {@link #MAX_DEPTH} levels
+ * (enforced by the parser itself).
  */
 public final class EventBatchParser {
   public static final int MAX_EVENTS = 1_000;
   static final int MAX_NAME = 256;
   static final int MAX_PATH = 4_096;
-  /** Deeper JSON is refused before it is parsed: no legitimate body nests beyond a few levels. */
+  /** Deeper JSON is refused by the parser: no legitimate body nests beyond a few levels. */
   static final int MAX_DEPTH = 16;
+  /** No launch reported by an agent can be older than this. */
+  public static final Instant EARLIEST = Instant.parse("2000-01-01T00:00:00Z");
 
-  private EventBatchParser() {}
+  /**
+   * Jackson with the defaults that matter spelled out: comments and other JSON extensions stay off (Vert.x's
+   * own decoder allows comments), duplicate keys and trailing tokens fail, and the nesting depth is a
+   * stream constraint, so it holds whatever the bytes hide it behind.
+   */
+  private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
+          .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+          .disable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+          .disable(JsonReadFeature.ALLOW_YAML_COMMENTS)
+          .disable(JsonReadFeature.ALLOW_SINGLE_QUOTES)
+          .disable(JsonReadFeature.ALLOW_UNQUOTED_FIELD_NAMES)
+          .disable(JsonReadFeature.ALLOW_TRAILING_COMMA)
+          .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+          .disable(JsonReadFeature.ALLOW_UNESCAPED_CONTROL_CHARS)
+          .build())
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .build();
 
-  public static List<LaunchEvent> parse(Buffer body) {
+  private final Clock clock;
+  private final Duration maxFutureSkew;
+
+  /** Timestamps are accepted from {@link #EARLIEST} to {@code clock}'s now + {@code maxFutureSkew}. */
+  public EventBatchParser(Clock clock, Duration maxFutureSkew) {
+    this.clock = clock;
+    this.maxFutureSkew = maxFutureSkew;
+  }
+
+  /** The latest timestamp accepted now. */
+  public Instant latest() {
+    return clock.instant().plus(maxFutureSkew);
+  }
+
+  public List<LaunchEvent> parse(Buffer body) {
     if (body == null || body.length() == 0) {
       throw new BadRequest("body", "empty; expected {\"events\": [...]}");
     }
@@ -42,21 +96,22 @@ public final class EventBatchParser {
     if (array.size() > MAX_EVENTS) {
       throw new BadRequest("events", "at most " + MAX_EVENTS + " events per batch, got " + array.size());
     }
+    Instant latest = latest();
     List<LaunchEvent> parsed = new ArrayList<>(array.size());
     for (int i = 0; i < array.size(); i++) {
       String at = "events[" + i + "]";
       if (!(array.getValue(i) instanceof JsonObject event)) {
         throw new BadRequest(at, "must be an object");
       }
-      parsed.add(event(at, event));
+      parsed.add(event(at, event, latest));
     }
     return parsed;
   }
 
-  private static LaunchEvent event(String at, JsonObject e) {
+  private static LaunchEvent event(String at, JsonObject e, Instant latest) {
     return new LaunchEvent(
         uuid(at + ".event_id", e.getValue("event_id")),
-        timestamp(at + ".timestamp", e.getValue("timestamp")),
+        timestamp(at + ".timestamp", e.getValue("timestamp"), latest),
         text(at + ".username", e.getValue("username"), MAX_NAME, true),
         text(at + ".process_name", e.getValue("process_name"), MAX_NAME, true),
         pid(at + ".pid", e.getValue("pid")),
@@ -66,7 +121,8 @@ public final class EventBatchParser {
 
   /**
    * A heartbeat body: {@code {"version": "0.1.0", "hostname": "PC-01", "spool_depth": 0,
-   * "dropped_events": 0}}; version and hostname are required, the counters default to 0.
+   * "dropped_events": 0}}; version and hostname are required, the counters default to 0. It carries no
+   * timestamp (the server's clock stamps it).
    */
   public static Heartbeat heartbeat(String agentId, Buffer body) {
     JsonObject root = object(body);
@@ -82,43 +138,32 @@ public final class EventBatchParser {
     return n == null ? 0 : n;
   }
 
+  @SuppressWarnings("unchecked")
   private static JsonObject object(Buffer body) {
     if (body == null || body.length() == 0) {
       throw new BadRequest("body", "empty; expected a JSON object");
     }
-    checkDepth(body);
+    Object root;
     try {
-      return body.toJsonObject();
-    } catch (DecodeException | ClassCastException e) {
+      root = JSON.readValue(body.getBytes(), Object.class);
+    } catch (StreamConstraintsException e) {
+      throw new BadRequest("body", "JSON nested deeper than " + MAX_DEPTH + " levels");
+    } catch (JsonProcessingException e) {
+      String why = String.valueOf(e.getOriginalMessage());
+      if (why.contains("ALLOW_COMMENTS") || why.contains("ALLOW_YAML_COMMENTS")) {
+        throw new BadRequest("body", "comments are not JSON");
+      }
+      if (why.startsWith("Duplicate field")) {
+        throw new BadRequest("body", "duplicate key " + clip(why.substring(why.indexOf('\'') + 1).replace("'", "")));
+      }
+      throw new BadRequest("body", "not a JSON object");
+    } catch (IOException e) {
       throw new BadRequest("body", "not a JSON object");
     }
-  }
-
-  /** One pass over the bytes counting brackets outside strings; cheaper than any parse. */
-  static void checkDepth(Buffer body) {
-    int depth = 0;
-    boolean inString = false;
-    boolean escaped = false;
-    for (int i = 0; i < body.length(); i++) {
-      byte b = body.getByte(i);
-      if (inString) {
-        if (escaped) {
-          escaped = false;
-        } else if (b == '\\') {
-          escaped = true;
-        } else if (b == '"') {
-          inString = false;
-        }
-      } else if (b == '"') {
-        inString = true;
-      } else if (b == '{' || b == '[') {
-        if (++depth > MAX_DEPTH) {
-          throw new BadRequest("body", "JSON nested deeper than " + MAX_DEPTH + " levels");
-        }
-      } else if (b == '}' || b == ']') {
-        depth--;
-      }
+    if (!(root instanceof Map<?, ?> map)) {
+      throw new BadRequest("body", "not a JSON object");
     }
+    return new JsonObject((Map<String, Object>) map);
   }
 
   private static UUID uuid(String field, Object value) {
@@ -136,15 +181,22 @@ public final class EventBatchParser {
     }
   }
 
-  private static OffsetDateTime timestamp(String field, Object value) {
+  private static OffsetDateTime timestamp(String field, Object value, Instant latest) {
     if (!(value instanceof String s)) {
       throw new BadRequest(field, value == null ? "missing" : "must be an RFC 3339 string");
     }
+    OffsetDateTime t;
     try {
-      return OffsetDateTime.parse(s, DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+      t = OffsetDateTime.parse(s, DateTimeFormatter.ISO_OFFSET_DATE_TIME);
     } catch (DateTimeParseException e) {
       throw new BadRequest(field, "must be RFC 3339 with an offset, e.g. 2026-11-27T10:15:03.120+03:00");
     }
+    Instant instant = t.toInstant();
+    if (instant.isBefore(EARLIEST) || instant.isAfter(latest)) {
+      throw new BadRequest(field, "must be between " + EARLIEST + " and " + latest.truncatedTo(ChronoUnit.SECONDS)
+          + " (now + the allowed skew), got \"" + clip(s) + "\"");
+    }
+    return t;
   }
 
   private static String text(String field, Object value, int max, boolean required) {
@@ -163,10 +215,34 @@ public final class EventBatchParser {
     if (s.length() > max) {
       throw new BadRequest(field, "longer than " + max + " characters");
     }
-    if (s.indexOf('\0') >= 0) {
-      throw new BadRequest(field, "must not contain NUL");
+    String bad = forbidden(s);
+    if (bad != null) {
+      throw new BadRequest(field, "must not contain " + bad);
     }
     return s;
+  }
+
+  /**
+   * What in {@code s} cannot be part of a name or a path, described for the answer, or null: a control
+   * character (C0 including TAB, CR and LF; DEL; C1), a bidirectional override or isolate, which reorders what
+   * follows it on the screen, or a surrogate without its pair, which no encoding can store.
+   */
+  static String forbidden(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) {
+        return String.format("control character U+%04X", (int) c);
+      }
+      if ((c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069)) {
+        return String.format("bidirectional control U+%04X", (int) c);
+      }
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return String.format("lone surrogate U+%04X", (int) c);
+      }
+    }
+    return null;
   }
 
   private static Long pid(String field, Object value) {

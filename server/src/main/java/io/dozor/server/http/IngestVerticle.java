@@ -9,11 +9,13 @@ import io.dozor.server.bus.Messages.Heartbeat;
 import io.dozor.server.bus.Messages.StoreEvents;
 import io.dozor.server.bus.Messages.StoreResult;
 import io.dozor.server.config.ServerConfig;
+import io.dozor.server.model.LaunchEvent;
 import io.dozor.server.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
@@ -22,16 +24,20 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The HTTPS API: the agents' routes (events, heartbeat) here, admin and operations routes mounted from
  * {@link AdminRoutes} and {@link OpsRoutes}. A batch is answered only once the persistence verticle has
- * committed it. Holds no state; several instances share the port.
+ * committed it. Several instances share the port and one {@link Shared}: the connection counts
+ * ({@link ConnectionGuard}) and the agents' token buckets ({@link AgentBuckets}; beyond them, 429 with
+ * {@code Retry-After}).
  */
 public final class IngestVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(IngestVerticle.class);
@@ -39,26 +45,58 @@ public final class IngestVerticle extends VerticleBase {
   static final long HEARTBEAT_BODY_LIMIT = 4_096;
   /** Names each request in the logs (JSON field request_id) and in the answer's X-Request-Id header. */
   static final String REQUEST_ID = "request_id";
+  /** The routing context's key of the events parsed (and paid for) before the registration check. */
+  private static final String PARSED_EVENTS = "dozor.parsed_events";
+
+  /** Heartbeats per agent: a burst of this many, then one per second. */
+  static final int HEARTBEAT_BURST = 10;
+  static final double HEARTBEAT_RATE = 1.0;
+  /** How long a 429 is held back at most (see {@link #tooManyRequests}). */
+  static final long REFUSAL_DELAY_MS = 1_000;
 
   private final ServerConfig.Http config;
   private final String tokenSecret;
+  private final Shared shared;
   private HttpServer server;
 
-  public IngestVerticle(ServerConfig.Http config, String tokenSecret) {
+  /**
+   * What every instance of one server shares.
+   *
+   * @param events the agents' event buckets ({@code ingest.rate_per_agent}, {@code ingest.burst_per_agent})
+   * @param heartbeats the agents' heartbeat buckets (off when the event rate is 0, as the events' are)
+   */
+  public record Shared(ConnectionGuard.Counts connections, AgentBuckets events, AgentBuckets heartbeats,
+                       EventBatchParser parser) {
+    public static Shared of(ServerConfig config) {
+      ServerConfig.Ingest ingest = config.ingest();
+      return new Shared(new ConnectionGuard.Counts(config.http()),
+          new AgentBuckets(ingest.ratePerAgent(), ingest.burstPerAgent()),
+          new AgentBuckets(ingest.ratePerAgent() == 0 ? 0 : HEARTBEAT_RATE, HEARTBEAT_BURST),
+          new EventBatchParser(Clock.systemUTC(), ingest.maxFutureSkew()));
+    }
+  }
+
+  public IngestVerticle(ServerConfig.Http config, String tokenSecret, Shared shared) {
     this.config = config;
     this.tokenSecret = tokenSecret;
+    this.shared = shared;
   }
 
   @Override
   public Future<?> start() {
+    ConnectionGuard guard = new ConnectionGuard(vertx, shared.connections(), config.headerTimeout(),
+        config.bodyTimeout());
     Router router = Router.router(vertx);
-    router.route().handler(IngestVerticle::requestId);
+    router.route().handler(ctx -> {
+      ctx.addEndHandler(ended -> guard.answered(ctx.request().connection()));
+      requestId(ctx);
+    });
     OpsRoutes.mount(router, vertx);
-    List<Handler<RoutingContext>> agents = new TokenGuard(vertx, tokenSecret, AgentTokens.Kind.AGENT).handlers();
+    TokenGuard agents = new TokenGuard(vertx, tokenSecret, AgentTokens.Kind.AGENT);
     protect(router.post("/api/v1/events").handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes())),
-        agents).handler(this::ingest);
+        agents.handlers(this::eventsRate)).handler(this::ingest);
     protect(router.post("/api/v1/heartbeat").handler(BodyHandler.create(false).setBodyLimit(HEARTBEAT_BODY_LIMIT)),
-        agents).handler(this::heartbeat);
+        agents.handlers(this::heartbeatRate)).handler(this::heartbeat);
     AdminRoutes.mount(router, vertx, new TokenGuard(vertx, tokenSecret, AgentTokens.Kind.ADMIN).handlers());
     router.route().failureHandler(this::failure);
     // no route for the path, or not for this method: JSON like every other answer (Vert.x would send HTML)
@@ -71,13 +109,22 @@ public final class IngestVerticle extends VerticleBase {
         .setHost(config.host())
         .setPort(config.port())
         .setCompressionSupported(true)
-        .setDecompressionSupported(true);
+        .setDecompressionSupported(true)
+        // HTTP/1.1 only (agents use it): the guard's per-connection deadlines assume one request at a time
+        .setHttp2ClearTextEnabled(false)
+        .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, config.idleTimeout().toMillis()))
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     if (!config.plain()) {
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
           .setCertPath(config.tlsCert().orElseThrow().toString())
-          .setKeyPath(config.tlsKey().orElseThrow().toString()));
+          .setKeyPath(config.tlsKey().orElseThrow().toString()))
+          .setSslHandshakeTimeout(config.headerTimeout().toMillis())
+          .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
     }
-    return vertx.createHttpServer(options).requestHandler(router).listen()
+    return vertx.createHttpServer(options)
+        .connectionHandler(guard.connectionHandler())
+        .requestHandler(guard.requests(router))
+        .listen()
         .onSuccess(s -> server = s);
   }
 
@@ -98,16 +145,46 @@ public final class IngestVerticle extends VerticleBase {
     ctx.next();
   }
 
-  private void ingest(RoutingContext ctx) {
-    long received = System.nanoTime();
+  /**
+   * After the signature, before the token's registration is checked: the batch is parsed (CPU only) and its
+   * events taken from the agent's bucket, so a batch beyond the rate costs no database query.
+   */
+  private void eventsRate(RoutingContext ctx) {
     String agentId = TokenGuard.subject(ctx);
-    StoreEvents request;
+    if (agentId == null || agentId.isBlank()) {
+      ctx.next(); // refused by the registration check
+      return;
+    }
+    List<LaunchEvent> events;
     try {
-      request = new StoreEvents(agentId, EventBatchParser.parse(ctx.body().buffer()));
+      events = shared.parser().parse(ctx.body().buffer());
     } catch (BadRequest e) {
       badRequest(ctx, agentId, e);
       return;
     }
+    long wait = shared.events().take(agentId, events.size());
+    if (wait > 0) {
+      tooManyRequests(ctx, agentId, wait);
+      return;
+    }
+    ctx.put(PARSED_EVENTS, events);
+    ctx.next();
+  }
+
+  private void heartbeatRate(RoutingContext ctx) {
+    String agentId = TokenGuard.subject(ctx);
+    long wait = agentId == null ? 0 : shared.heartbeats().take(agentId, 1);
+    if (wait > 0) {
+      tooManyRequests(ctx, agentId, wait);
+    } else {
+      ctx.next();
+    }
+  }
+
+  private void ingest(RoutingContext ctx) {
+    long received = System.nanoTime();
+    String agentId = TokenGuard.subject(ctx);
+    StoreEvents request = new StoreEvents(agentId, ctx.get(PARSED_EVENTS));
     vertx.eventBus().<StoreResult>request(Addresses.EVENTS_STORE, request, Messages.request())
         .onSuccess(reply -> {
           StoreResult result = reply.body();
@@ -132,6 +209,28 @@ public final class IngestVerticle extends VerticleBase {
         .onFailure(ctx::fail);
   }
 
+  /**
+   * 429 with the whole seconds until the agent's bucket holds what was asked. The answer is held back up to
+   * {@link #REFUSAL_DELAY_MS} (never past the wait): an agent that ignores Retry-After and resends at once costs
+   * the server one request per connection per that delay, not as many as its loop can make; an agent that
+   * honours Retry-After waits anyway.
+   */
+  private void tooManyRequests(RoutingContext ctx, String agentId, long waitNanos) {
+    long seconds = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
+    log.debug("rate limited [{}, {}, {}]", kv("agent_id", agentId), kv("retry_after_s", seconds),
+        kv(REQUEST_ID, ctx.get(REQUEST_ID)));
+    Meters.refused(429);
+    vertx.setTimer(Math.max(1, Math.min(REFUSAL_DELAY_MS, waitNanos / 1_000_000)), id -> {
+      if (!ctx.response().ended() && !ctx.response().closed()) {
+        ctx.response().setStatusCode(429)
+            .putHeader("Content-Type", "application/json")
+            .putHeader("Retry-After", Long.toString(seconds))
+            .end(new JsonObject().put("error", "too many events from this agent; retry after " + seconds + " s")
+                .encode());
+      }
+    });
+  }
+
   static void badRequest(RoutingContext ctx, String subject, BadRequest e) {
     log.info("rejected request [{}, {}, {}, {}]", kv("path", ctx.normalizedPath()), kv("subject", subject),
         kv("reason", e.getMessage()), kv(REQUEST_ID, ctx.get(REQUEST_ID)));
@@ -153,6 +252,12 @@ public final class IngestVerticle extends VerticleBase {
     Throwable err = ctx.failure();
     int status = ctx.statusCode();
     String message;
+    if (err instanceof HttpClosedException) {
+      // the client went away or its connection was closed (e.g. its body was too slow): no one to answer
+      log.debug("connection closed before the answer [{}, {}]", kv("path", ctx.normalizedPath()),
+          kv(REQUEST_ID, ctx.get(REQUEST_ID)));
+      return;
+    }
     if (err instanceof ReplyException) {
       // storage down, overloaded or timed out: the agent keeps the batch and retries
       status = 503;

@@ -39,6 +39,14 @@ final class TokenGuard {
     return List.of(jwt, this::requireActive);
   }
 
+  /**
+   * The same with {@code afterSignature} between the signature check and the registration check: it knows
+   * the subject, and may refuse before the registration check costs a database query.
+   */
+  List<Handler<RoutingContext>> handlers(Handler<RoutingContext> afterSignature) {
+    return List.of(jwt, afterSignature, this::requireActive);
+  }
+
   /** The subject of an authenticated request: the agent id, or the admin's name. */
   static String subject(RoutingContext ctx) {
     return ctx.user().principal().getString(AgentTokens.CLAIM_AGENT);

@@ -56,6 +56,14 @@ public final class Meters {
     Counter.builder("dozor_ingest_refused").tag("status", Integer.toString(status)).register(registry()).increment();
   }
 
+  /**
+   * Connections the ingest server closed on its own, by {@code reason}: {@code max_connections},
+   * {@code max_connections_per_address}, {@code header_timeout}, {@code body_timeout}.
+   */
+  public static void connectionClosed(String reason) {
+    Counter.builder("dozor_http_connections_closed").tag("reason", reason).register(registry()).increment();
+  }
+
   /** Outcomes of deliveries by sink: {@code done}, {@code retry} (ES 429/5xx, Telegram errors), {@code dead}. */
   public static void delivered(String sink, String outcome, int count) {
     if (count > 0) {

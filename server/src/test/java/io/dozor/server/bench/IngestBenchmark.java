@@ -314,6 +314,9 @@ public final class IngestBenchmark {
     env.put("DOZOR_TELEGRAM_BOT_TOKEN", "1:bench");
     env.put("DOZOR_TELEGRAM_API_URL", "http://127.0.0.1:9");
     env.put("DOZOR_TELEGRAM_BOT_POLLING", "false");
+    // this benchmark measures throughput with agents in a closed loop: no per-agent rate limit (FairnessBenchmark
+    // measures that limit)
+    env.put("DOZOR_INGEST_RATE_PER_AGENT", "0");
     System.getenv().forEach((k, v) -> {
       if (k.startsWith("DOZOR_") && !k.startsWith("DOZOR_TEST_") && !k.startsWith("DOZOR_ES_")) {
         env.put(k, v); // e.g. DOZOR_POSTGRES_POOL_SIZE, DOZOR_ELASTICSEARCH_* tuning

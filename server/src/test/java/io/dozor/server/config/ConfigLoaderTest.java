@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.ZoneId;
 import java.util.HashMap;
 import java.util.List;
@@ -162,6 +163,47 @@ class ConfigLoaderTest {
     env.remove("DOZOR_ELASTICSEARCH_BULK_SIZE");
     env.put("DOZOR_ELASTICSEARCH_BULK_CONCURRENCY", "17");
     assertRefused("elasticsearch.bulk_concurrency (DOZOR_ELASTICSEARCH_BULK_CONCURRENCY): at most 16, got 17");
+  }
+
+  @Test
+  void boundsHaveDefaultsAndAreReadFromYaml() throws IOException {
+    ServerConfig c = load();
+    assertThat(c.http().idleTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(c.http().headerTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.http().bodyTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(c.http().maxConnections()).isEqualTo(4096);
+    assertThat(c.http().maxConnectionsPerAddress()).isEqualTo(256);
+    assertThat(c.ingest()).isEqualTo(new ServerConfig.Ingest(Duration.ofDays(1), 100, 2000));
+    c = load("http:\n  header_timeout: 5s\n  max_connections_per_address: 10\n"
+        + "ingest:\n  max_future_skew: 2h\n  rate_per_agent: 0\n  burst_per_agent: 5000\n");
+    assertThat(c.http().headerTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.http().maxConnectionsPerAddress()).isEqualTo(10);
+    assertThat(c.ingest()).isEqualTo(new ServerConfig.Ingest(Duration.ofHours(2), 0, 5000));
+  }
+
+  @Test
+  void badBoundsAreNamed() {
+    Map<String, String> bad = Map.of(
+        "DOZOR_HTTP_IDLE_TIMEOUT", "http.idle_timeout (DOZOR_HTTP_IDLE_TIMEOUT): must be longer than zero",
+        "DOZOR_HTTP_HEADER_TIMEOUT", "http.header_timeout (DOZOR_HTTP_HEADER_TIMEOUT): must be longer than zero",
+        "DOZOR_HTTP_BODY_TIMEOUT", "http.body_timeout (DOZOR_HTTP_BODY_TIMEOUT): must be longer than zero",
+        "DOZOR_HTTP_MAX_CONNECTIONS", "http.max_connections (DOZOR_HTTP_MAX_CONNECTIONS): must be between 1 and 1000000, got 0",
+        "DOZOR_HTTP_MAX_CONNECTIONS_PER_ADDRESS",
+        "http.max_connections_per_address (DOZOR_HTTP_MAX_CONNECTIONS_PER_ADDRESS): must be between 1 and 1000000, got 0");
+    bad.forEach((name, message) -> {
+      env.put(name, name.contains("TIMEOUT") ? "0s" : "0");
+      assertRefused(message);
+      env.remove(name);
+    });
+    env.put("DOZOR_INGEST_MAX_FUTURE_SKEW", "tomorrow");
+    assertRefused("ingest.max_future_skew (DOZOR_INGEST_MAX_FUTURE_SKEW): must be a duration such as 30s, 10m, 1h30m, "
+        + "got \"tomorrow\"");
+    env.remove("DOZOR_INGEST_MAX_FUTURE_SKEW");
+    env.put("DOZOR_INGEST_RATE_PER_AGENT", "-1");
+    assertRefused("ingest.rate_per_agent (DOZOR_INGEST_RATE_PER_AGENT): must be between 0 and 1000000, got -1");
+    env.remove("DOZOR_INGEST_RATE_PER_AGENT");
+    env.put("DOZOR_INGEST_BURST_PER_AGENT", "500");
+    assertRefused("ingest.burst_per_agent (DOZOR_INGEST_BURST_PER_AGENT): must be between 1000 and 10000000, got 500");
   }
 
   @Test
