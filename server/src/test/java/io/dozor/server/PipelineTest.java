@@ -335,6 +335,29 @@ class PipelineTest {
     });
   }
 
+  @Test
+  void onlyTheAgentsRefusedRequestsCountAsIngestRefusals() {
+    String admin = server.adminToken("ops-refusals");
+    double bad = refused("400");
+    double unauthorized = refused("401");
+    assertThat(adminGet("/api/v1/events?limit=0", admin).statusCode()).isEqualTo(400);
+    assertThat(adminGet("/api/v1/agents", null).statusCode()).isEqualTo(401);
+    assertThat(adminGet("/api/v1/nothing", admin).statusCode()).isEqualTo(404);
+    assertThat(refused("400")).as("a bad admin query").isEqualTo(bad);
+    assertThat(refused("401")).as("a missing admin token").isEqualTo(unauthorized);
+    assertThat(server.post("/api/v1/events", token, "{\"events\": []}").statusCode()).isEqualTo(400);
+    assertThat(server.post("/api/v1/events", null, "{\"events\": []}").statusCode()).isEqualTo(401);
+    assertThat(refused("400")).as("a bad batch").isEqualTo(bad + 1);
+    assertThat(refused("401")).as("a batch without a token").isEqualTo(unauthorized + 1);
+  }
+
+  /** The value of {@code dozor_ingest_refused_total{status}} (0 before the first). */
+  static double refused(String status) {
+    String prefix = "dozor_ingest_refused_total{status=\"" + status + "\"} ";
+    return server.get("/metrics").body().lines().filter(l -> l.startsWith(prefix))
+        .mapToDouble(l -> Double.parseDouble(l.substring(prefix.length()).trim())).sum();
+  }
+
   static HttpResponse<String> adminGet(String path, String adminToken) {
     try {
       var request = java.net.http.HttpRequest.newBuilder(server.uri(path)).GET();

@@ -18,6 +18,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Route;
@@ -51,6 +52,9 @@ public final class IngestVerticle extends VerticleBase {
   /** Heartbeats per agent: a burst of this many, then one per second. */
   static final int HEARTBEAT_BURST = 10;
   static final double HEARTBEAT_RATE = 1.0;
+  static final String EVENTS_PATH = "/api/v1/events";
+  static final String HEARTBEAT_PATH = "/api/v1/heartbeat";
+
   /** How long a 429 is held back at most (see {@link #tooManyRequests}). */
   static final long REFUSAL_DELAY_MS = 1_000;
 
@@ -93,9 +97,9 @@ public final class IngestVerticle extends VerticleBase {
     });
     OpsRoutes.mount(router, vertx);
     TokenGuard agents = new TokenGuard(vertx, tokenSecret, AgentTokens.Kind.AGENT);
-    protect(router.post("/api/v1/events").handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes())),
+    protect(router.post(EVENTS_PATH).handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes())),
         agents.handlers(this::eventsRate)).handler(this::ingest);
-    protect(router.post("/api/v1/heartbeat").handler(BodyHandler.create(false).setBodyLimit(HEARTBEAT_BODY_LIMIT)),
+    protect(router.post(HEARTBEAT_PATH).handler(BodyHandler.create(false).setBodyLimit(HEARTBEAT_BODY_LIMIT)),
         agents.handlers(this::heartbeatRate)).handler(this::heartbeat);
     AdminRoutes.mount(router, vertx, new TokenGuard(vertx, tokenSecret, AgentTokens.Kind.ADMIN).handlers());
     router.route().failureHandler(this::failure);
@@ -219,7 +223,7 @@ public final class IngestVerticle extends VerticleBase {
     long seconds = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
     log.debug("rate limited [{}, {}, {}]", kv("agent_id", agentId), kv("retry_after_s", seconds),
         kv(REQUEST_ID, ctx.get(REQUEST_ID)));
-    Meters.refused(429);
+    refused(ctx, 429);
     vertx.setTimer(Math.max(1, Math.min(REFUSAL_DELAY_MS, waitNanos / 1_000_000)), id -> {
       if (!ctx.response().ended() && !ctx.response().closed()) {
         ctx.response().setStatusCode(429)
@@ -231,10 +235,18 @@ public final class IngestVerticle extends VerticleBase {
     });
   }
 
+  /** {@code dozor_ingest_refused_total} counts the agents' requests only, not the admin API's or stray ones. */
+  private static void refused(RoutingContext ctx, int status) {
+    String path = ctx.normalizedPath();
+    if (ctx.request().method() == HttpMethod.POST && (EVENTS_PATH.equals(path) || HEARTBEAT_PATH.equals(path))) {
+      Meters.refused(status);
+    }
+  }
+
   static void badRequest(RoutingContext ctx, String subject, BadRequest e) {
     log.info("rejected request [{}, {}, {}, {}]", kv("path", ctx.normalizedPath()), kv("subject", subject),
         kv("reason", e.getMessage()), kv(REQUEST_ID, ctx.get(REQUEST_ID)));
-    Meters.refused(400);
+    refused(ctx, 400);
     ctx.response().setStatusCode(400)
         .putHeader("Content-Type", "application/json")
         .end(new JsonObject().put("error", e.getMessage()).put("field", e.field()).encode());
@@ -275,7 +287,7 @@ public final class IngestVerticle extends VerticleBase {
       message = "internal error";
       log.error("request failed [{}, {}]", kv("path", ctx.normalizedPath()), kv(REQUEST_ID, ctx.get(REQUEST_ID)), err);
     }
-    Meters.refused(status);
+    refused(ctx, status);
     var response = ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json");
     if (status == 503) {
       response.putHeader("Retry-After", RETRY_AFTER_SECONDS);
