@@ -163,10 +163,10 @@ try {
         seconds = [math]::Round($elapsed, 1)
         poll_interval_ms = 500
         working_set_mb = [ordered]@{
-            min = [math]::Round($ws.Minimum / 1MB, 1); max = [math]::Round($ws.Maximum / 1MB, 1)
-            average = [math]::Round($ws.Average / 1MB, 1)
+            min = [math]::Round($ws.Minimum / 1048576, 1); max = [math]::Round($ws.Maximum / 1048576, 1)
+            average = [math]::Round($ws.Average / 1048576, 1)
         }
-        private_mb_last = [math]::Round($samples[$samples.Count - 1].private_bytes / 1MB, 1)
+        private_mb_last = [math]::Round($samples[$samples.Count - 1].private_bytes / 1048576, 1)
         cpu_seconds = [math]::Round($cpu, 3)
         cpu_percent_of_one_core = [math]::Round(100 * $cpu / $elapsed, 2)
         processors = [Environment]::ProcessorCount
