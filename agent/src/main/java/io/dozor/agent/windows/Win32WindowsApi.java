@@ -1,5 +1,6 @@
 package io.dozor.agent.windows;
 
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -100,6 +101,16 @@ final class Win32WindowsApi implements WindowsApi {
                 session = sessionOf(pid);
             }
             return new ProcessDetails(image, WindowsProcessSource.fileTimeToInstant(created), user, session);
+        } finally {
+            win32.closeHandle(process);
+        }
+    }
+
+    @Override
+    public Instant startTime(int pid) throws WindowsException {
+        long process = win32.openProcess(pid);
+        try {
+            return WindowsProcessSource.fileTimeToInstant(win32.creationTime(process));
         } finally {
             win32.closeHandle(process);
         }

@@ -29,6 +29,15 @@ public interface WindowsApi {
     ProcessDetails query(int pid) throws WindowsException;
 
     /**
+     * Only the start time of {@code pid} ({@code OpenProcess}, {@code GetProcessTimes}, {@code CloseHandle}):
+     * what the per-poll re-check of watched processes needs, without the token and account lookups of
+     * {@link #query} ({@code LookupAccountSid} may ask a domain controller).
+     *
+     * @throws WindowsException when the process cannot be opened or read
+     */
+    Instant startTime(int pid) throws WindowsException;
+
+    /**
      * @param image     full path of the executable ({@code QueryFullProcessImageName})
      * @param startTime creation time ({@code GetProcessTimes})
      * @param user      {@code DOMAIN\name} of the token user (the domain is kept: {@code CORP\ivanov},

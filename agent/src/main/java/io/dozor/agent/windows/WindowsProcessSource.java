@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Pid reuse: Windows reuses pids quickly. A pid that leaves the list for one poll is read again when it
  * comes back. A pid reused between two polls without ever leaving the list is caught for processes whose
- * name is watched (their start time is read again every poll: a handful of calls); a watched program that
+ * name is watched (their start time alone is read again every poll: three calls each, no token or account
+ * lookup); a watched program that
  * takes over, within one poll interval, the pid of an unwatched process that just exited is not seen.
  *
  * <p>Pids 0 (System Idle) and 4 (System) are not processes anyone launches and cannot be opened: they are
@@ -98,7 +99,7 @@ public final class WindowsProcessSource implements ProcessSource {
                 return false;
             }
             try {
-                return !api.query((int) p.pid()).startTime().equals(p.startTime());
+                return !api.startTime((int) p.pid()).equals(p.startTime());
             } catch (WindowsException e) {
                 return true;
             }

@@ -164,6 +164,23 @@ class Win32WindowsApiTest {
     }
 
     @Test
+    void theStartTimeAloneOpensReadsAndClosesWithoutTheToken() throws Exception {
+        win32.add(700);
+
+        assertThat(api.startTime(700)).isEqualTo(WindowsProcessSource.fileTimeToInstant(134_000_000_000_000_000L));
+        assertThat(win32.tokenBufferSizes).isEmpty();
+        assertThat(win32.lookupBufferSizes).isEmpty();
+    }
+
+    @Test
+    void aFailedStartTimeReadClosesTheHandle() {
+        win32.add(700).timesError = WindowsException.ERROR_ACCESS_DENIED;
+
+        assertThatThrownBy(() -> api.startTime(700)).isInstanceOfSatisfying(WindowsException.class,
+                e -> assertThat(e.accessDenied()).isTrue());
+    }
+
+    @Test
     void aFailureAfterOpenProcessStillClosesTheProcessHandle() {
         win32.add(700).timesError = WindowsException.ERROR_ACCESS_DENIED;
 

@@ -169,6 +169,19 @@ class WindowsProcessSourceTest {
     }
 
     @Test
+    void watchedProcessesAreRecheckedByTheirStartTimeAloneNotAFullRead() {
+        source.watch(name -> name.equalsIgnoreCase("explorer.exe"));
+        source.snapshot();
+        api.queried.clear();
+
+        source.snapshot();
+        source.snapshot();
+
+        assertThat(api.queried).isEmpty(); // no token or account lookup per poll
+        assertThat(api.startTimesRead).containsExactly(600, 600);
+    }
+
+    @Test
     void sessionZeroAndSystemProcessesFromWindowsAreNotLaunches() {
         LaunchDetector detector = new LaunchDetector(List.of("chrome"), List.of(), false);
         detector.detect(source.snapshot());
