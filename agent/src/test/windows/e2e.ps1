@@ -3,16 +3,22 @@
 #   pwsh -File agent/src/test/windows/e2e.ps1 [-OutDir DIR] [-Port 18443] [-MeasureSeconds 60]
 # 1. starts a stub HTTPS receiver (StubReceiver.java beside this script: it records the POSTed batches; not the
 #    real server, so no PostgreSQL), with a self-signed certificate made by keytool as the agent's ca_file;
-# 2. unpacks agent/target/dozor-agent-windows.zip and installs the service with its install-service.ps1;
+# 2. unpacks agent/target/dozor-agent-windows.zip and installs the service with its install-service.ps1, or,
+#    with -Msi, installs that MSI (msiexec /qn SERVER_URL= TOKEN= CA_FILE=) and checks agent.ini and the ACL of
+#    ProgramData\Dozor; with -UpgradeMsi (a higher version) too, upgrades in place after the event and checks
+#    that the settings and the spool are kept;
 # 3. copies notepad.exe to chrome.exe, starts it, and asserts that exactly one event arrives, with this user,
 #    chrome.exe, its pid, path and start time;
 # 4. measures the service's working set and CPU over MeasureSeconds (footprint.json, footprint.csv);
-# 5. stops the service (the log must say the agent stopped) and uninstalls it.
+# 5. stops the service (the log must say the agent stopped) and uninstalls it (the MSI: msiexec /x, and the
+#    program must be gone and the settings kept).
 # Everything (receiver output, agent logs, events, footprint) is left in OutDir for the job's artifact.
 param(
     [string]$OutDir = (Join-Path ([IO.Path]::GetTempPath()) 'dozor-e2e'),
     [int]$Port = 18443,
-    [int]$MeasureSeconds = 60
+    [int]$MeasureSeconds = 60,
+    [string]$Msi,
+    [string]$UpgradeMsi
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3
@@ -25,7 +31,9 @@ $zip = Join-Path $repo 'agent\target\dozor-agent-windows.zip'
 if (-not $env:JAVA_HOME) { Fail 'JAVA_HOME is not set (a JDK 21+ is needed)' }
 $java = Join-Path $env:JAVA_HOME 'bin\java.exe'
 $keytool = Join-Path $env:JAVA_HOME 'bin\keytool.exe'
-if (-not (Test-Path $zip)) { Fail "$zip is missing: build it first (mvn -B -pl agent -am verify)" }
+if (-not $Msi -and -not (Test-Path $zip)) { Fail "$zip is missing: build it first (mvn -B -pl agent -am verify)" }
+if ($Msi) { $Msi = (Resolve-Path $Msi).Path }
+if ($UpgradeMsi) { $UpgradeMsi = (Resolve-Path $UpgradeMsi).Path }
 $token = 'e2e-' + [guid]::NewGuid().ToString('N')
 $serviceName = 'DozorAgent'
 
@@ -35,9 +43,33 @@ $OutDir = (Resolve-Path $OutDir).Path
 $events = Join-Path $OutDir 'events.jsonl'
 $logDir = Join-Path $OutDir 'agent-logs'
 $spoolDir = Join-Path $OutDir 'agent-spool'
+$pollMs = 500
+$dataDir = Join-Path $env:ProgramData 'Dozor'
+if ($Msi) { # the MSI's agent.ini: the defaults of etc/agent.ini, settings and state in ProgramData\Dozor
+    $logDir = Join-Path $dataDir 'logs'
+    $spoolDir = Join-Path $dataDir 'spool'
+    $pollMs = 1000
+    if (Test-Path $dataDir) { Remove-Item -Recurse -Force $dataDir }
+}
 $receiver = $null
 $chromeProcess = $null
 $pkg = $null
+$installedMsi = $null
+
+function Invoke-Msiexec([string[]]$arguments, [string]$logName) {
+    $all = $arguments + @('/qn', '/l*v', "`"$(Join-Path $OutDir $logName)`"")
+    $p = Start-Process -FilePath msiexec.exe -ArgumentList $all -Wait -PassThru
+    if ($p.ExitCode -ne 0 -and $p.ExitCode -ne 3010) {
+        Fail "msiexec $($arguments -join ' ') exited with $($p.ExitCode) (see $logName)"
+    }
+}
+
+function Get-DozorProducts {
+    $keys = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*',
+            'HKLM:\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall\*'
+    return @(Get-ItemProperty $keys -ErrorAction SilentlyContinue |
+            Where-Object { $_.PSObject.Properties['DisplayName'] -and $_.DisplayName -eq 'Dozor agent' })
+}
 
 function Read-Events {
     $list = New-Object System.Collections.Generic.List[object]
@@ -52,6 +84,10 @@ function Read-Events {
 }
 
 function Remove-AgentService {
+    if ($installedMsi) {
+        Invoke-Msiexec @('/x', "`"$installedMsi`"") 'msi-cleanup.log'
+        return
+    }
     if (Get-Service $serviceName -ErrorAction SilentlyContinue) {
         Stop-Service $serviceName -ErrorAction SilentlyContinue
         if ($pkg) { & (Join-Path $pkg 'uninstall-service.ps1') } else { sc.exe delete $serviceName | Out-Null }
@@ -80,6 +116,24 @@ try {
     }
     Log "receiver listening on https://127.0.0.1:$Port"
 
+    if ($Msi) {
+    # --- the agent, installed by its MSI as GPO or Intune would (silent, properties on the command line) ---
+    Invoke-Msiexec @('/i', "`"$Msi`"", "SERVER_URL=https://127.0.0.1:$Port", "TOKEN=$token", "CA_FILE=`"$ca`"") 'msi-install.log'
+    $installedMsi = $Msi
+    $ini = Join-Path $dataDir 'agent.ini'
+    if (-not (Test-Path $ini)) { Fail "the MSI wrote no $ini" }
+    $iniText = Get-Content -Raw $ini
+    foreach ($line in @("url = https://127.0.0.1:$Port", "token = $token", "ca_file = $ca")) {
+        if (-not $iniText.Contains($line)) { Fail "agent.ini has no line '$line'" }
+    }
+    $acl = Get-Acl $dataDir
+    $sids = @($acl.Access | ForEach-Object {
+            $_.IdentityReference.Translate([Security.Principal.SecurityIdentifier]).Value } | Sort-Object -Unique)
+    if (-not $acl.AreAccessRulesProtected -or ($sids -join ',') -ne 'S-1-5-18,S-1-5-32-544') {
+        Fail "$dataDir is not restricted to SYSTEM and Administrators: inherited=$(-not $acl.AreAccessRulesProtected), $($sids -join ',')"
+    }
+    Log "MSI installed; agent.ini written; $dataDir for SYSTEM and Administrators only"
+    } else {
     # --- the agent, installed as a service from the package ---
     Expand-Archive -Path $zip -DestinationPath (Join-Path $OutDir 'pkg')
     $pkg = Join-Path $OutDir 'pkg\dozor-agent'
@@ -90,6 +144,7 @@ try {
     $text = $text.Replace('C:\ProgramData\Dozor\spool', $spoolDir).Replace('C:\ProgramData\Dozor\logs', $logDir)
     [IO.File]::WriteAllText($ini, $text, (New-Object Text.UTF8Encoding($false)))
     & (Join-Path $pkg 'install-service.ps1') -Server "https://127.0.0.1:$Port" -Token $token -CaFile $ca
+    }
     $service = Get-Service $serviceName
     if ($service.Status -ne 'Running') { Fail "service $serviceName is $($service.Status), not Running" }
     Log 'service running (its first snapshot is taken before it reports RUNNING)'
@@ -139,6 +194,19 @@ try {
     Stop-Process -Id $chromeProcess.Id -Force
     $chromeProcess = $null
 
+    if ($UpgradeMsi) {
+        # --- upgrade in place: no properties, the settings and the spool stay ---
+        $iniBefore = Get-FileHash (Join-Path $dataDir 'agent.ini')
+        Invoke-Msiexec @('/i', "`"$UpgradeMsi`"") 'msi-upgrade.log'
+        $installedMsi = $UpgradeMsi
+        if ((Get-FileHash (Join-Path $dataDir 'agent.ini')).Hash -ne $iniBefore.Hash) { Fail 'the upgrade changed agent.ini' }
+        if (-not (Test-Path (Join-Path $spoolDir 'spool.db'))) { Fail 'the upgrade lost the spool' }
+        $products = @(Get-DozorProducts)
+        if ($products.Count -ne 1) { Fail "$($products.Count) 'Dozor agent' products registered after the upgrade, not 1" }
+        if ((Get-Service $serviceName).Status -ne 'Running') { Fail 'the service is not running after the upgrade' }
+        Log "upgraded in place to $($products[0].DisplayVersion); agent.ini and the spool kept; service running"
+    }
+
     # --- footprint of the running service over MeasureSeconds ---
     $servicePid = (Get-CimInstance Win32_Service -Filter "Name='$serviceName'").ProcessId
     $agentProcess = Get-Process -Id $servicePid
@@ -161,7 +229,7 @@ try {
     $ws = $samples | Measure-Object -Property working_set_bytes -Minimum -Maximum -Average
     $footprint = [ordered]@{
         seconds = [math]::Round($elapsed, 1)
-        poll_interval_ms = 500
+        poll_interval_ms = $pollMs
         working_set_mb = [ordered]@{
             min = [math]::Round($ws.Minimum / 1048576, 1); max = [math]::Round($ws.Maximum / 1048576, 1)
             average = [math]::Round($ws.Average / 1048576, 1)
@@ -175,7 +243,7 @@ try {
     $samples | Export-Csv -NoTypeInformation -Encoding UTF8 (Join-Path $OutDir 'footprint.csv')
     Log "footprint: $($footprint | ConvertTo-Json -Compress)"
     if ($env:GITHUB_STEP_SUMMARY) {
-        "### Agent footprint on Windows ($MeasureSeconds s, idle, poll 500 ms)`n" + '```json' + "`n" +
+        "### Agent footprint on Windows ($MeasureSeconds s, idle, poll $pollMs ms)`n" + '```json' + "`n" +
             ($footprint | ConvertTo-Json) + "`n" + '```' | Add-Content -Encoding UTF8 $env:GITHUB_STEP_SUMMARY
     }
 
@@ -185,7 +253,15 @@ try {
     if (-not (Select-String -Quiet -Path (Join-Path $logDir '*.json') -Pattern 'agent stopped')) {
         Fail 'the agent log does not say "agent stopped" (spool closed) after the service stopped'
     }
-    & (Join-Path $pkg 'uninstall-service.ps1')
+    if ($installedMsi) {
+        Invoke-Msiexec @('/x', "`"$installedMsi`"") 'msi-uninstall.log'
+        $installedMsi = $null
+        if (Test-Path (Join-Path $env:ProgramFiles 'Dozor\Agent\dozor-agent.jar')) { Fail 'the uninstall left the program' }
+        if (-not (Test-Path (Join-Path $dataDir 'agent.ini'))) { Fail 'the uninstall removed the settings' }
+        if (@(Get-DozorProducts).Count -ne 0) { Fail "'Dozor agent' is still registered after the uninstall" }
+    } else {
+        & (Join-Path $pkg 'uninstall-service.ps1')
+    }
     $deadline = (Get-Date).AddSeconds(30)
     while (Get-Service $serviceName -ErrorAction SilentlyContinue) {
         if ((Get-Date) -gt $deadline) { Fail 'the service is still registered 30 s after uninstall-service' }
@@ -197,4 +273,7 @@ try {
     if ($chromeProcess -and -not $chromeProcess.HasExited) { Stop-Process -Id $chromeProcess.Id -Force }
     try { Remove-AgentService } catch { Write-Warning "cleanup: $_" }
     if ($receiver -and -not $receiver.HasExited) { Stop-Process -Id $receiver.Id -Force }
+    if ($Msi -and (Test-Path (Join-Path $dataDir 'logs'))) { # for the job's artifact
+        Copy-Item -Recurse -Force (Join-Path $dataDir 'logs') (Join-Path $OutDir 'agent-logs')
+    }
 }
