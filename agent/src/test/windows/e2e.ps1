@@ -117,33 +117,33 @@ try {
     Log "receiver listening on https://127.0.0.1:$Port"
 
     if ($Msi) {
-    # --- the agent, installed by its MSI as GPO or Intune would (silent, properties on the command line) ---
-    Invoke-Msiexec @('/i', "`"$Msi`"", "SERVER_URL=https://127.0.0.1:$Port", "TOKEN=$token", "CA_FILE=`"$ca`"") 'msi-install.log'
-    $installedMsi = $Msi
-    $ini = Join-Path $dataDir 'agent.ini'
-    if (-not (Test-Path $ini)) { Fail "the MSI wrote no $ini" }
-    $iniText = Get-Content -Raw $ini
-    foreach ($line in @("url = https://127.0.0.1:$Port", "token = $token", "ca_file = $ca")) {
-        if (-not $iniText.Contains($line)) { Fail "agent.ini has no line '$line'" }
-    }
-    $acl = Get-Acl $dataDir
-    $sids = @($acl.Access | ForEach-Object {
-            $_.IdentityReference.Translate([Security.Principal.SecurityIdentifier]).Value } | Sort-Object -Unique)
-    if (-not $acl.AreAccessRulesProtected -or ($sids -join ',') -ne 'S-1-5-18,S-1-5-32-544') {
-        Fail "$dataDir is not restricted to SYSTEM and Administrators: inherited=$(-not $acl.AreAccessRulesProtected), $($sids -join ',')"
-    }
-    Log "MSI installed; agent.ini written; $dataDir for SYSTEM and Administrators only"
+        # --- the agent, installed by its MSI as GPO or Intune would (silent, properties on the command line) ---
+        Invoke-Msiexec @('/i', "`"$Msi`"", "SERVER_URL=https://127.0.0.1:$Port", "TOKEN=$token", "CA_FILE=`"$ca`"") 'msi-install.log'
+        $installedMsi = $Msi
+        $ini = Join-Path $dataDir 'agent.ini'
+        if (-not (Test-Path $ini)) { Fail "the MSI wrote no $ini" }
+        $iniText = Get-Content -Raw $ini
+        foreach ($line in @("url = https://127.0.0.1:$Port", "token = $token", "ca_file = $ca")) {
+            if (-not $iniText.Contains($line)) { Fail "agent.ini has no line '$line'" }
+        }
+        $acl = Get-Acl $dataDir
+        $sids = @($acl.Access | ForEach-Object {
+                $_.IdentityReference.Translate([Security.Principal.SecurityIdentifier]).Value } | Sort-Object -Unique)
+        if (-not $acl.AreAccessRulesProtected -or ($sids -join ',') -ne 'S-1-5-18,S-1-5-32-544') {
+            Fail "$dataDir is not restricted to SYSTEM and Administrators: inherited=$(-not $acl.AreAccessRulesProtected), $($sids -join ',')"
+        }
+        Log "MSI installed; agent.ini written; $dataDir for SYSTEM and Administrators only"
     } else {
-    # --- the agent, installed as a service from the package ---
-    Expand-Archive -Path $zip -DestinationPath (Join-Path $OutDir 'pkg')
-    $pkg = Join-Path $OutDir 'pkg\dozor-agent'
-    $ini = Join-Path $pkg 'agent.ini'
-    $text = Get-Content -Raw -Encoding UTF8 $ini
-    $text = $text -replace '(?m)^processes[ \t]*=[^\r\n]*', 'processes = chrome'
-    $text = $text -replace '(?m)^poll_interval_ms[ \t]*=[^\r\n]*', 'poll_interval_ms = 500'
-    $text = $text.Replace('C:\ProgramData\Dozor\spool', $spoolDir).Replace('C:\ProgramData\Dozor\logs', $logDir)
-    [IO.File]::WriteAllText($ini, $text, (New-Object Text.UTF8Encoding($false)))
-    & (Join-Path $pkg 'install-service.ps1') -Server "https://127.0.0.1:$Port" -Token $token -CaFile $ca
+        # --- the agent, installed as a service from the package ---
+        Expand-Archive -Path $zip -DestinationPath (Join-Path $OutDir 'pkg')
+        $pkg = Join-Path $OutDir 'pkg\dozor-agent'
+        $ini = Join-Path $pkg 'agent.ini'
+        $text = Get-Content -Raw -Encoding UTF8 $ini
+        $text = $text -replace '(?m)^processes[ \t]*=[^\r\n]*', 'processes = chrome'
+        $text = $text -replace '(?m)^poll_interval_ms[ \t]*=[^\r\n]*', 'poll_interval_ms = 500'
+        $text = $text.Replace('C:\ProgramData\Dozor\spool', $spoolDir).Replace('C:\ProgramData\Dozor\logs', $logDir)
+        [IO.File]::WriteAllText($ini, $text, (New-Object Text.UTF8Encoding($false)))
+        & (Join-Path $pkg 'install-service.ps1') -Server "https://127.0.0.1:$Port" -Token $token -CaFile $ca
     }
     $service = Get-Service $serviceName
     if ($service.Status -ne 'Running') { Fail "service $serviceName is $($service.Status), not Running" }
