@@ -6,6 +6,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 JLINK=jlink
 if [ -n "$JAVA_HOME" ]; then JLINK="$JAVA_HOME/bin/jlink"; fi
 rm -rf "$HERE/jre"
-"$JLINK" --add-modules java.base,java.desktop,java.management,java.naming,java.prefs,java.sql,jdk.unsupported \
+"$JLINK" --add-modules java.base,java.desktop,java.management,java.naming,java.prefs,java.sql,jdk.unsupported,jdk.crypto.ec \
   --output "$HERE/jre" --strip-debug --no-header-files --no-man-pages --generate-cds-archive
 echo "made $HERE/jre"

@@ -6,6 +6,6 @@ set "HERE=%~dp0"
 set "JLINK=jlink.exe"
 if defined JAVA_HOME set "JLINK=%JAVA_HOME%\bin\jlink.exe"
 if exist "%HERE%jre" rmdir /s /q "%HERE%jre"
-"%JLINK%" --add-modules java.base,java.desktop,java.management,java.naming,java.prefs,java.sql,jdk.unsupported --output "%HERE%jre" --strip-debug --no-header-files --no-man-pages --generate-cds-archive
+"%JLINK%" --add-modules java.base,java.desktop,java.management,java.naming,java.prefs,java.sql,jdk.unsupported,jdk.crypto.ec --output "%HERE%jre" --strip-debug --no-header-files --no-man-pages --generate-cds-archive
 if errorlevel 1 exit /b %ERRORLEVEL%
 echo made %HERE%jre

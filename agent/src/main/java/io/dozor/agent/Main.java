@@ -106,7 +106,7 @@ public final class Main {
         }
         return switch (a.command()) {
             case RUN -> withAgent(a.config(), err, Main::runUntilStopped);
-            case SERVICE -> withAgent(a.config(), err, Main::runAsService);
+            case SERVICE -> withAgent(a.config(), err, agent -> runAsService(agent, err));
             case INSTALL_SERVICE -> installService(a.config(), out, err);
             case UNINSTALL_SERVICE -> uninstallService(out, err);
         };
@@ -221,9 +221,14 @@ public final class Main {
         return 0;
     }
 
-    private static int runAsService(Agent agent) {
-        WindowsService.run(agent::start, agent::close);
-        return 0;
+    private static int runAsService(Agent agent, PrintWriter err) {
+        try {
+            WindowsService.run(agent::start, agent::close);
+            return 0;
+        } catch (IllegalStateException | UnsatisfiedLinkError | NoClassDefFoundError e) {
+            agent.close(); // not started by the service control manager: release the spool
+            return error(err, 1, "cannot run as a service: " + firstLine(e));
+        }
     }
 
     private static int installService(Path config, PrintWriter out, PrintWriter err) {
@@ -236,7 +241,7 @@ public final class Main {
         try {
             WindowsService.install(commandLine);
         } catch (IllegalStateException | UnsatisfiedLinkError | NoClassDefFoundError e) {
-            return error(err, 1, "cannot install the service: " + e.getMessage());
+            return error(err, 1, "cannot install the service: " + firstLine(e));
         }
         out.println("installed service " + WindowsService.NAME + ": " + commandLine);
         return 0;
@@ -246,10 +251,17 @@ public final class Main {
         try {
             WindowsService.uninstall();
         } catch (IllegalStateException | UnsatisfiedLinkError | NoClassDefFoundError e) {
-            return error(err, 1, "cannot remove the service: " + e.getMessage());
+            return error(err, 1, "cannot remove the service: " + firstLine(e));
         }
         out.println("removed service " + WindowsService.NAME);
         return 0;
+    }
+
+    /** The first line of a failure's message (JNA's "cannot load the library" has one per place it looked). */
+    static String firstLine(Throwable e) {
+        String message = String.valueOf(e.getMessage()).strip();
+        int end = message.indexOf('\n');
+        return (end < 0 ? message : message.substring(0, end)).strip();
     }
 
     /** Prints {@code dozor-agent: MESSAGE} on stderr; returns {@code code}. */

@@ -97,6 +97,19 @@ class MainTest {
     }
 
     @Test
+    void serviceNotStartedByTheServiceControlManagerExitsWith1AndOneLine() throws IOException {
+        Path ini = dir.resolve("agent.ini");
+        Files.writeString(ini, "[server]\nurl = http://127.0.0.1:9\ntoken = t\n[spool]\ndir = "
+                + dir.resolve("spool").toString().replace('\\', '/') + "\n");
+
+        // Linux: advapi32 cannot be loaded; Windows: StartServiceCtrlDispatcher fails (error 1063)
+        assertThat(run("service", "--config", ini.toString())).as(err::toString).isEqualTo(1);
+
+        assertThat(err.toString().lines()).singleElement().asString()
+                .startsWith("dozor-agent: cannot run as a service: ");
+    }
+
+    @Test
     void everyOtherMisuseIsOneLineNamingIt() {
         String[][] cases = {
             {"start"}, {"unknown command: start (expected: run, service, install-service or uninstall-service)"},

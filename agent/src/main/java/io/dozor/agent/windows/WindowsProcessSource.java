@@ -23,19 +23,31 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Pid reuse: Windows reuses pids quickly. A pid that leaves the list for one poll is read again when it
  * comes back. A pid reused between two polls without ever leaving the list is caught for processes whose
- * name is watched (their start time is read again every poll: a handful of calls); a watched program that
+ * name is watched (their start time alone is read again every poll: three calls each, no token or account
+ * lookup); a watched program that
  * takes over, within one poll interval, the pid of an unwatched process that just exited is not seen.
  *
- * <p>A process that cannot be opened (access denied: protected and system processes when not run as
- * SYSTEM) is skipped with a debug line and not retried while its pid stays in the list.
+ * <p>Pids 0 (System Idle) and 4 (System) are not processes anyone launches and cannot be opened: they are
+ * never read. A process that cannot be opened (access denied: protected and system processes when not run as
+ * SYSTEM) is skipped with a debug line and not retried while its pid stays in the list. One that looks gone
+ * ({@code ERROR_INVALID_PARAMETER}) while its pid is still listed is tried again in the next
+ * {@link #GONE_RETRIES} polls (its pid may have been reused by then), then left alone like the others: no pid
+ * stays "new" for ever, which would open it and take a Toolhelp snapshot on every poll.
  */
 public final class WindowsProcessSource implements ProcessSource {
 
     private static final Logger log = LoggerFactory.getLogger(WindowsProcessSource.class);
+    /** System Idle Process and System: listed by EnumProcesses, never launched by anyone, never opened. */
+    static final int IDLE_PID = 0;
+    static final int SYSTEM_PID = 4;
+    /** Further polls in which a listed pid that looked gone is read again before it is left alone. */
+    static final int GONE_RETRIES = 2;
 
     private final WindowsApi api;
     private final Map<Integer, ProcessInfo> known = new HashMap<>();
     private final Set<Integer> unreadable = new HashSet<>();
+    /** Listed pids that looked gone when read: how many times. Bounded by the pids listed. */
+    private final Map<Integer, Integer> goneTimes = new HashMap<>();
     private volatile Predicate<String> watched = name -> true;
 
     public WindowsProcessSource(WindowsApi api) {
@@ -44,7 +56,7 @@ public final class WindowsProcessSource implements ProcessSource {
 
     /** The source over the real Windows API (JNA); call only on Windows. */
     public static WindowsProcessSource create() {
-        return new WindowsProcessSource(new JnaWindowsApi());
+        return new WindowsProcessSource(new Win32WindowsApi(new JnaWin32()));
     }
 
     @Override
@@ -61,11 +73,12 @@ public final class WindowsProcessSource implements ProcessSource {
         }
         known.keySet().retainAll(alive);
         unreadable.retainAll(alive);
+        goneTimes.keySet().retainAll(alive);
         recheckWatched();
 
         List<Integer> fresh = new ArrayList<>();
         for (int pid : pids) {
-            if (!known.containsKey(pid) && !unreadable.contains(pid)) {
+            if (pid != IDLE_PID && pid != SYSTEM_PID && !known.containsKey(pid) && !unreadable.contains(pid)) {
                 fresh.add(pid);
             }
         }
@@ -86,7 +99,7 @@ public final class WindowsProcessSource implements ProcessSource {
                 return false;
             }
             try {
-                return !api.query((int) p.pid()).startTime().equals(p.startTime());
+                return !api.startTime((int) p.pid()).equals(p.startTime());
             } catch (WindowsException e) {
                 return true;
             }
@@ -98,9 +111,11 @@ public final class WindowsProcessSource implements ProcessSource {
             ProcessDetails d = api.query(pid);
             known.put(pid, new ProcessInfo(pid, d.startTime(), fileName(d.image()), d.image(), d.user(),
                     parents.getOrDefault(pid, -1), d.sessionId()));
+            goneTimes.remove(pid);
         } catch (WindowsException e) {
-            if (!e.processGone()) {
+            if (!e.processGone() || goneTimes.merge(pid, 1, Integer::sum) > GONE_RETRIES) {
                 unreadable.add(pid);
+                goneTimes.remove(pid);
             }
             log.debug("process skipped [pid={}, reason={}]", pid, e.accessDenied() ? "access denied" : e.getMessage());
         }

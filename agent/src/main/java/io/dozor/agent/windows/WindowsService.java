@@ -1,10 +1,11 @@
 package io.dozor.agent.windows;
 
+import com.sun.jna.Native;
 import com.sun.jna.platform.win32.Advapi32;
-import com.sun.jna.platform.win32.Kernel32;
 import com.sun.jna.platform.win32.WinNT;
 import com.sun.jna.platform.win32.Winsvc;
-import java.util.concurrent.CountDownLatch;
+import java.lang.ref.Reference;
+import org.slf4j.LoggerFactory;
 
 /**
  * The agent as a Windows service, with nothing but the JDK and this jar: {@link #install} registers
@@ -45,6 +46,8 @@ public final class WindowsService {
                 throw failure("OpenService");
             }
             try {
+                // fails when the service is not running (ERROR_SERVICE_NOT_ACTIVE): it is deleted all the same,
+                // once stopped and every handle to it is closed
                 Advapi32.INSTANCE.ControlService(service, Winsvc.SERVICE_CONTROL_STOP, new Winsvc.SERVICE_STATUS());
                 if (!Advapi32.INSTANCE.DeleteService(service)) {
                     throw failure("DeleteService");
@@ -66,60 +69,65 @@ public final class WindowsService {
     }
 
     private static IllegalStateException failure(String call) {
-        return new IllegalStateException(call + " failed [error=" + Kernel32.INSTANCE.GetLastError() + "]");
+        return new IllegalStateException(call + " failed [error=" + Native.getLastError() + "]");
     }
 
     /**
      * Runs as the service: blocks in {@code StartServiceCtrlDispatcher} until the service stops.
-     * {@code start} runs when the service starts; {@code stop} when Windows asks it to stop or shuts down.
+     * {@code start} runs when the service starts; {@code stop} (stop the agent and close its spool) when
+     * Windows asks it to stop, shuts down or announces a shutdown; the states and their order are
+     * {@link ServiceControl}'s.
      */
     public static void run(Runnable start, Runnable stop) {
-        CountDownLatch stopped = new CountDownLatch(1);
-        Winsvc.SERVICE_STATUS_HANDLE[] handle = new Winsvc.SERVICE_STATUS_HANDLE[1];
-        Winsvc.HandlerEx handler = (control, eventType, eventData, context) -> {
-            if (control == Winsvc.SERVICE_CONTROL_STOP || control == Winsvc.SERVICE_CONTROL_SHUTDOWN) {
-                report(handle[0], Winsvc.SERVICE_STOP_PENDING, 0);
-                try {
-                    stop.run();
-                } finally {
-                    report(handle[0], Winsvc.SERVICE_STOPPED, 0);
-                    stopped.countDown();
-                }
-            }
-            return 0; // NO_ERROR, also for SERVICE_CONTROL_INTERROGATE
-        };
+        ScmStatus status = new ScmStatus();
+        ServiceControl control = new ServiceControl(status, start, stop);
+        Winsvc.HandlerEx handler = (code, eventType, eventData, context) -> control.control(code);
         Winsvc.SERVICE_MAIN_FUNCTION main = (argc, argv) -> {
-            handle[0] = Advapi32.INSTANCE.RegisterServiceCtrlHandlerEx(NAME, handler, null);
-            report(handle[0], Winsvc.SERVICE_START_PENDING, 0);
-            try {
-                start.run();
-                report(handle[0], Winsvc.SERVICE_RUNNING, Winsvc.SERVICE_ACCEPT_STOP | Winsvc.SERVICE_ACCEPT_SHUTDOWN);
-                stopped.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                report(handle[0], Winsvc.SERVICE_STOPPED, 0);
-                throw e;
+            // written here (the service-main thread), read by the handler on the dispatcher thread: volatile
+            status.handle = Advapi32.INSTANCE.RegisterServiceCtrlHandlerEx(NAME, handler, null);
+            if (status.handle == null) {
+                LoggerFactory.getLogger(WindowsService.class).error("{}", failure("RegisterServiceCtrlHandlerEx").getMessage());
+                return;
             }
+            control.serviceMain();
         };
         Winsvc.SERVICE_TABLE_ENTRY entry = new Winsvc.SERVICE_TABLE_ENTRY();
         entry.lpServiceName = NAME;
         entry.lpServiceProc = main;
         Winsvc.SERVICE_TABLE_ENTRY[] table = (Winsvc.SERVICE_TABLE_ENTRY[]) entry.toArray(2); // null-terminated
-        if (!Advapi32.INSTANCE.StartServiceCtrlDispatcher(table)) {
-            throw failure("StartServiceCtrlDispatcher (not started by the service control manager?)");
+        try {
+            if (!Advapi32.INSTANCE.StartServiceCtrlDispatcher(table)) {
+                throw failure("StartServiceCtrlDispatcher (not started by the service control manager?)");
+            }
+        } finally {
+            // native code calls these until the dispatcher returns: keep the callbacks alive until then
+            Reference.reachabilityFence(handler);
+            Reference.reachabilityFence(main);
+            Reference.reachabilityFence(table);
         }
     }
 
-    private static void report(Winsvc.SERVICE_STATUS_HANDLE handle, int state, int accepted) {
-        if (handle == null) {
-            return;
+    /** {@code SetServiceStatus} on the handle the service-main thread registered. */
+    private static final class ScmStatus implements ServiceControl.StatusReporter {
+        volatile Winsvc.SERVICE_STATUS_HANDLE handle;
+
+        @Override
+        public void report(ServiceControl.Status s) {
+            Winsvc.SERVICE_STATUS_HANDLE h = handle;
+            if (h == null) {
+                return;
+            }
+            Winsvc.SERVICE_STATUS status = new Winsvc.SERVICE_STATUS();
+            status.dwServiceType = WinNT.SERVICE_WIN32_OWN_PROCESS;
+            status.dwCurrentState = s.state();
+            status.dwControlsAccepted = s.accepted();
+            status.dwWin32ExitCode = s.win32ExitCode();
+            status.dwServiceSpecificExitCode = s.serviceExitCode();
+            status.dwCheckPoint = s.checkPoint();
+            status.dwWaitHint = s.waitHintMs();
+            if (!Advapi32.INSTANCE.SetServiceStatus(h, status)) {
+                LoggerFactory.getLogger(WindowsService.class).warn("{}", failure("SetServiceStatus").getMessage());
+            }
         }
-        Winsvc.SERVICE_STATUS status = new Winsvc.SERVICE_STATUS();
-        status.dwServiceType = WinNT.SERVICE_WIN32_OWN_PROCESS;
-        status.dwCurrentState = state;
-        status.dwControlsAccepted = accepted;
-        status.dwWaitHint = state == Winsvc.SERVICE_RUNNING || state == Winsvc.SERVICE_STOPPED ? 0 : 30_000;
-        Advapi32.INSTANCE.SetServiceStatus(handle, status);
     }
 }

@@ -15,6 +15,7 @@ final class FakeWindowsApi implements WindowsApi {
 
     private final Map<Integer, Entry> processes = new LinkedHashMap<>();
     final List<Integer> queried = new ArrayList<>();
+    final List<Integer> startTimesRead = new ArrayList<>();
     int parentSnapshots;
 
     FakeWindowsApi start(int pid, String image, Instant start, String user, int session, int parent) {
@@ -57,5 +58,18 @@ final class FakeWindowsApi implements WindowsApi {
             throw new WindowsException("OpenProcess", pid, e.error());
         }
         return e.details();
+    }
+
+    @Override
+    public Instant startTime(int pid) throws WindowsException {
+        startTimesRead.add(pid);
+        Entry e = processes.get(pid);
+        if (e == null) {
+            throw new WindowsException("OpenProcess", pid, WindowsException.ERROR_INVALID_PARAMETER);
+        }
+        if (e.error() != 0) {
+            throw new WindowsException("OpenProcess", pid, e.error());
+        }
+        return e.details().startTime();
     }
 }

@@ -23,7 +23,7 @@ class WindowsProcessSourceTest {
     static final Instant T0 = Instant.parse("2026-11-27T07:00:00Z");
 
     private final FakeWindowsApi api = new FakeWindowsApi()
-            .unreadable(4, WindowsException.ERROR_ACCESS_DENIED)
+            .unreadable(440, WindowsException.ERROR_ACCESS_DENIED) // a protected process
             .start(600, "C:\\Windows\\explorer.exe", T0, "PC-01\\ivanov", 1, 500);
     private final WindowsProcessSource source = new WindowsProcessSource(api);
     private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
@@ -78,8 +78,8 @@ class WindowsProcessSourceTest {
         assertThat(source.snapshot()).extracting(ProcessInfo::pid).containsExactly(600L);
         source.snapshot();
 
-        assertThat(api.queried.stream().filter(pid -> pid == 4)).hasSize(1);
-        assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("pid=4"))
+        assertThat(api.queried.stream().filter(pid -> pid == 440)).hasSize(1);
+        assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("pid=440"))
                 .extracting(ILoggingEvent::getLevel).containsExactly(Level.DEBUG);
     }
 
@@ -91,6 +91,53 @@ class WindowsProcessSourceTest {
         assertThat(source.snapshot()).extracting(ProcessInfo::pid).containsExactly(600L);
 
         api.exit(800).start(800, "C:\\Apps\\chrome.exe", T0.plusSeconds(9), "ivanov", 1, 600);
+
+        assertThat(source.snapshot()).extracting(ProcessInfo::pid).containsExactlyInAnyOrder(600L, 800L);
+    }
+
+    @Test
+    void theIdleAndSystemPidsAreNeverOpenedAndForceNoSnapshots() {
+        FakeWindowsApi fake = new FakeWindowsApi()
+                .unreadable(0, WindowsException.ERROR_INVALID_PARAMETER) // what OpenProcess(0) answers
+                .unreadable(4, WindowsException.ERROR_ACCESS_DENIED)
+                .start(600, "C:\\Windows\\explorer.exe", T0, "PC-01\\ivanov", 1, 500);
+        WindowsProcessSource s = new WindowsProcessSource(fake);
+        s.watch(name -> false);
+
+        for (int i = 0; i < 5; i++) {
+            assertThat(s.snapshot()).extracting(ProcessInfo::pid).containsExactly(600L);
+        }
+
+        assertThat(fake.queried).containsExactly(600);
+        assertThat(fake.parentSnapshots).isEqualTo(1);
+    }
+
+    @Test
+    void aListedPidThatKeepsLookingGoneIsNotNewForEver() {
+        source.watch(name -> false);
+        source.snapshot();
+        api.unreadable(800, WindowsException.ERROR_INVALID_PARAMETER); // listed, but OpenProcess says gone
+        int snapshotsBefore = api.parentSnapshots;
+
+        for (int i = 0; i < 10; i++) {
+            source.snapshot();
+        }
+
+        int reads = 1 + WindowsProcessSource.GONE_RETRIES;
+        assertThat(api.queried.stream().filter(pid -> pid == 800)).hasSize(reads);
+        assertThat(api.parentSnapshots - snapshotsBefore).isEqualTo(reads);
+    }
+
+    @Test
+    void aPidLeftAloneAfterLookingGoneIsReadAgainOnceItLeftTheList() {
+        source.watch(name -> false);
+        api.unreadable(800, WindowsException.ERROR_INVALID_PARAMETER);
+        for (int i = 0; i < 5; i++) {
+            source.snapshot();
+        }
+        api.exit(800);
+        source.snapshot();
+        api.start(800, "C:\\Apps\\chrome.exe", T0.plusSeconds(60), "ivanov", 1, 600);
 
         assertThat(source.snapshot()).extracting(ProcessInfo::pid).containsExactlyInAnyOrder(600L, 800L);
     }
@@ -119,6 +166,19 @@ class WindowsProcessSourceTest {
         assertThat(detector.detect(source.snapshot())).extracting(ProcessInfo::startTime)
                 .containsExactly(T0.plusSeconds(6));
         assertThat(detector.detect(source.snapshot())).isEmpty();
+    }
+
+    @Test
+    void watchedProcessesAreRecheckedByTheirStartTimeAloneNotAFullRead() {
+        source.watch(name -> name.equalsIgnoreCase("explorer.exe"));
+        source.snapshot();
+        api.queried.clear();
+
+        source.snapshot();
+        source.snapshot();
+
+        assertThat(api.queried).isEmpty(); // no token or account lookup per poll
+        assertThat(api.startTimesRead).containsExactly(600, 600);
     }
 
     @Test
