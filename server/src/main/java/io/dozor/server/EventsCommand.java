@@ -3,6 +3,7 @@ package io.dozor.server;
 import io.dozor.server.config.ConfigException;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.notify.Durations;
+import io.dozor.server.store.CliDatabase;
 import io.dozor.server.store.QueryVerticle;
 import io.dozor.server.store.Sql;
 import io.vertx.core.json.JsonObject;

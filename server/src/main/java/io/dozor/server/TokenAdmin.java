@@ -2,6 +2,7 @@ package io.dozor.server;
 
 import io.dozor.server.auth.AgentTokens;
 import io.dozor.server.config.ServerConfig;
+import io.dozor.server.store.CliDatabase;
 import io.dozor.server.store.Sql;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

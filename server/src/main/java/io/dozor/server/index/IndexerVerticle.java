@@ -2,9 +2,6 @@ package io.dozor.server.index;
 
 import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
 import co.elastic.clients.elasticsearch.indices.PutIndexTemplateRequest;
-import co.elastic.clients.json.jackson.JacksonJsonpMapper;
-import co.elastic.clients.transport.rest5_client.Rest5ClientTransport;
-import co.elastic.clients.transport.rest5_client.low_level.Rest5Client;
 import co.elastic.clients.elasticsearch._types.HealthStatus;
 import io.dozor.server.bus.Addresses;
 import io.dozor.server.bus.Messages.Health;
@@ -27,7 +24,7 @@ public final class IndexerVerticle extends VerticleBase {
   private final ServerConfig.Elasticsearch config;
   private final Pool pool;
   private final Duration pollInterval;
-  private Rest5Client restClient;
+  private EsClient es;
 
   public IndexerVerticle(ServerConfig.Elasticsearch config, Pool pool, Duration pollInterval) {
     this.config = config;
@@ -42,10 +39,7 @@ public final class IndexerVerticle extends VerticleBase {
   /** The client is built on a worker thread: its first use loads thousands of classes (seconds on a busy machine). */
   @Override
   public Future<?> start() {
-    return vertx.executeBlocking(() -> {
-      restClient = Rest5Client.builder(config.urls()).build();
-      return new ElasticsearchAsyncClient(new Rest5ClientTransport(restClient, new JacksonJsonpMapper()));
-    }).compose(client -> {
+    return vertx.executeBlocking(() -> es = EsClient.connect(config.urls())).map(EsClient::async).compose(client -> {
       var sink = new ElasticsearchSink(client, context, config);
       prepare(client, new OutboxWorker(vertx, pool, sink, pollInterval));
       return vertx.eventBus().consumer(Addresses.HEALTH_ELASTICSEARCH, message -> health(client)
@@ -70,8 +64,8 @@ public final class IndexerVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return vertx.executeBlocking(() -> {
-      if (restClient != null) {
-        restClient.close();
+      if (es != null) {
+        es.close();
       }
       return null;
     });

@@ -2,17 +2,12 @@ package io.dozor.server.index;
 
 import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
 import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
-import co.elastic.clients.json.jackson.JacksonJsonpMapper;
-import co.elastic.clients.transport.rest5_client.Rest5ClientTransport;
-import co.elastic.clients.transport.rest5_client.low_level.Rest5Client;
 import io.dozor.server.config.ServerConfig;
+import io.dozor.server.store.CliDatabase;
 import io.dozor.server.model.StoredEvent;
 import io.dozor.server.store.EventRows;
-import io.dozor.server.store.Migrations;
-import io.dozor.server.store.Postgres;
 import io.dozor.server.store.Sql;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -62,13 +57,10 @@ public final class Reindexer {
   }
 
   public static Result run(ServerConfig config, Optional<OffsetDateTime> since, PrintStream out) {
-    Vertx vertx = Vertx.vertx();
-    Pool pool = Postgres.pool(vertx, config.postgres());
-    Rest5Client rest = Rest5Client.builder(config.elasticsearch().urls()).build();
-    var client = new ElasticsearchAsyncClient(new Rest5ClientTransport(rest, new JacksonJsonpMapper()));
     OffsetDateTime from = since.orElse(null);
-    try {
-      Migrations.migrate(vertx, pool).await();
+    try (CliDatabase db = CliDatabase.open(config); EsClient es = EsClient.connect(config.elasticsearch().urls())) {
+      Pool pool = db.pool();
+      ElasticsearchAsyncClient client = es.async();
       long total = pool.preparedQuery(Sql.REINDEX_COUNT).execute(Tuple.of(from)).await()
           .iterator().next().getLong("n");
       try (ProgressBar bar = new ProgressBarBuilder().setTaskName("reindex").setInitialMax(total)
@@ -112,14 +104,6 @@ public final class Reindexer {
           bar.stepBy(page.size());
         }
       }
-    } finally {
-      try {
-        rest.close();
-      } catch (java.io.IOException ignored) {
-        // closing anyway
-      }
-      pool.close().await();
-      vertx.close().await();
     }
   }
 }

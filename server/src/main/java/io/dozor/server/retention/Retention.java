@@ -2,16 +2,12 @@ package io.dozor.server.retention;
 
 import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
 import co.elastic.clients.elasticsearch.cat.indices.IndicesRecord;
-import co.elastic.clients.json.jackson.JacksonJsonpMapper;
-import co.elastic.clients.transport.rest5_client.Rest5ClientTransport;
-import co.elastic.clients.transport.rest5_client.low_level.Rest5Client;
 import io.dozor.server.config.ServerConfig;
-import io.dozor.server.store.Migrations;
-import io.dozor.server.store.Postgres;
+import io.dozor.server.index.EsClient;
+import io.dozor.server.store.CliDatabase;
 import io.dozor.server.store.Sql;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -91,21 +87,8 @@ public final class Retention {
    * command does). Waits on the caller's thread.
    */
   public static Report once(ServerConfig config, boolean dryRun, Clock clock) {
-    Vertx vertx = Vertx.vertx();
-    Pool pool = Postgres.pool(vertx, config.postgres());
-    Rest5Client rest = Rest5Client.builder(config.elasticsearch().urls()).build();
-    var client = new ElasticsearchAsyncClient(new Rest5ClientTransport(rest, new JacksonJsonpMapper()));
-    try {
-      Migrations.migrate(vertx, pool).await();
-      return new Retention(pool, client, vertx.getOrCreateContext(), config, clock).run(dryRun).await();
-    } finally {
-      try {
-        rest.close();
-      } catch (java.io.IOException ignored) {
-        // closing anyway
-      }
-      pool.close().await();
-      vertx.close().await();
+    try (CliDatabase db = CliDatabase.open(config); EsClient es = EsClient.connect(config.elasticsearch().urls())) {
+      return new Retention(db.pool(), es.async(), db.vertx().getOrCreateContext(), config, clock).run(dryRun).await();
     }
   }
 

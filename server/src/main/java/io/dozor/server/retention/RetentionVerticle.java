@@ -1,10 +1,7 @@
 package io.dozor.server.retention;
 
-import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
-import co.elastic.clients.json.jackson.JacksonJsonpMapper;
-import co.elastic.clients.transport.rest5_client.Rest5ClientTransport;
-import co.elastic.clients.transport.rest5_client.low_level.Rest5Client;
 import io.dozor.server.config.ServerConfig;
+import io.dozor.server.index.EsClient;
 import io.dozor.server.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -24,7 +21,7 @@ public final class RetentionVerticle extends VerticleBase {
   private final ServerConfig config;
   private final Pool pool;
   private final Clock clock;
-  private Rest5Client restClient;
+  private EsClient es;
   private Retention retention;
   private long timer = -1;
   private boolean stopped;
@@ -37,15 +34,15 @@ public final class RetentionVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    restClient = Rest5Client.builder(config.elasticsearch().urls()).build();
-    var client = new ElasticsearchAsyncClient(new Rest5ClientTransport(restClient, new JacksonJsonpMapper()));
-    retention = new Retention(pool, client, context, config, clock);
     for (String result : java.util.List.of("done", "skipped", "failed")) {
       Meters.retentionRun(result, 0);
     }
     Retention.WHAT.forEach(what -> Meters.retentionRemoved(what, 0));
-    runNow();
-    return Future.succeededFuture();
+    // the client is built on a worker: its first use loads thousands of classes
+    return vertx.executeBlocking(() -> es = EsClient.connect(config.elasticsearch().urls())).onSuccess(client -> {
+      retention = new Retention(pool, client.async(), context, config, clock);
+      runNow();
+    });
   }
 
   private void runNow() {
@@ -83,7 +80,9 @@ public final class RetentionVerticle extends VerticleBase {
     stopped = true;
     vertx.cancelTimer(timer);
     return vertx.executeBlocking(() -> {
-      restClient.close();
+      if (es != null) {
+        es.close();
+      }
       return null;
     });
   }
