@@ -45,6 +45,14 @@ class ReindexTest {
       assertThat(new JsonObject(anyDoc).getJsonObject("hits").getJsonArray("hits").getJsonObject(0).getLong("_version"))
           .as("the same _id, overwritten").isEqualTo(2L);
 
+      // not a terminal here: progress in plain lines, no carriage returns redrawing a bar
+      java.io.ByteArrayOutputStream progress = new java.io.ByteArrayOutputStream();
+      var result = io.dozor.server.index.Reindexer.run(
+          new io.dozor.server.config.ConfigLoader(env).loadForTools(java.util.Optional.empty()),
+          java.util.Optional.empty(), new java.io.PrintStream(progress, true, java.nio.charset.StandardCharsets.UTF_8));
+      assertThat(result.indexed()).isEqualTo(2500);
+      assertThat(progress.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("reindex").doesNotContain("\r");
+
       MainTest.Result bad = run(env, "reindex", "--since", "yesterday");
       assertThat(bad.status()).isEqualTo(2);
       assertThat(bad.err()).startsWith("dozor-server: --since: must be RFC 3339");
