@@ -220,6 +220,28 @@ class IngestBoundsTest {
     return socket;
   }
 
+  /**
+   * A connection the server has admitted and serves: one request answered on it. Before it returns, the server
+   * has counted the connection in (the client's handshake can end before the server's does, so a connection
+   * opened right after another may otherwise reach the server first).
+   */
+  static SSLSocket served(String local, int port) throws IOException {
+    SSLSocket socket = tlsSocket(local, port);
+    socket.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    socket.getOutputStream().flush();
+    byte[] status = new byte[12];
+    int read = 0;
+    while (read < status.length) {
+      int n = socket.getInputStream().read(status, read, status.length - read);
+      if (n < 0) {
+        throw new IOException("closed by the server instead of answering");
+      }
+      read += n;
+    }
+    assertThat(new String(status, StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200");
+    return socket;
+  }
+
   /** Whether the server closed the connection within {@code wait} (end of stream or an error on read). */
   static boolean closedWithin(Socket socket, Duration wait) {
     try {
@@ -395,12 +417,12 @@ class IngestBoundsTest {
       List<Socket> open = new ArrayList<>();
       try {
         for (int i = 0; i < 5; i++) {
-          open.add(tlsSocket("127.0.0.2", port));
+          open.add(served("127.0.0.2", port));
         }
         SSLSocket sixth = tlsSocket("127.0.0.2", port);
         assertThat(closedWithin(sixth, Duration.ofSeconds(3))).as("6th from one address").isTrue();
         for (int i = 0; i < 3; i++) {
-          open.add(tlsSocket("127.0.0.3", port));
+          open.add(served("127.0.0.3", port));
         }
         SSLSocket ninth = tlsSocket("127.0.0.4", port);
         assertThat(closedWithin(ninth, Duration.ofSeconds(3))).as("9th in all").isTrue();
