@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fairness benchmark of the per-agent rate limit (issue 10, see BENCHMARKS.md). Not part of the test suite.
+# Fairness benchmark of the per-agent rate limit (see BENCHMARKS.md). Not part of the test suite.
 #   server/bench/fairness.sh
 # Needs what the tests need: PostgreSQL on 127.0.0.1:5432 for user postgres without a password
 # (DOZOR_TEST_PG_URL for another) and the ES zip the testkit build fetches (DOZOR_TEST_ES_URL for a running node).

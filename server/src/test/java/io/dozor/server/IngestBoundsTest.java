@@ -36,8 +36,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Issue 10, parts 2 and 3 on the real server (TLS, PostgreSQL; Elasticsearch is not needed here and is
- * configured at an address where nothing listens, so indexing just waits): what cannot be true is 400
+ * What ingest refuses and the connection and rate bounds, on the real server (TLS, PostgreSQL; Elasticsearch
+ * is not needed here and is configured at an address where nothing listens, so indexing just waits): what cannot be true is 400
  * naming the field with nothing stored, an agent beyond its rate gets 429 with Retry-After, and idle, slow
  * and surplus connections are closed while a real agent is still answered.
  */

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Verifies the walking skeleton's server path on real services: HTTPS ingest → PostgreSQL (the truth)
+ * Verifies the server path on real services: HTTPS ingest → PostgreSQL (the truth)
  * → Elasticsearch and Telegram fed from the outbox.
  */
 class PipelineTest {

@@ -151,7 +151,7 @@ public final class Sql {
   public static final String OUTBOX_ATTEMPT_UNDO =
       "ROLLBACK TO SAVEPOINT outbox_delivery; RELEASE SAVEPOINT outbox_delivery";
 
-  // notifications (issue 5): mutes, thresholds, cooldowns, quiet hours, the bot, silent agents
+  // notifications: mutes, thresholds, cooldowns, quiet hours, the bot, silent agents
 
   public static final String NOTIFY_MUTES_ACTIVE =
       "SELECT kind, value, until FROM notify_mutes WHERE chat_id = $1 AND until > now() ORDER BY until, id";

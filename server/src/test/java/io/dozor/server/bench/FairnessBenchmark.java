@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Issue 10, part 3: one agent flooding at full speed must not raise another agent's ack p99 above 100 ms.
+ * Fairness of the per-agent rate limit: one agent flooding at full speed must not raise another agent's ack p99 above 100 ms.
  * Run it with {@code server/bench/fairness.sh} (see BENCHMARKS.md). Not a test.
  *
  * <p>The real server in this JVM (TLS, PostgreSQL, Elasticsearch as in {@link IngestBenchmark}). A "quiet"
