@@ -7,11 +7,4 @@
 #      HTTP_INSTANCES (0 = cores), JAVA_OPTS; any DOZOR_* server setting is passed on.
 # Writes server/target/bench/fairness-<time>.md.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-. scripts/java-env.sh
-mvn -B -q -pl server -am -DskipTests test-compile dependency:build-classpath \
-  -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
-CP="server/target/test-classes:server/target/classes:$(cat server/target/bench.classpath)"
-mkdir -p server/target/bench
-exec "$JAVA_HOME/bin/java" ${JAVA_OPTS:-} -Ddozor.log.dir=server/target/bench/logs -cp "$CP" \
-  io.dozor.server.bench.FairnessBenchmark
+exec "$(dirname "$0")/run.sh" io.dozor.server.bench.FairnessBenchmark

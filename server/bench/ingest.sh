@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ingest benchmark of the server (issue #4, see BENCHMARKS.md). Not part of the test suite.
+# Ingest benchmark of the server (see BENCHMARKS.md). Not part of the test suite.
 #   server/bench/ingest.sh
 # Needs what the tests need: PostgreSQL on 127.0.0.1:5432 for user postgres without a password
 # (DOZOR_TEST_PG_URL for another) and the ES zip the testkit build fetches (DOZOR_TEST_ES_URL for a running node).
@@ -7,11 +7,4 @@
 #      SECONDS (30, the half-load phase), HTTP_INSTANCES (0 = cores), JAVA_OPTS; any DOZOR_* server setting is passed on.
 # Writes server/target/bench/ingest-<time>.md.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-. scripts/java-env.sh
-mvn -B -q -pl server -am -DskipTests test-compile dependency:build-classpath \
-  -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
-CP="server/target/test-classes:server/target/classes:$(cat server/target/bench.classpath)"
-mkdir -p server/target/bench
-exec "$JAVA_HOME/bin/java" ${JAVA_OPTS:-} -Ddozor.log.dir=server/target/bench/logs -cp "$CP" \
-  io.dozor.server.bench.IngestBenchmark
+exec "$(dirname "$0")/run.sh" io.dozor.server.bench.IngestBenchmark

@@ -92,7 +92,7 @@ final class EventsCommand extends Main.WithConfig implements Callable<Integer> {
 
   /** With nothing to show yet, follow from the newest row of any kind: older ones were not asked for. */
   private static long lastId(CliDatabase db) {
-    Row r = db.pool().query("SELECT coalesce(max(id), 0) AS id FROM events").execute().await().iterator().next();
+    Row r = db.pool().query(Sql.EVENTS_LAST_ID).execute().await().iterator().next();
     return r.getLong("id");
   }
 

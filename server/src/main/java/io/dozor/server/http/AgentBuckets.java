@@ -65,10 +65,9 @@ public final class AgentBuckets {
       } else {
         refill(b, now);
       }
-      if (b.tokens >= wanted) {
+      wait[0] = nanosUntil(b, wanted);
+      if (wait[0] == 0) {
         b.tokens -= wanted;
-      } else {
-        wait[0] = Math.max(1, (long) Math.ceil((wanted - b.tokens) / ratePerSecond * NANOS));
       }
       return b;
     });
@@ -88,12 +87,15 @@ public final class AgentBuckets {
     long[] wait = new long[1];
     buckets.computeIfPresent(agentId, (id, b) -> {
       refill(b, now);
-      if (b.tokens < wanted) {
-        wait[0] = Math.max(1, (long) Math.ceil((wanted - b.tokens) / ratePerSecond * NANOS));
-      }
+      wait[0] = nanosUntil(b, wanted);
       return b;
     });
     return wait[0];
+  }
+
+  /** 0 when the (refilled) bucket holds {@code wanted} tokens, else the nanoseconds until it will (at least 1). */
+  private long nanosUntil(Bucket b, double wanted) {
+    return b.tokens >= wanted ? 0 : Math.max(1, (long) Math.ceil((wanted - b.tokens) / ratePerSecond * NANOS));
   }
 
   private void refill(Bucket b, long now) {

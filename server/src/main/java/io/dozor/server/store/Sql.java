@@ -74,6 +74,8 @@ public final class Sql {
         AND ($5::text IS NULL OR agent_id = $5) AND ($6::bigint IS NULL OR id < $6)
       ORDER BY id DESC
       LIMIT $7""";
+  /** The newest row id (0 for none): where {@code events --follow} starts when nothing matched yet. */
+  public static final String EVENTS_LAST_ID = "SELECT coalesce(max(id), 0) AS id FROM events";
   /** The filters of {@link #EVENTS_PAGE}, for the events stored after row {@code $6}, oldest first. */
   public static final String EVENTS_AFTER = """
       SELECT id, event_id, "timestamp", username, process_name, agent_id, pid, executable, hostname, received_at
