@@ -142,7 +142,9 @@ public final class SqliteSpool extends LockedEventQueue {
                 broken(e, "open");
                 return;
             }
-            if (!moveAside(reason(e), e, countEventsIn(file))) {
+            int counted = countEventsIn(file);
+            // reopened while running: the events last counted in the file are the loss
+            if (!moveAside(reason(e), e, counted >= 0 || first ? counted : stored)) {
                 broken(e, "open");
                 return;
             }
@@ -305,12 +307,16 @@ public final class SqliteSpool extends LockedEventQueue {
             recoverLocked();
             boolean persisted = false;
             if (db != null) {
+                int storedBefore = stored;
+                long bytesBefore = bytes;
                 try {
                     List<String> droppedNow = new ArrayList<>();
                     insert(event, droppedNow);
                     commit(droppedNow);
                     persisted = true;
                 } catch (SQLException e) {
+                    stored = storedBefore; // rolled back
+                    bytes = bytesBefore;
                     failed(e, "write");
                 }
             }
@@ -530,6 +536,8 @@ public final class SqliteSpool extends LockedEventQueue {
             }
         }
         int moved = memory.size();
+        int storedBefore = stored;
+        long bytesBefore = bytes;
         try {
             if (!undeleted.isEmpty()) {
                 try (PreparedStatement s = db.prepareStatement("DELETE FROM events WHERE event_id = ?")) {
@@ -547,6 +555,8 @@ public final class SqliteSpool extends LockedEventQueue {
             commit(droppedNow);
             load(db);
         } catch (SQLException e) {
+            stored = storedBefore; // rolled back
+            bytes = bytesBefore;
             failed(e, "write");
             return;
         }
