@@ -197,6 +197,7 @@ public final class SqliteSpool extends LockedEventQueue {
                           start_ms INTEGER NOT NULL,
                           PRIMARY KEY (pid, start_ms)) WITHOUT ROWID""");
             }
+            truncateWal(c);
             c.setAutoCommit(false);
             long[] counters = load(c);
             if (first) {
@@ -211,6 +212,31 @@ public final class SqliteSpool extends LockedEventQueue {
             throw e;
         }
         db = c;
+    }
+
+    /**
+     * Copies the WAL into the database file and truncates it to nothing: on a disk with little room the WAL
+     * (which otherwise keeps its largest size, up to the 4 MB of the automatic checkpoint) would take the
+     * room the next writes need. Done when the connection opens and after each delivered batch; a
+     * checkpoint that cannot complete now (a reader, no room) only leaves the WAL as it is.
+     */
+    private void truncateWal(Connection c) {
+        try {
+            boolean manual = !c.getAutoCommit();
+            if (manual) {
+                c.commit();
+                c.setAutoCommit(true);
+            }
+            try (Statement s = c.createStatement()) {
+                s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+            } finally {
+                if (manual) {
+                    c.setAutoCommit(false);
+                }
+            }
+        } catch (SQLException e) {
+            log.debug("spool checkpoint not done [file={}, error={}]", file, e.toString());
+        }
     }
 
     /** Counts the file's events; returns the saved dropped and unpersisted counters. */
@@ -505,6 +531,7 @@ public final class SqliteSpool extends LockedEventQueue {
         }
         db.commit();
         load(db);
+        truncateWal(db);
     }
 
     @Override
@@ -552,8 +579,10 @@ public final class SqliteSpool extends LockedEventQueue {
             for (LaunchEvent e : memory) {
                 insert(e, droppedNow);
             }
+            countersChanged = true; // a write even with nothing to move: proof that the file takes writes again
             commit(droppedNow);
             load(db);
+            truncateWal(db);
         } catch (SQLException e) {
             stored = storedBefore; // rolled back
             bytes = bytesBefore;

@@ -52,14 +52,7 @@ class AgentDiskFullEndToEndTest {
   @BeforeAll
   static void startTheSystem() throws IOException {
     dir = Files.createDirectories(Path.of("target", "agent-disk-full-e2e").toAbsolutePath());
-    try {
-      disk = SmallDisk.mount(dir.resolve("stack/spool"), 200);
-    } catch (IllegalStateException e) {
-      if (SmallDisk.required()) {
-        throw e;
-      }
-      assumeTrue(false, "skipped: " + e.getMessage());
-    }
+    disk = SmallDisk.mountOrSkip(dir.resolve("stack/spool"), 200, reason -> assumeTrue(false, reason));
     bin = Files.createTempDirectory("dozor-disk-full-bin", PosixFilePermissions.asFileAttribute(
         PosixFilePermissions.fromString("rwxr-xr-x")));
     Files.copy(Path.of("/bin/sleep"), bin.resolve(PROGRAM));

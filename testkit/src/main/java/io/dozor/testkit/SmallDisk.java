@@ -50,6 +50,22 @@ public final class SmallDisk implements AutoCloseable {
     return new SmallDisk(dir);
   }
 
+  /**
+   * {@link #mount}, or, when that cannot be done and is not {@link #required()}, {@code skip} with the reason
+   * (a test passes its framework's "skip", e.g. {@code reason -> assumeTrue(false, reason)}, which throws).
+   */
+  public static SmallDisk mountOrSkip(Path dir, int kilobytes, java.util.function.Consumer<String> skip) {
+    try {
+      return mount(dir, kilobytes);
+    } catch (IllegalStateException e) {
+      if (required()) {
+        throw e;
+      }
+      skip.accept("skipped: " + e.getMessage());
+      throw e;
+    }
+  }
+
   public Path dir() {
     return dir;
   }
