@@ -51,7 +51,14 @@ class AgentDiskFullEndToEndTest {
 
   @BeforeAll
   static void startTheSystem() throws IOException {
-    dir = Files.createDirectories(Path.of("target", "agent-disk-full-e2e").toAbsolutePath());
+    dir = Path.of("target", "agent-disk-full-e2e").toAbsolutePath();
+    if (Files.exists(dir)) { // a new database each run: the admin token of a previous run is unknown to it
+      try (var files = Files.walk(dir)) {
+        for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(f);
+        }
+      }
+    }
     disk = SmallDisk.mountOrSkip(dir.resolve("stack/spool"), 200, reason -> assumeTrue(false, reason));
     bin = Files.createTempDirectory("dozor-disk-full-bin", PosixFilePermissions.asFileAttribute(
         PosixFilePermissions.fromString("rwxr-xr-x")));
