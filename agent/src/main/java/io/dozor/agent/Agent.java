@@ -85,7 +85,8 @@ public final class Agent implements AutoCloseable {
         this.poller = singleThread("dozor-poller");
         this.heartbeats = singleThread("dozor-heartbeat");
         this.heartbeat = new Heartbeat(shipper.client(),
-                () -> new Heartbeat.Report(VERSION, hostname, queue.size(), queue.dropped()));
+                () -> new Heartbeat.Report(VERSION, hostname, queue.size(), queue.dropped(), queue.unpersisted(),
+                        queue.error()));
     }
 
     private static ScheduledExecutorService singleThread(String name) {
@@ -136,6 +137,7 @@ public final class Agent implements AutoCloseable {
     private void poll() {
         try {
             reloadIfChanged();
+            queue.recover();
             List<ProcessInfo> snapshot = source.snapshot();
             List<ProcessInfo> launches = detector.detect(snapshot);
             for (ProcessInfo p : launches) {

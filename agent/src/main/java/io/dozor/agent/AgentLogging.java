@@ -32,6 +32,8 @@ import net.logstash.logback.appender.LogstashTcpSocketAppender;
  *   <li>with {@code [log] logstash = host:port} ({@value #LOGSTASH_PROPERTY}) the same JSON also to Logstash's
  *       tcp {@code json_lines} input.</li>
  * </ul>
+ * Repeated warnings are counted rather than written ({@link RepeatedLogFilter}), and a log directory on a
+ * full disk only loses lines: logback's file output stream retries on its own, detection goes on.
  * Agent tokens (JWTs) and URL passwords never reach a log, whatever code logs them. {@code Main} sets the
  * properties from the settings before the first logger exists. An administrator who wants another
  * configuration passes {@code -Dlogback.configurationFile=FILE}; logback's own XML configuration then applies.
@@ -57,6 +59,10 @@ public final class AgentLogging extends ContextAwareBase implements Configurator
         String dir = System.getProperty(DIR_PROPERTY, "logs");
         ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.INFO);
+        RepeatedLogFilter repeats = new RepeatedLogFilter(Ticker.SYSTEM);
+        repeats.setContext(context);
+        repeats.start();
+        context.addTurboFilter(repeats);
         root.addAppender(console(context));
         root.addAppender(file(context, dir, JSON_FILE, 14, "500MB", null));
         root.addAppender(file(context, dir, ERRORS_FILE, 30, "200MB", Level.WARN));

@@ -50,6 +50,8 @@ public final class EventJson {
             g.writeStringField("hostname", report.hostname());
             g.writeNumberField("spool_depth", report.spoolDepth());
             g.writeNumberField("dropped_events", report.droppedEvents());
+            g.writeNumberField("unpersisted_events", report.unpersistedEvents());
+            g.writeStringField("spool_error", report.spoolError()); // null while the spool works
             g.writeEndObject();
         });
     }

@@ -31,7 +31,30 @@ public interface EventQueue extends AutoCloseable {
     /** Events dropped because the queue was full, since it was first created. */
     long dropped();
 
-    /** Waits until the queue holds an event or the timeout passes; true if it holds one. */
+    /**
+     * Launches that could not be stored (the spool failed) and were neither kept in memory until it
+     * worked again nor delivered: lost. 0 for a queue that cannot fail.
+     */
+    default long unpersisted() {
+        return 0;
+    }
+
+    /** Why the durable queue cannot store events now ({@code disk full}, ...), or null while it works. */
+    default String error() {
+        return null;
+    }
+
+    /**
+     * Retries storage that failed (reopens the spool, moves what waits in memory into it) when its retry
+     * time has come; cheap otherwise. The agent calls it every poll.
+     */
+    default void recover() {
+    }
+
+    /**
+     * Waits until the queue holds an event {@link #peek} can return, or the timeout passes; true if it holds
+     * one. (Events of a spool that cannot be read now wait without waking the shipper.)
+     */
     boolean awaitNonEmpty(Duration timeout) throws InterruptedException;
 
     /**

@@ -8,7 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code POST {url}/api/v1/heartbeat} with the version, host name, spool depth and dropped count; the
+ * {@code POST {url}/api/v1/heartbeat} with the version, host name, spool depth, the dropped and
+ * unpersisted counts and the spool's error; the
  * server keeps the last one per agent (for {@code /status} and the silent-agent alert). A failed heartbeat
  * is logged at debug only: the shipper already says when the server is unreachable.
  */
@@ -17,8 +18,14 @@ final class Heartbeat {
     private static final Logger log = LoggerFactory.getLogger(Heartbeat.class);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(15);
 
-    /** What a heartbeat says. */
-    record Report(String version, String hostname, long spoolDepth, long droppedEvents) {
+    /**
+     * What a heartbeat says.
+     *
+     * @param unpersistedEvents launches lost because the spool could not store them
+     * @param spoolError        why the spool cannot store events now ({@code disk full}, ...), null while it works
+     */
+    record Report(String version, String hostname, long spoolDepth, long droppedEvents, long unpersistedEvents,
+                  String spoolError) {
     }
 
     private final ServerClient client;

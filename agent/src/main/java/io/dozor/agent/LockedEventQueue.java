@@ -14,6 +14,11 @@ abstract class LockedEventQueue implements EventQueue {
     /** The number of events; called with the lock held. */
     protected abstract int sizeLocked();
 
+    /** The number of events {@link #peek} can return now; called with the lock held. */
+    protected int availableLocked() {
+        return sizeLocked();
+    }
+
     /** The number of dropped events; called with the lock held. */
     protected abstract long droppedLocked();
 
@@ -41,7 +46,7 @@ abstract class LockedEventQueue implements EventQueue {
         long nanos = timeout.toNanos();
         lock.lock();
         try {
-            while (sizeLocked() == 0) {
+            while (availableLocked() == 0) {
                 if (nanos <= 0) {
                     return false;
                 }

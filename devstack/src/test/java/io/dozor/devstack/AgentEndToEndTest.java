@@ -226,15 +226,17 @@ class AgentEndToEndTest {
       pids.add(sleeper("explorer").pid());
     }
     Wait.until("fourteen launches spooled", TIMEOUT, () -> pids.stream().allMatch(pid -> detected("explorer", pid)));
-    long droppedLines = count(DROPPED, agentLog()) - droppedLinesBefore;
-    assertThat(droppedLines).isPositive();
+    // the first drop is logged; repeats of the same warning within a minute are only counted (RepeatedLogFilter)
+    assertThat(count(DROPPED, agentLog()) - droppedLinesBefore).isPositive();
 
     stack.restartServer();
 
     Wait.until("the kept events and a heartbeat with the drop count", TIMEOUT,
-        () -> !rows("explorer").isEmpty() && droppedEvents() - droppedBefore == droppedLines);
+        () -> !rows("explorer").isEmpty() && rows("explorer").size() + droppedEvents() - droppedBefore == 14);
     twoMorePolls();
-    assertThat(rows("explorer").size() + droppedLines).isEqualTo(14);
+    long dropped = droppedEvents() - droppedBefore;
+    assertThat(dropped).as("about nine events fit").isBetween(1L, 13L);
+    assertThat(rows("explorer").size() + dropped).isEqualTo(14);
     assertThat(rows("explorer")).extracting(r -> (Long) r.get("pid")).isSubsetOf(pids);
   }
 

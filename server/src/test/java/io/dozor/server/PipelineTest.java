@@ -262,6 +262,52 @@ class PipelineTest {
   }
 
   @Test
+  void aSpoolErrorAndTheUnpersistedCountAreStoredShownAndClearedAndBadOnesRefused() {
+    String agent = "pc-spool-health";
+    String agentToken = server.token(agent);
+    String admin = server.adminToken("ops-spool");
+    assertThat(server.post("/api/v1/heartbeat", agentToken, "{\"version\":\"0.1.0\",\"hostname\":\"PC-SH\","
+        + "\"spool_depth\":2,\"dropped_events\":1,\"unpersisted_events\":5,\"spool_error\":\"disk full\"}")
+        .statusCode()).isEqualTo(204);
+    JsonObject shown = agentShown(admin, agent);
+    assertThat(shown.getString("spool_error")).isEqualTo("disk full");
+    assertThat(shown.getLong("unpersisted_events")).isEqualTo(5L);
+    assertThat(shown.getLong("dropped_events")).isEqualTo(1L);
+
+    // an agent of before: neither field; the spool works
+    assertThat(server.post("/api/v1/heartbeat", agentToken,
+        "{\"version\":\"0.1.0\",\"hostname\":\"PC-SH\",\"spool_depth\":0,\"dropped_events\":1}").statusCode())
+        .isEqualTo(204);
+    shown = agentShown(admin, agent);
+    assertThat(shown.containsKey("spool_error")).isTrue();
+    assertThat(shown.getString("spool_error")).isNull();
+    assertThat(shown.getLong("unpersisted_events")).isZero();
+
+    Map<String, String> bad = Map.of(
+        "\"spool_error\":\"\"", "spool_error",
+        "\"spool_error\":\"  \"", "spool_error",
+        "\"spool_error\":42", "spool_error",
+        "\"spool_error\":\"disk\\nfull\"", "spool_error",
+        "\"spool_error\":\"" + "x".repeat(201) + "\"", "spool_error",
+        "\"unpersisted_events\":-1", "unpersisted_events",
+        "\"unpersisted_events\":\"5\"", "unpersisted_events",
+        "\"unpersisted_events\":1.5", "unpersisted_events");
+    bad.forEach((field, name) -> {
+      var response = server.post("/api/v1/heartbeat", agentToken,
+          "{\"version\":\"0.1.0\",\"hostname\":\"PC-SH\"," + field + "}");
+      assertThat(response.statusCode()).as(field).isEqualTo(400);
+      assertThat(new JsonObject(response.body()).getString("field")).as(field).isEqualTo(name);
+    });
+    assertThat(agentShown(admin, agent).getString("spool_error")).as("nothing stored by a refused heartbeat").isNull();
+  }
+
+  private JsonObject agentShown(String admin, String agent) {
+    var agents = new JsonObject(adminGet("/api/v1/agents", admin).body()).getJsonArray("agents");
+    return agents.stream().map(a -> (JsonObject) a).filter(a -> agent.equals(a.getString("agent_id"))).findFirst()
+        .orElseThrow();
+  }
+
+  @Test
   void storingEventsMarksTheAgentAsSeen() {
     server.post("/api/v1/events", token,
         batch(event(UUID.randomUUID(), "2026-11-27T11:10:00+03:00", "ivanov", "chrome.exe")));

@@ -63,6 +63,17 @@ class TelegramBotTest {
   }
 
   @Test
+  void statusListsTheAgentsWhoseSpoolFails() {
+    assertThat(t.server.post("/api/v1/heartbeat", t.token, "{\"version\":\"0.1.0\",\"hostname\":\"PC-01\","
+        + "\"spool_depth\":4,\"dropped_events\":0,\"unpersisted_events\":2,\"spool_error\":\"disk full\"}")
+        .statusCode()).isEqualTo(204);
+    Wait.until("the spool alert", ANSWER, () -> !t.sentContaining("не может записать очередь").isEmpty());
+
+    assertThat(ask("/status")).contains("Очередь агента не записывается: 1\n  💾 pc-01 (PC-01) — disk full, "
+        + "потеряно запусков: 2");
+  }
+
+  @Test
   void muteSilencesMatchingLaunchesSurvivesRestartAndUnmuteEndsIt() {
     assertThat(ask("/mute 2h chrome")).startsWith("Заглушено: chrome на 2h, до ");
     assertThat(ask("/mutes")).startsWith("Заглушки:\n• chrome — до ");

@@ -278,4 +278,31 @@ class TelegramNotificationsTest {
     assertThat(t.sentContaining("снова на связи").get(0))
         .matches("\\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d] Агент pc-01 \\(PC-01\\) снова на связи \\(молчал с .*\\)");
   }
+
+  @Test
+  void anAgentWhoseSpoolFailsIsAnnouncedOnceAndItsRecoveryOnce() throws Exception {
+    t.start();
+    String failing = "{\"version\":\"0.1.0\",\"hostname\":\"PC-01\",\"spool_depth\":4,\"dropped_events\":0,"
+        + "\"unpersisted_events\":%d,\"spool_error\":\"disk full\"}";
+    assertThat(t.server.post("/api/v1/heartbeat", t.token, failing.formatted(0)).statusCode()).isEqualTo(204);
+
+    Wait.until("the spool error announced", DELIVERY,
+        () -> t.sentContaining("Агент pc-01 (PC-01) не может записать очередь: disk full").size() == 1);
+    assertThat(t.server.post("/api/v1/heartbeat", t.token, failing.formatted(3)).statusCode()).isEqualTo(204);
+    Thread.sleep(3 * DEGRADED_CHECK_MS); // a few checks: the same error is not announced again
+    assertThat(t.sentContaining("не может записать очередь")).hasSize(1);
+
+    assertThat(t.server.post("/api/v1/heartbeat", t.token, "{\"version\":\"0.1.0\",\"hostname\":\"PC-01\","
+        + "\"spool_depth\":0,\"dropped_events\":0,\"unpersisted_events\":3,\"spool_error\":null}").statusCode())
+        .isEqualTo(204);
+    Wait.until("the recovery announced", DELIVERY,
+        () -> t.sentContaining("Очередь агента pc-01 (PC-01) снова записывается").size() == 1);
+    Thread.sleep(3 * DEGRADED_CHECK_MS);
+    assertThat(t.sentContaining("снова записывается")).hasSize(1);
+    assertThat(t.sentContaining("снова записывается").get(0)).matches("\\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d] "
+        + "Очередь агента pc-01 \\(PC-01\\) снова записывается \\(ошибка «disk full» с .*\\); потеряно запусков: 3");
+    assertThat(t.db.count("agent_spool_alerts")).isZero();
+  }
+
+  static final long DEGRADED_CHECK_MS = 2_000;
 }

@@ -17,8 +17,12 @@ public final class Messages {
 
   public record StoreResult(int accepted, int duplicates) {}
 
-  /** An agent's periodic report of itself. */
-  public record Heartbeat(String agentId, String hostname, String version, long spoolDepth, long droppedEvents) {}
+  /**
+   * An agent's periodic report of itself. {@code spoolError}: why its spool cannot store launches now
+   * ({@code disk full}, ...), null while it works; {@code unpersistedEvents}: launches it lost because of that.
+   */
+  public record Heartbeat(String agentId, String hostname, String version, long spoolDepth, long droppedEvents,
+                          long unpersistedEvents, String spoolError) {}
 
   public record TokenCheck(UUID tokenId, String subject, AgentTokens.Kind kind) {}
 

@@ -42,6 +42,7 @@ import java.util.UUID;
 public final class EventBatchParser {
   public static final int MAX_EVENTS = 1_000;
   static final int MAX_NAME = 256;
+  static final int MAX_SPOOL_ERROR = 200;
   static final int MAX_PATH = 4_096;
   /** Deeper JSON is refused by the parser: no legitimate body nests beyond a few levels. */
   static final int MAX_DEPTH = 16;
@@ -121,16 +122,24 @@ public final class EventBatchParser {
 
   /**
    * A heartbeat body: {@code {"version": "0.1.0", "hostname": "PC-01", "spool_depth": 0,
-   * "dropped_events": 0}}; version and hostname are required, the counters default to 0. It carries no
-   * timestamp (the server's clock stamps it).
+   * "dropped_events": 0, "unpersisted_events": 0, "spool_error": null}}; version and hostname are required,
+   * the counters default to 0, {@code spool_error} (absent or null: the spool works) is a short non-empty
+   * reason of at most {@value #MAX_SPOOL_ERROR} characters. It carries no timestamp (the server's clock
+   * stamps it).
    */
   public static Heartbeat heartbeat(String agentId, Buffer body) {
     JsonObject root = object(body);
+    String spoolError = text("spool_error", root.getValue("spool_error"), MAX_SPOOL_ERROR, false);
+    if (spoolError != null && spoolError.isBlank()) {
+      throw new BadRequest("spool_error", "must not be empty (null when the spool works)");
+    }
     return new Heartbeat(agentId,
         text("hostname", root.getValue("hostname"), MAX_NAME, true),
         text("version", root.getValue("version"), MAX_NAME, true),
         counter("spool_depth", root.getValue("spool_depth")),
-        counter("dropped_events", root.getValue("dropped_events")));
+        counter("dropped_events", root.getValue("dropped_events")),
+        counter("unpersisted_events", root.getValue("unpersisted_events")),
+        spoolError);
   }
 
   private static long counter(String field, Object value) {

@@ -82,16 +82,19 @@ public final class NotifierVerticle extends VerticleBase {
     }
     if (!config.silentAgentAfter().isZero()) {
       var silent = new SilentAgents(pool, config.silentAgentAfter(), config.timeZone(), clock, broadcast);
-      watchSilentAgents(silent);
+      watch("silent agent", silent.checkInterval(), silent::check);
     }
+    var degraded = new DegradedAgents(pool, config.timeZone(), clock, broadcast);
+    watch("agent spool", DegradedAgents.CHECK_INTERVAL, degraded::check);
     return bot.compose(v -> Future.all(sinks.stream().map(s -> new OutboxWorker(vertx, pool, s, pollInterval).start()).toList()));
   }
 
-  private void watchSilentAgents(SilentAgents silent) {
+  /** Runs an alert check periodically; a failure is logged once until a check succeeds. */
+  private void watch(String what, Duration interval, java.util.function.Supplier<Future<Void>> check) {
     boolean[] failing = {false};
-    vertx.setPeriodic(silent.checkInterval().toMillis(), id -> silent.check().onComplete(ar -> {
+    vertx.setPeriodic(interval.toMillis(), id -> check.get().onComplete(ar -> {
       if (ar.failed() && !failing[0]) {
-        log.warn("silent agent check failed, will retry [error={}]", ar.cause().getMessage());
+        log.warn("{} check failed, will retry [error={}]", what, ar.cause().getMessage());
       }
       failing[0] = ar.failed();
     }));

@@ -51,28 +51,37 @@ final class SilentAgents {
               + time(r, "silent_since") + ")"));
           return texts;
         }))
-        .compose(texts -> sendAll(texts, 0))).mapEmpty();
+        .compose(texts -> sendAll(broadcast, texts, 0))).mapEmpty();
   }
 
-  private Future<Void> sendAll(List<String> texts, int index) {
+  /** Sends the texts in order; fails (so the caller's transaction rolls back) when one must be retried. */
+  static Future<Void> sendAll(Function<String, Future<Boolean>> broadcast, List<String> texts, int index) {
     if (index == texts.size()) {
       return Future.succeededFuture();
     }
     return broadcast.apply(texts.get(index)).compose(ok -> ok
-        ? sendAll(texts, index + 1)
+        ? sendAll(broadcast, texts, index + 1)
         : Future.failedFuture(new IllegalStateException("agent alert not delivered, will retry")));
   }
 
   private String prefix() {
+    return prefix(clock, zone);
+  }
+
+  static String prefix(Clock clock, ZoneId zone) {
     return "[" + clock.instant().atZone(zone).format(TIME) + "] ";
   }
 
-  private static String agent(Row r) {
+  static String agent(Row r) {
     String host = r.getString("hostname");
     return r.getString("agent_id") + (host == null || host.isEmpty() ? "" : " (" + host + ")");
   }
 
   private String time(Row r, String column) {
+    return time(r, column, zone);
+  }
+
+  static String time(Row r, String column, ZoneId zone) {
     return r.getOffsetDateTime(column).atZoneSameInstant(zone).format(TIME);
   }
 }

@@ -101,7 +101,8 @@ public final class PersistenceVerticle extends VerticleBase {
   private void heartbeat(Message<Heartbeat> message) {
     Heartbeat h = message.body();
     pool.preparedQuery(Sql.AGENT_HEARTBEAT)
-        .execute(Tuple.of(h.agentId(), h.hostname(), h.version(), h.spoolDepth(), h.droppedEvents()))
+        .execute(Tuple.of(h.agentId(), h.hostname(), h.version(), h.spoolDepth(), h.droppedEvents(),
+            h.unpersistedEvents(), h.spoolError()))
         .onSuccess(done -> message.reply(null))
         .onFailure(err -> message.fail(503, "storage unavailable: " + err.getMessage()));
   }

@@ -99,6 +99,8 @@ public final class QueryVerticle extends VerticleBase {
                 .put("version", r.getString("version"))
                 .put("spool_depth", r.getLong("spool_depth"))
                 .put("dropped_events", r.getLong("dropped_events"))
+                .put("unpersisted_events", r.getLong("unpersisted_events"))
+                .put("spool_error", r.getString("spool_error"))
                 .put("first_seen", text(r.getOffsetDateTime("first_seen")))
                 .put("last_seen", text(r.getOffsetDateTime("last_seen")))
                 .put("last_heartbeat", text(r.getOffsetDateTime("last_heartbeat"))));

@@ -5,7 +5,8 @@ public final class Sql {
   /** Migrations in order; each is a classpath resource applied once, in a transaction. */
   public static final String[] MIGRATIONS = {"db/V1__init.sql", "db/V2__agents.sql",
       "db/V3__dead_letters_and_admin_tokens.sql", "db/V4__notifications.sql", "db/V5__outbox_autovacuum.sql",
-      "db/V6__events_partitioned.sql"};
+      "db/V6__events_partitioned.sql",
+      "db/V8__agent_spool_health.sql"};
 
   /** Arbitrary constant: one server migrates at a time. */
   public static final long MIGRATION_LOCK = 0x646f7a6f72L;
@@ -46,10 +47,12 @@ public final class Sql {
       SELECT count(*) AS accepted FROM inserted""";
 
   public static final String AGENT_HEARTBEAT = """
-      INSERT INTO agents (agent_id, hostname, version, spool_depth, dropped_events, last_heartbeat)
-      VALUES ($1, $2, $3, $4, $5, now())
+      INSERT INTO agents (agent_id, hostname, version, spool_depth, dropped_events, unpersisted_events, spool_error,
+                          last_heartbeat)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, now())
       ON CONFLICT (agent_id) DO UPDATE SET hostname = excluded.hostname, version = excluded.version,
         spool_depth = excluded.spool_depth, dropped_events = excluded.dropped_events,
+        unpersisted_events = excluded.unpersisted_events, spool_error = excluded.spool_error,
         last_seen = now(), last_heartbeat = now()""";
 
   public static final String PING = "SELECT 1";
@@ -86,7 +89,8 @@ public final class Sql {
       ORDER BY id
       LIMIT $7""";
   public static final String AGENTS_LIST = """
-      SELECT agent_id, hostname, version, spool_depth, dropped_events, first_seen, last_seen, last_heartbeat
+      SELECT agent_id, hostname, version, spool_depth, dropped_events, unpersisted_events, spool_error, first_seen,
+             last_seen, last_heartbeat
       FROM agents ORDER BY agent_id""";
   public static final String OUTBOX_DEPTH = "SELECT sink, count(*) AS depth FROM outbox GROUP BY sink";
 
@@ -189,7 +193,8 @@ public final class Sql {
   public static final String BOT_STATE_PUT = """
       INSERT INTO bot_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value""";
   public static final String STATUS_AGENTS =
-      "SELECT agent_id, hostname, last_seen, now() - last_seen < $1 * interval '1 millisecond' AS online "
+      "SELECT agent_id, hostname, last_seen, now() - last_seen < $1 * interval '1 millisecond' AS online, "
+          + "spool_error, dropped_events, unpersisted_events "
           + "FROM agents ORDER BY agent_id";
   public static final String STATUS_LAUNCHES_SINCE = "SELECT count(*) AS n FROM events WHERE \"timestamp\" >= $1";
   public static final String STATUS_TOP_PROGRAMS_SINCE = """
@@ -205,6 +210,20 @@ public final class Sql {
         RETURNING agent_id, silent_since
       )
       SELECT f.agent_id, a.hostname, f.silent_since FROM fresh f JOIN agents a USING (agent_id)""";
+  /** Agents whose last heartbeat reports a spool error not yet announced; announcing is the insert. */
+  public static final String AGENTS_NEWLY_DEGRADED = """
+      WITH fresh AS (
+        INSERT INTO agent_spool_alerts (agent_id, reason, since)
+        SELECT agent_id, spool_error, last_heartbeat FROM agents WHERE spool_error IS NOT NULL
+        ON CONFLICT (agent_id) DO NOTHING
+        RETURNING agent_id, reason, since
+      )
+      SELECT f.agent_id, a.hostname, f.reason, f.since, a.unpersisted_events FROM fresh f JOIN agents a USING (agent_id)""";
+  /** Announced agents whose last heartbeat reports a working spool again; the alert row goes. */
+  public static final String AGENTS_SPOOL_RECOVERED = """
+      DELETE FROM agent_spool_alerts al USING agents a
+      WHERE a.agent_id = al.agent_id AND a.spool_error IS NULL
+      RETURNING al.agent_id, a.hostname, al.reason, al.since, a.unpersisted_events""";
   /** Announced agents heard from since; the alert row goes. */
   public static final String AGENTS_BACK = """
       DELETE FROM agent_alerts al USING agents a

@@ -15,7 +15,10 @@ import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The text of {@code /status}: uptime, PostgreSQL and Elasticsearch health, agents, today's launches. */
+/**
+ * The text of {@code /status}: uptime, PostgreSQL and Elasticsearch health, agents (and those whose spool
+ * cannot be written, with the reason), today's launches.
+ */
 public final class StatusReport {
   static final Duration CHECK_TIMEOUT = Duration.ofSeconds(5);
   static final int MAX_AGENTS = 100;
@@ -59,7 +62,15 @@ public final class StatusReport {
             .compose(agents -> {
               int online = 0;
               List<String> each = new ArrayList<>();
+              List<String> degraded = new ArrayList<>();
               for (Row a : agents) {
+                String spoolError = a.getString("spool_error");
+                if (spoolError != null && degraded.size() < MAX_AGENTS) {
+                  String host = a.getString("hostname");
+                  Long lost = a.getLong("unpersisted_events");
+                  degraded.add("  💾 " + a.getString("agent_id") + (host == null ? "" : " (" + host + ")") + " — "
+                      + spoolError + (lost == null || lost == 0 ? "" : ", потеряно запусков: " + lost));
+                }
                 boolean on = a.getBoolean("online");
                 online += on ? 1 : 0;
                 if (each.size() < MAX_AGENTS) {
@@ -71,6 +82,10 @@ public final class StatusReport {
               }
               lines.add("Агенты: " + online + " на связи, " + (agents.size() - online) + " молчат");
               lines.addAll(each);
+              if (!degraded.isEmpty()) {
+                lines.add("Очередь агента не записывается: " + degraded.size());
+                lines.addAll(degraded);
+              }
               return pool.preparedQuery(Sql.STATUS_LAUNCHES_SINCE).execute(Tuple.of(startOfDay));
             })
             .compose(count -> {
