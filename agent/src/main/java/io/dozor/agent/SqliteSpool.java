@@ -2,7 +2,6 @@ package io.dozor.agent;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -67,9 +66,12 @@ public final class SqliteSpool extends LockedEventQueue {
     public static SqliteSpool open(Path dir, long maxBytes, boolean rememberReported) {
         Path file = dir.resolve(FILE_NAME);
         try {
-            Files.createDirectories(dir);
+            PrivateFiles.createDirectories(dir);
+            // SQLite gives its -wal, -shm and -journal files the permissions of the database file
+            PrivateFiles.createFileIfMissing(file);
+            // SQLite gives its -wal, -shm and -journal files the permissions of the database file
         } catch (IOException e) {
-            throw new IllegalStateException("cannot create the spool directory " + dir + ": " + e, e);
+            throw new IllegalStateException("cannot create the spool " + file + ": " + e, e);
         }
         try {
             Connection db = DriverManager.getConnection("jdbc:sqlite:" + file);
