@@ -7,6 +7,8 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.dozor.server.notify.bot.BotVerticle;
 import io.dozor.testkit.FakeTelegram;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.micrometer.backends.BackendRegistries;
 import io.dozor.testkit.Wait;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -110,6 +112,16 @@ class TelegramBotSendersTest {
         .contains("reason=sender not in telegram.admin_user_ids", "reason=no sender", "reason=sender is a bot",
             "reason=sent on behalf of a chat", "reason=sender is Telegram itself, not a person",
             "reason=chat not in telegram.chat_ids");
+  }
+
+  @Test
+  void metricsNameTheChatsByTheirPlaceNotTheirId() {
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    Wait.until("the outbox gauges", ANSWER, () -> registry.find("dozor_outbox_depth").gauges().size() >= 3);
+    assertThat(registry.find("dozor_outbox_depth").gauges()).extracting(g -> g.getId().getTag("sink"))
+        .contains("elasticsearch", "telegram[0]", "telegram[1]");
+    assertThat(registry.getMeters()).flatExtracting(m -> m.getId().getTags())
+        .noneMatch(tag -> tag.getValue().contains(Long.toString(-GROUP)));
   }
 
   @Test
