@@ -37,12 +37,9 @@ public record Senders(List<Long> chatIds, List<Long> adminUserIds) {
       return Optional.of("sender is Telegram itself, not a person");
     }
     boolean group = !"private".equals(chat.getValue("type"));
-    if (group && !adminUserIds.contains(user)) {
+    if ((group || !adminUserIds.isEmpty()) && !adminUserIds.contains(user)) {
       return Optional.of(adminUserIds.isEmpty()
           ? "a group chat, and telegram.admin_user_ids is empty" : "sender not in telegram.admin_user_ids");
-    }
-    if (!adminUserIds.isEmpty() && !adminUserIds.contains(user)) {
-      return Optional.of("sender not in telegram.admin_user_ids");
     }
     return Optional.empty();
   }
