@@ -3,7 +3,8 @@
 #   pwsh -File agent/src/test/windows/e2e.ps1 [-OutDir DIR] [-Port 18443] [-MeasureSeconds 60]
 # 1. starts a stub HTTPS receiver (StubReceiver.java beside this script: it records the POSTed batches; not the
 #    real server, so no PostgreSQL), with a self-signed certificate made by keytool as the agent's ca_file;
-# 2. unpacks agent/target/dozor-agent-windows.zip and installs the service with its install-service.ps1, or,
+# 2. unpacks agent/target/dozor-agent-windows.zip and installs the service with its install-service.ps1 (the
+#    token from a file: -Token is refused), checks the ACLs of ProgramData\Dozor and agent.ini, or,
 #    with -Msi, installs that MSI (msiexec /qn SERVER_URL= TOKEN= CA_FILE=) and checks agent.ini and the ACL of
 #    ProgramData\Dozor; with -UpgradeMsi (a higher version) too, upgrades in place after the event and checks
 #    that the settings and the spool are kept;
@@ -71,6 +72,15 @@ function Get-DozorProducts {
             Where-Object { $_.PSObject.Properties['DisplayName'] -and $_.DisplayName -eq 'Dozor agent' })
 }
 
+function Assert-OnlySystemAndAdministrators([string]$path) {
+    $acl = Get-Acl $path
+    $sids = @($acl.Access | ForEach-Object {
+            $_.IdentityReference.Translate([Security.Principal.SecurityIdentifier]).Value } | Sort-Object -Unique)
+    if (-not $acl.AreAccessRulesProtected -or ($sids -join ',') -ne 'S-1-5-18,S-1-5-32-544') {
+        Fail "$path is not restricted to SYSTEM and Administrators: inherited=$(-not $acl.AreAccessRulesProtected), $($sids -join ',')"
+    }
+}
+
 function Read-Events {
     $list = New-Object System.Collections.Generic.List[object]
     if (Test-Path $events) {
@@ -126,12 +136,7 @@ try {
         foreach ($line in @("url = https://127.0.0.1:$Port", "token = $token", "ca_file = $ca")) {
             if (-not $iniText.Contains($line)) { Fail "agent.ini has no line '$line'" }
         }
-        $acl = Get-Acl $dataDir
-        $sids = @($acl.Access | ForEach-Object {
-                $_.IdentityReference.Translate([Security.Principal.SecurityIdentifier]).Value } | Sort-Object -Unique)
-        if (-not $acl.AreAccessRulesProtected -or ($sids -join ',') -ne 'S-1-5-18,S-1-5-32-544') {
-            Fail "$dataDir is not restricted to SYSTEM and Administrators: inherited=$(-not $acl.AreAccessRulesProtected), $($sids -join ',')"
-        }
+        Assert-OnlySystemAndAdministrators $dataDir
         Log "MSI installed; agent.ini written; $dataDir for SYSTEM and Administrators only"
     } else {
         # --- the agent, installed as a service from the package ---
@@ -143,7 +148,20 @@ try {
         $text = $text -replace '(?m)^poll_interval_ms[ \t]*=[^\r\n]*', 'poll_interval_ms = 500'
         $text = $text.Replace('C:\ProgramData\Dozor\spool', $spoolDir).Replace('C:\ProgramData\Dozor\logs', $logDir)
         [IO.File]::WriteAllText($ini, $text, (New-Object Text.UTF8Encoding($false)))
-        & (Join-Path $pkg 'install-service.ps1') -Server "https://127.0.0.1:$Port" -Token $token -CaFile $ca
+        # the token from a file, never on the command line; -Token is refused with a line saying why
+        $tokenFile = Join-Path $OutDir 'token.txt'
+        [IO.File]::WriteAllText($tokenFile, "$token`r`n")
+        $refused = $null
+        try { & (Join-Path $pkg 'install-service.ps1') -Server "https://127.0.0.1:$Port" -Token $token -CaFile $ca }
+        catch { $refused = $_.Exception.Message }
+        if (-not $refused -or -not $refused.Contains('-TokenFile')) { Fail "install-service.ps1 -Token was not refused: $refused" }
+        if (Get-Service $serviceName -ErrorAction SilentlyContinue) { Fail 'install-service.ps1 -Token installed the service' }
+        if (Test-Path $dataDir) { Remove-Item -Recurse -Force $dataDir }
+        & (Join-Path $pkg 'install-service.ps1') -Server "https://127.0.0.1:$Port" -TokenFile $tokenFile -CaFile $ca
+        if (-not (Get-Content -Raw $ini).Contains("token = $token")) { Fail 'agent.ini has not the token of -TokenFile' }
+        Assert-OnlySystemAndAdministrators $dataDir
+        Assert-OnlySystemAndAdministrators $ini
+        Log "installed with -TokenFile; $dataDir and agent.ini for SYSTEM and Administrators only"
     }
     $service = Get-Service $serviceName
     if ($service.Status -ne 'Running') { Fail "service $serviceName is $($service.Status), not Running" }

@@ -117,6 +117,10 @@ public final class Agent implements AutoCloseable {
         }
         log.info("agent starting [server={}, processes={}, poll_interval_ms={}, host={}]",
                 config.serverUrl(), config.processes(), config.pollInterval().toMillis(), hostname);
+        if (config.serverUrl().getScheme().equalsIgnoreCase("http")) { // the INI set allow_insecure_http
+            log.warn("server url is plain http: the token and the events cross the network unencrypted "
+                    + "[server={}, setting=allow_insecure_http]", config.serverUrl());
+        }
         try {
             poller.submit(this::poll).get();
         } catch (InterruptedException e) {

@@ -32,7 +32,8 @@ import org.ini4j.Profile;
  * directory of the INI file, not the working directory: a Windows service starts in {@code System32}.
  * Backslashes are taken literally ({@code C:\dozor\ca.pem}), and a {@code ;} or {@code #} preceded by a
  * space starts a comment. Unknown sections and keys are refused, so a typo never silently falls back to
- * a default.
+ * a default. A plain {@code http://} url is refused unless {@code [server] allow_insecure_http = true}; the agent
+ * then warns at every start.
  *
  * @param serverUrl      base URL of the server, without a trailing slash
  * @param token          agent token (never printed by {@link #toString()})
@@ -74,7 +75,7 @@ public record AgentConfig(
     private static final long MB = 1024 * 1024;
 
     private static final Map<String, Set<String>> KNOWN_KEYS = Map.of(
-            "server", Set.of("url", "token", "ca_file", "heartbeat_interval_s"),
+            "server", Set.of("url", "token", "ca_file", "heartbeat_interval_s", "allow_insecure_http"),
             "monitor", Set.of("processes", "poll_interval_ms", "exclude_users", "report_existing",
                     "exclude_names", "exclude_paths"),
             "spool", Set.of("dir", "max_mb"),
@@ -123,7 +124,10 @@ public record AgentConfig(
                 spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, interval);
     }
 
-    /** Reads, validates and returns the settings of {@code file}; creates the spool and log directories. */
+    /**
+     * Reads, validates and returns the settings of {@code file}; creates the spool and log directories (private
+     * to the agent's user when they are new, see {@link PrivateFiles}).
+     */
     public static AgentConfig load(Path file) throws ConfigException {
         byte[] bytes;
         try {
@@ -192,6 +196,12 @@ public record AgentConfig(
         long spoolMax = r.positiveMegabytes("spool", "max_mb", DEFAULT_SPOOL_MAX_MB);
         Path log = r.directory("log", "dir", baseDir);
         String logstash = r.hostPort("log", "logstash");
+        // last, so that a test INI with an http:// url still reports its other mistakes
+        boolean insecureAllowed = r.bool("server", "allow_insecure_http", false);
+        if (url.getScheme().equalsIgnoreCase("http") && !insecureAllowed) {
+            throw ConfigException.of("server", "url", "http:// sends the token and the events unencrypted; use "
+                    + "https:// with ca_file, or set [server] allow_insecure_http = true (tests only)");
+        }
         return new AgentConfig(url, token, caFile, processes, poll, exclude, reportExisting, spool, log, logstash,
                 excludeNames, excludePaths, spoolMax, heartbeat);
     }
@@ -378,7 +388,7 @@ public record AgentConfig(
 
         private static Path createDirectory(String section, String key, Path dir) throws ConfigException {
             try {
-                Files.createDirectories(dir);
+                PrivateFiles.createDirectories(dir);
             } catch (IOException e) {
                 throw ConfigException.of(section, key, "cannot create directory " + dir + ": " + e);
             }

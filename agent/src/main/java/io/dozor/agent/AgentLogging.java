@@ -14,6 +14,8 @@ import ch.qos.logback.core.spi.ContextAwareBase;
 import ch.qos.logback.core.util.Duration;
 import ch.qos.logback.core.util.FileSize;
 import ch.qos.logback.core.util.StatusPrinter2;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.regex.Pattern;
 import net.logstash.logback.appender.LogstashTcpSocketAppender;
 
@@ -34,6 +36,7 @@ import net.logstash.logback.appender.LogstashTcpSocketAppender;
  * </ul>
  * Repeated warnings are counted rather than written ({@link RepeatedLogFilter}), and a log directory on a
  * full disk only loses lines: logback's file output stream retries on its own, detection goes on.
+ * Log files and a log directory the agent creates are private to its user ({@link PrivateFiles}).
  * Agent tokens (JWTs) and URL passwords never reach a log, whatever code logs them. {@code Main} sets the
  * properties from the settings before the first logger exists. An administrator who wants another
  * configuration passes {@code -Dlogback.configurationFile=FILE}; logback's own XML configuration then applies.
@@ -94,7 +97,7 @@ public final class AgentLogging extends ContextAwareBase implements Configurator
     private static Appender<ILoggingEvent> file(LoggerContext context, String dir, String name, int days,
                                                 String cap, Level threshold) {
         String base = name.substring(0, name.length() - ".json".length());
-        RollingFileAppender<ILoggingEvent> appender = new RollingFileAppender<>();
+        RollingFileAppender<ILoggingEvent> appender = new PrivateRollingFileAppender();
         appender.setContext(context);
         appender.setName(base);
         appender.setFile(dir + "/" + base + ".json");
@@ -117,6 +120,22 @@ public final class AgentLogging extends ContextAwareBase implements Configurator
         }
         appender.start();
         return appender;
+    }
+
+    /**
+     * Creates each log file (at start and after every rollover) private before logback opens it; the archives
+     * are renamed active files (no compression), so they stay private too.
+     */
+    static final class PrivateRollingFileAppender extends RollingFileAppender<ILoggingEvent> {
+        @Override
+        public void openFile(String fileName) throws IOException {
+            Path file = Path.of(fileName);
+            if (file.toAbsolutePath().getParent() != null) {
+                PrivateFiles.createDirectories(file.toAbsolutePath().getParent());
+            }
+            PrivateFiles.createFileIfMissing(file);
+            super.openFile(fileName);
+        }
     }
 
     private static Appender<ILoggingEvent> logstash(LoggerContext context, String destination) {

@@ -169,9 +169,11 @@ public final class SqliteSpool extends LockedEventQueue {
 
     private void connect(boolean first) throws SQLException {
         try {
-            Files.createDirectories(dir);
+            PrivateFiles.createDirectories(dir);
+            // SQLite gives its -wal, -shm and -journal files the permissions of the database file
+            PrivateFiles.createFileIfMissing(file);
         } catch (IOException e) {
-            throw new SQLException("cannot create the spool directory " + dir + ": " + e, null, SQLITE_CANTOPEN);
+            throw new SQLException("cannot create the spool " + file + ": " + e, null, SQLITE_CANTOPEN);
         }
         Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
         try {

@@ -37,6 +37,7 @@ class AgentConfigTest {
             [server]
             url = http://server:8080
             token = abc123
+            allow_insecure_http = true
             """;
 
     @Test
@@ -95,6 +96,7 @@ class AgentConfigTest {
                 url = http://server:8080
                 token = abc123
                 heartbeat_interval_s = 15
+                allow_insecure_http = yes
 
                 [monitor]
                 exclude_names = explorer, Updater.exe
@@ -187,6 +189,9 @@ class AgentConfigTest {
             misspelt spool key          | %s[spool]\\nmax_mbs = 5                              | [spool] max_mbs: unknown setting
             misspelt key                | %s[monitor]\\npoll_intervall_ms = 5                    | [monitor] poll_intervall_ms: unknown setting
             unknown section             | %s[moniter]\\nprocesses = chrome                       | [moniter]: unknown section (expected one of [server], [monitor], [spool], [log])
+            plain http                  | [server]\\nurl = http://a\\ntoken = t                    | [server] url: http:// sends the token and the events unencrypted; use https:// with ca_file, or set [server] allow_insecure_http = true (tests only)
+            plain http, explicitly not  | [server]\\nurl = HTTP://a\\ntoken = t\\nallow_insecure_http = false | [server] url: http:// sends the token and the events unencrypted; use https:// with ca_file, or set [server] allow_insecure_http = true (tests only)
+            bad allow_insecure_http     | [server]\\nurl = https://a\\ntoken = t\\nca_file = ca.pem\\nallow_insecure_http = maybe | [server] allow_insecure_http: must be true or false, got "maybe"
             """)
     void refusesABadSettingNamingIt(String what, String ini, String expected) throws IOException {
         Files.writeString(dir.resolve("x.txt"), "not a certificate");

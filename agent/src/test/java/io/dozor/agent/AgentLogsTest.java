@@ -40,6 +40,7 @@ class AgentLogsTest {
                 [server]
                 url = http://127.0.0.1:%d
                 token = %s
+                allow_insecure_http = true
                 [monitor]
                 processes = java
                 poll_interval_ms = 200
@@ -88,6 +89,21 @@ class AgentLogsTest {
         files.add(dir.resolve("console.txt"));
         for (Path file : files) {
             assertThat(Files.readString(file)).as(file.toString()).doesNotContain(TOKEN);
+        }
+        // the plain http:// url was allowed explicitly, and is warned about
+        assertThat(lines(logs.resolve(AgentLogging.ERRORS_FILE))).extracting(l -> l.get("message").asText())
+                .anyMatch(m -> m.startsWith("server url is plain http"));
+        if (PrivateFilesTest.posix(dir)) {
+            // what the agent created is its user's only: the log and spool directories, the logs, the spool files
+            Path spool = dir.resolve("spool");
+            assertThat(PrivateFilesTest.mode(logs)).isEqualTo("rwx------");
+            assertThat(PrivateFilesTest.mode(spool)).isEqualTo("rwx------");
+            assertThat(logs.resolve(AgentLogging.JSON_FILE)).satisfies(PrivateFilesTest::isPrivateFile);
+            assertThat(logs.resolve(AgentLogging.ERRORS_FILE)).satisfies(PrivateFilesTest::isPrivateFile);
+            assertThat(spool.resolve(SqliteSpool.FILE_NAME)).isRegularFile();
+            try (Stream<Path> list = Files.list(spool)) {
+                assertThat(list.toList()).allSatisfy(PrivateFilesTest::isPrivateFile);
+            }
         }
     }
 

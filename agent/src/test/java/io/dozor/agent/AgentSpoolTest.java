@@ -131,7 +131,7 @@ class AgentSpoolTest {
     private Path startReloading(String monitor) throws Exception {
         server = TestServer.http();
         Path ini = dir.resolve("agent.ini");
-        Files.writeString(ini, "[server]\nurl = " + server.url() + "\ntoken = tok\n" + monitor);
+        Files.writeString(ini, "[server]\nurl = " + server.url() + "\ntoken = tok\nallow_insecure_http = true\n" + monitor);
         agent = new Agent(config(server).withProcesses(List.of("chrome")), source, Clock.systemUTC(), "PC-01",
                 new InMemoryEventQueue()).reloadingFrom(ini);
         agent.start();
@@ -140,7 +140,7 @@ class AgentSpoolTest {
 
     /** Rewrites the INI file with a new {@code monitor} part and a later modification time. */
     private void rewrite(Path ini, String monitor) throws Exception {
-        Files.writeString(ini, "[server]\nurl = " + server.url() + "\ntoken = tok\n" + monitor);
+        Files.writeString(ini, "[server]\nurl = " + server.url() + "\ntoken = tok\nallow_insecure_http = true\n" + monitor);
         Files.setLastModifiedTime(ini, FileTime.from(Instant.now().plusSeconds(5)));
     }
 }

@@ -99,7 +99,7 @@ class MainTest {
     @Test
     void serviceNotStartedByTheServiceControlManagerExitsWith1AndOneLine() throws IOException {
         Path ini = dir.resolve("agent.ini");
-        Files.writeString(ini, "[server]\nurl = http://127.0.0.1:9\ntoken = t\n[spool]\ndir = "
+        Files.writeString(ini, "[server]\nurl = http://127.0.0.1:9\ntoken = t\nallow_insecure_http = true\n[spool]\ndir = "
                 + dir.resolve("spool").toString().replace('\\', '/') + "\n");
 
         // Linux: advapi32 cannot be loaded; Windows: StartServiceCtrlDispatcher fails (error 1063)

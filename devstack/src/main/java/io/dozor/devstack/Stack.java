@@ -1,5 +1,6 @@
 package io.dozor.devstack;
 
+import io.dozor.server.PrivateFiles;
 import io.dozor.testkit.DevCertificates;
 import io.dozor.testkit.FreePort;
 import io.dozor.testkit.ProcessLogs;
@@ -82,17 +83,19 @@ public final class Stack implements AutoCloseable {
 
   private void startServer() {
     try {
+      // not private itself: PostgreSQL and Elasticsearch, as other users when run as root, have their data in it;
+      // the secrets in it are (the TLS key's folder, the YAML, the INI, the token secret, the admin token)
       Files.createDirectories(options.dir());
-      Path tls = options.dir().resolve("tls");
+      Path tls = PrivateFiles.createDirectories(options.dir().resolve("tls"));
       certs = Files.exists(tls.resolve("server-key.pem"))
           ? new DevCertificates(tls.resolve("ca.pem"), tls.resolve("server.pem"), tls.resolve("server-key.pem"))
           : DevCertificates.generate(tls);
       port = FreePort.preferring(options.serverPort());
       serverConfig = options.dir().resolve("server.yaml");
-      Files.writeString(serverConfig, serverYaml());
+      PrivateFiles.write(serverConfig, serverYaml()); // the token secret, a database password, a bot token
       token = tokenCreate("--agent-id", options.agentId());
       if (!Files.exists(adminTokenFile())) {
-        writePrivate(adminTokenFile(), tokenCreate("--admin", "dev") + "\n");
+        PrivateFiles.write(adminTokenFile(), tokenCreate("--admin", "dev") + "\n");
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -108,12 +111,6 @@ public final class Stack implements AutoCloseable {
   /** The server's HTTPS port. */
   public int port() {
     return port;
-  }
-
-  private static void writePrivate(Path file, String text) throws IOException {
-    Files.writeString(file, text);
-    file.toFile().setReadable(false, false);
-    file.toFile().setReadable(true, true);
   }
 
   /** Starts the server again (after {@link #stopServer()}) on the same port with the same settings. */
@@ -198,7 +195,7 @@ public final class Stack implements AutoCloseable {
     if (!Files.exists(file)) {
       byte[] bytes = new byte[32];
       new SecureRandom().nextBytes(bytes);
-      writePrivate(file, HexFormat.of().formatHex(bytes));
+      PrivateFiles.write(file, HexFormat.of().formatHex(bytes));
     }
     return Files.readString(file).trim();
   }
@@ -244,7 +241,7 @@ public final class Stack implements AutoCloseable {
         options.dir().resolve("spool"), options.dir().resolve("logs/agent"));
     ini = withSettings(ini, options.agentSettings());
     try {
-      writePrivate(agentConfig, ini);
+      PrivateFiles.write(agentConfig, ini);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

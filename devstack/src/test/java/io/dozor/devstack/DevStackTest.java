@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -51,6 +52,9 @@ class DevStackTest {
       stop(first);
     }
     assertNoWarnings(dir, firstOut);
+    assertSecretsArePrivate(dir);
+    // a configuration left readable by an older version: rewritten private, not patched after the fact
+    Files.setPosixFilePermissions(dir.resolve("server.yaml"), PosixFilePermissions.fromString("rw-r--r--"));
 
     Path secondOut = dir.resolve("second.out");
     Process second = start(dir, secondOut);
@@ -61,6 +65,23 @@ class DevStackTest {
       stop(second);
     }
     assertNoWarnings(dir, secondOut);
+    assertSecretsArePrivate(dir);
+  }
+
+  /** What holds a secret or the logs is its user's only: files 0600, directories 0700. */
+  static void assertSecretsArePrivate(Path dir) throws IOException {
+    for (String file : List.of("server.yaml", "agent.ini", "token-secret", "admin-token", "tls/server-key.pem",
+        "logs/server/dozor-server.json", "logs/server/dozor-server-errors.json", "logs/agent/dozor-agent.json",
+        "logs/agent/dozor-agent-errors.json", "spool/spool.db")) {
+      assertThat(mode(dir.resolve(file))).as(file).isEqualTo("rw-------");
+    }
+    for (String folder : List.of("tls", "logs", "logs/server", "logs/agent", "spool")) {
+      assertThat(mode(dir.resolve(folder))).as(folder).isEqualTo("rwx------");
+    }
+  }
+
+  static String mode(Path path) throws IOException {
+    return PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
   }
 
   static Process start(Path dir, Path out) throws IOException {

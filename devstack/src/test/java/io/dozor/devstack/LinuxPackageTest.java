@@ -58,6 +58,7 @@ class LinuxPackageTest {
         [server]
         url = http://127.0.0.1:9
         token = t
+        allow_insecure_http = true
         [monitor]
         processes = java
         poll_interval_ms = 200

@@ -25,7 +25,13 @@ class WindowsPackageTest {
       assertThat(launcher).contains("\r\n").contains("-XX:+UseSerialGC", "-Xmx48m", "-XX:TieredStopAtLevel=1",
           "install-service", "-Ddozor.jvm.flags=");
       assertThat(text(z, "dozor-agent/agent.ini")).contains("[server]", "[monitor]", "[spool]", "[log]");
-      assertThat(text(z, "dozor-agent/install-service.ps1")).contains("install-service", "Start-Service DozorAgent");
+      String install = text(z, "dozor-agent/install-service.ps1");
+      assertThat(install).contains("install-service", "Start-Service DozorAgent");
+      // not run here (no Windows): the data folder and the INI are locked to SYSTEM and Administrators by SID before
+      // the token is written, and the token comes from a file or a prompt, never from the command line
+      assertThat(install).contains("/inheritance:r", "*S-1-5-32-544:", "*S-1-5-18:", "Protect-Path $DataDir",
+          "Protect-Path $ini", "-TokenFile", "Read-Host -AsSecureString");
+      assertThat(install.indexOf("Protect-Path $ini '")).isLessThan(install.indexOf("WriteAllText"));
       assertThat(text(z, "dozor-agent/make-runtime.cmd")).contains("\r\n")
           .contains("--add-modules java.base,", "--generate-cds-archive"); // the modules: LinuxPackageTest
     }

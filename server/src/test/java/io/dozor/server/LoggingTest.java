@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -51,6 +52,20 @@ class LoggingTest {
       lines.add(JSON.readTree(line)); // throws on anything that is not one JSON object per line
     }
     return lines;
+  }
+
+  @Test
+  void theLogFilesAndANewLogDirectoryAreTheServersUserOnly() throws IOException {
+    Assumptions.assumeTrue(PrivateFilesTest.posix(dir), "the file system has POSIX permissions");
+    Path logs = dir.resolve("var/logs");
+    Logging.configure(logs, Optional.empty());
+    LoggerFactory.getLogger("io.dozor.server.test.Private").warn("a warning, in both files");
+
+    assertThat(PrivateFilesTest.mode(logs)).isEqualTo("rwx------");
+    assertThat(PrivateFilesTest.mode(logs.getParent())).isEqualTo("rwx------");
+    assertThat(PrivateFilesTest.mode(logs.resolve("dozor-server.json"))).isEqualTo("rw-------");
+    assertThat(PrivateFilesTest.mode(logs.resolve("dozor-server-errors.json"))).isEqualTo("rw-------");
+    assertThat(Files.readString(logs.resolve("dozor-server-errors.json"))).contains("a warning, in both files");
   }
 
   @Test

@@ -7,6 +7,7 @@ import java.math.BigInteger;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -70,9 +71,13 @@ public record DevCertificates(Path caCert, Path serverCert, Path serverKey) {
       var certs = new DevCertificates(dir.resolve("ca.pem"), dir.resolve("server.pem"), dir.resolve("server-key.pem"));
       Files.writeString(certs.caCert(), pem(ca));
       Files.writeString(certs.serverCert(), pem(server) + pem(ca));
-      Files.writeString(certs.serverKey(), pem(new JcaPKCS8Generator(serverKeys.getPrivate(), null)));
-      certs.serverKey().toFile().setReadable(false, false);
-      certs.serverKey().toFile().setReadable(true, true);
+      // the key is created readable by its owner only, never with wider permissions first
+      Files.deleteIfExists(certs.serverKey());
+      Path key = dir.getFileSystem().supportedFileAttributeViews().contains("posix")
+          ? Files.createFile(certs.serverKey(), PosixFilePermissions.asFileAttribute(
+              PosixFilePermissions.fromString("rw-------")))
+          : Files.createFile(certs.serverKey());
+      Files.writeString(key, pem(new JcaPKCS8Generator(serverKeys.getPrivate(), null)));
       return certs;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

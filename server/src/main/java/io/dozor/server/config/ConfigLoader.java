@@ -201,7 +201,7 @@ public final class ConfigLoader {
           quietDrop(),
           digestAfter(),
           duration(Setting.TELEGRAM_MUTE_DEFAULT, false),
-          list(Setting.TELEGRAM_ADMIN_USER_IDS, v -> integer(Setting.TELEGRAM_ADMIN_USER_IDS, v)),
+          list(Setting.TELEGRAM_ADMIN_USER_IDS, v -> adminUserId(v)),
           bool(Setting.TELEGRAM_BOT_POLLING),
           duration(Setting.TELEGRAM_SILENT_AGENT_AFTER, true),
           filters(),
@@ -318,6 +318,16 @@ public final class ConfigLoader {
 
     private Long chatId(String v) {
       return integer(Setting.TELEGRAM_CHAT_IDS, v);
+    }
+
+    /** A person's id: Telegram's own senders (0, the service account, the anonymous admins' bot) are refused. */
+    private Long adminUserId(String v) {
+      long id = integer(Setting.TELEGRAM_ADMIN_USER_IDS, v);
+      if (io.dozor.server.notify.bot.Senders.isTelegramItself(id)) {
+        throw new ConfigException(Setting.TELEGRAM_ADMIN_USER_IDS, id + " is not a person's user id (user ids are "
+            + "positive; 777000 and 1087968824 are Telegram's service account and anonymous admins' bot)");
+      }
+      return id;
     }
 
     private Long integer(Setting s, String v) {

@@ -29,7 +29,7 @@ public final class QueryVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    sinks.forEach(sink -> Meters.outboxDepth(sink, 0));
+    sinks.forEach(sink -> Meters.outboxDepth(gaugeLabel(sinks, sink), 0));
     vertx.setPeriodic(OUTBOX_GAUGE_PERIOD_MS, id -> refreshOutboxDepth());
     var bus = vertx.eventBus();
     return Future.all(
@@ -40,13 +40,30 @@ public final class QueryVerticle extends VerticleBase {
   /** Keeps the {@code dozor_outbox_depth} gauges current; a failure leaves the last values. */
   private void refreshOutboxDepth() {
     pool.query(Sql.OUTBOX_DEPTH).execute().onSuccess(rows -> {
-      java.util.Set<String> seen = new java.util.HashSet<>();
+      java.util.Map<String, Long> depths = new java.util.HashMap<>();
       for (Row r : rows) {
-        seen.add(r.getString("sink"));
-        Meters.outboxDepth(r.getString("sink"), r.getLong("depth"));
+        depths.merge(gaugeLabel(sinks, r.getString("sink")), r.getLong("depth"), Long::sum);
       }
-      Meters.outboxDrained(seen);
+      depths.forEach(Meters::outboxDepth);
+      Meters.outboxDrained(depths.keySet());
     });
+  }
+
+  /**
+   * The {@code sink} label of a sink's gauge. A Telegram sink is named by its chat id, which must not reach
+   * {@code /metrics} (scraped, stored and shown far from the server's settings): it is labelled by the chat's place
+   * in {@code telegram.chat_ids} ({@code telegram[0]}), and rows of a chat no longer configured count under
+   * {@code telegram[other]}; so the labels are bounded by the configuration.
+   */
+  static String gaugeLabel(List<String> configured, String sink) {
+    int colon = sink.indexOf(':');
+    if (colon < 0) {
+      return sink;
+    }
+    String kind = sink.substring(0, colon);
+    List<String> sameKind = configured.stream().filter(s -> s.startsWith(kind + ":")).toList();
+    int index = sameKind.indexOf(sink);
+    return kind + "[" + (index < 0 ? "other" : Integer.toString(index)) + "]";
   }
 
   private void events(Message<EventsQuery> message) {

@@ -144,6 +144,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void adminUserIdsArePeople() {
+    env.put("DOZOR_TELEGRAM_ADMIN_USER_IDS", "42, 7");
+    assertThat(load().telegram().adminUserIds()).containsExactly(42L, 7L);
+    for (String id : List.of("0", "-1001234567890", "777000", "1087968824")) {
+      env.put("DOZOR_TELEGRAM_ADMIN_USER_IDS", "42," + id);
+      assertRefused("telegram.admin_user_ids (DOZOR_TELEGRAM_ADMIN_USER_IDS): " + Long.parseLong(id)
+          + " is not a person's user id (user ids are positive; 777000 and 1087968824 are Telegram's service account"
+          + " and anonymous admins' bot)");
+    }
+  }
+
+  @Test
   void outOfRangePortAndShortSecretAreRefused() {
     env.put("DOZOR_HTTP_PORT", "70000");
     assertRefused("http.port (DOZOR_HTTP_PORT): must be a port number 0-65535, got 70000");

@@ -50,6 +50,20 @@ class ComposeFileTest {
   }
 
   @Test
+  void everyPublishedPortListensOnTheLoopbackOnly() {
+    // security is off in this stack (plain HTTP, Elasticsearch and Kibana without users): nothing on the network
+    List<String> published = new ArrayList<>();
+    for (String name : names(services)) {
+      JsonNode ports = services.get(name).get("ports");
+      if (ports != null) {
+        ports.forEach(p -> published.add(name + " " + p.asText()));
+      }
+    }
+    assertThat(published).containsExactlyInAnyOrder("elasticsearch 127.0.0.1:9200:9200", "kibana 127.0.0.1:5601:5601",
+        "logstash 127.0.0.1:5000:5000", "dozor-server 127.0.0.1:8443:8443");
+  }
+
+  @Test
   void theElasticProductsShareTheVersionTheTestsRunAgainst() {
     Set<String> tags = new TreeSet<>();
     for (String name : List.of("elasticsearch", "kibana", "logstash")) {

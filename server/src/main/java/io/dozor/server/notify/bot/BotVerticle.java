@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The two-way bot: long-polls {@code getUpdates} (no inbound port), answers commands from the configured
- * chats (and, when {@code admin_user_ids} is set, only from those users), ignores and logs anything else.
+ * chats, from the senders {@link Senders} accepts (in groups only those of {@code admin_user_ids}), ignores and
+ * logs anything else.
  * The offset is saved in PostgreSQL after each update is handled, so a restart neither loses nor repeats
  * commands. Commands are registered with {@code setMyCommands} at start (retried in the background).
  * Run it in one server instance only: Telegram refuses concurrent {@code getUpdates} for a bot (409).
@@ -44,6 +45,7 @@ public final class BotVerticle extends VerticleBase {
   private final Pool pool;
   private final BotApi api;
   private final StatusReport status;
+  private final Senders senders;
   private boolean stopped;
   /** Known once getMe answered; until then commands addressed to any bot are taken. */
   private Optional<String> username = Optional.empty();
@@ -55,6 +57,7 @@ public final class BotVerticle extends VerticleBase {
     this.pool = pool;
     this.api = api;
     this.status = status;
+    this.senders = new Senders(config.chatIds(), config.adminUserIds());
   }
 
   private static JsonObject command(String name, String description) {
@@ -68,6 +71,9 @@ public final class BotVerticle extends VerticleBase {
         .map(rows -> rows.size() == 0 ? 0L : rows.iterator().next().getLong("value"))
         .onComplete(ar -> poll(ar.succeeded() ? ar.result() : 0L));
     log.info("telegram bot polling [chats={}, admins={}]", config.chatIds(), config.adminUserIds());
+    if (config.adminUserIds().isEmpty() && config.chatIds().stream().anyMatch(id -> id < 0)) {
+      log.warn("the bot obeys no one in group chats until telegram.admin_user_ids lists who may command it");
+    }
     return Future.succeededFuture();
   }
 
@@ -144,10 +150,10 @@ public final class BotVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     Incoming m = in.get();
-    if (!config.chatIds().contains(m.chatId())
-        || (!config.adminUserIds().isEmpty() && !config.adminUserIds().contains(m.userId()))) {
-      log.warn("ignored telegram message from an unauthorised chat or user [chat_id={}, user_id={}]",
-          m.chatId(), m.userId());
+    Optional<String> refusal = senders.refusal(update.getJsonObject("message"));
+    if (refusal.isPresent()) {
+      log.warn("ignored telegram message from an unauthorised chat or sender [chat_id={}, user_id={}, reason={}]",
+          m.chatId(), m.userId(), refusal.get());
       return Future.succeededFuture();
     }
     Optional<Command> command = Command.parse(m.text(), config.muteDefault(), username);

@@ -1,0 +1,147 @@
+package io.dozor.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.LoggingEvent;
+import ch.qos.logback.core.rolling.FixedWindowRollingPolicy;
+import ch.qos.logback.core.rolling.SizeBasedTriggeringPolicy;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.slf4j.LoggerFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Verifies that what the agent creates (directories, spool files with SQLite's companions, log files before and
+ * after a rollover) is private to its user, and that what already exists keeps its permissions. POSIX file systems
+ * only: on Windows the folder's ACL, set by install-service.ps1, is inherited.
+ */
+class PrivateFilesTest {
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void onPosix() {
+        assumeTrue(posix(dir), "the file system has POSIX permissions");
+    }
+
+    @Test
+    void newDirectoriesAreTheOwnersOnlyAndExistingOnesKeepTheirMode() throws IOException {
+        Path shared = Files.createDirectory(dir.resolve("shared"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+
+        PrivateFiles.createDirectories(shared.resolve("a/b"));
+        PrivateFiles.createDirectories(shared.resolve("a/b")); // again: nothing to do
+
+        assertThat(mode(shared)).isEqualTo("rwxr-xr-x");
+        assertThat(mode(shared.resolve("a"))).isEqualTo("rwx------");
+        assertThat(mode(shared.resolve("a/b"))).isEqualTo("rwx------");
+    }
+
+    @Test
+    void aNewFileIsTheOwnersOnlyAndAnExistingOneIsLeftAsItIs() throws IOException {
+        Path existing = dir.resolve("existing");
+        Files.writeString(existing, "kept");
+        Files.setPosixFilePermissions(existing, PosixFilePermissions.fromString("rw-r--r--"));
+
+        PrivateFiles.createFileIfMissing(existing);
+        Path fresh = PrivateFiles.createFileIfMissing(dir.resolve("fresh"));
+
+        assertThat(Files.readString(existing)).isEqualTo("kept");
+        assertThat(mode(existing)).isEqualTo("rw-r--r--");
+        assertThat(fresh).satisfies(PrivateFilesTest::isPrivateFile);
+    }
+
+    @Test
+    void theSpoolItsWriteAheadLogAndSharedMemoryAreTheOwnersOnly() throws IOException {
+        Path spoolDir = dir.resolve("state/spool");
+        SqliteSpool spool = SqliteSpool.open(spoolDir, 1 << 20);
+        try {
+            spool.offer(SqliteSpoolTest.event(1001));
+            List<Path> files;
+            try (Stream<Path> list = Files.list(spoolDir)) {
+                files = list.toList();
+            }
+            assertThat(files).extracting(p -> p.getFileName().toString())
+                    .contains(SqliteSpool.FILE_NAME, SqliteSpool.FILE_NAME + "-wal", SqliteSpool.FILE_NAME + "-shm");
+            assertThat(files).allSatisfy(PrivateFilesTest::isPrivateFile);
+            assertThat(mode(spoolDir)).isEqualTo("rwx------");
+            assertThat(mode(spoolDir.getParent())).isEqualTo("rwx------");
+        } finally {
+            spool.close();
+        }
+    }
+
+    @Test
+    void logFilesAreTheOwnersOnlyBeforeAndAfterARollover() throws IOException {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        Path logs = dir.resolve("new/logs");
+        // the agent's appender; a rollover on demand needs a fixed-window policy (the agent's rolls by size and
+        // day), the same renaming of the active file and opening of a new one
+        var appender = new AgentLogging.PrivateRollingFileAppender();
+        appender.setContext(context);
+        appender.setName("private-files-test");
+        appender.setFile(logs.resolve(AgentLogging.JSON_FILE).toString());
+        FixedWindowRollingPolicy policy = new FixedWindowRollingPolicy();
+        policy.setContext(context);
+        policy.setParent(appender);
+        policy.setFileNamePattern(logs.resolve("dozor-agent.%i.json").toString());
+        policy.start();
+        appender.setRollingPolicy(policy);
+        SizeBasedTriggeringPolicy<ILoggingEvent> trigger = new SizeBasedTriggeringPolicy<>();
+        trigger.setContext(context);
+        trigger.start();
+        appender.setTriggeringPolicy(trigger);
+        appender.setEncoder(AgentLogging.json(context));
+        appender.start();
+        try {
+            appender.doAppend(event(context, "before the rollover"));
+            appender.rollover();
+            appender.doAppend(event(context, "after the rollover"));
+        } finally {
+            appender.stop();
+        }
+
+        List<Path> files;
+        try (Stream<Path> list = Files.list(logs)) {
+            files = list.toList();
+        }
+        assertThat(files).hasSize(2).allSatisfy(PrivateFilesTest::isPrivateFile);
+        assertThat(Files.readString(logs.resolve(AgentLogging.JSON_FILE))).contains("after the rollover")
+                .doesNotContain("before the rollover");
+        assertThat(mode(logs)).isEqualTo("rwx------");
+        assertThat(mode(logs.getParent())).isEqualTo("rwx------");
+    }
+
+    private static LoggingEvent event(LoggerContext context, String message) {
+        return new LoggingEvent(PrivateFilesTest.class.getName(), context.getLogger("test"), Level.INFO, message,
+                null, null);
+    }
+
+    static boolean posix(Path dir) {
+        return dir.getFileSystem().supportedFileAttributeViews().contains("posix");
+    }
+
+    static String mode(Path path) {
+        try {
+            return PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void isPrivateFile(Path file) {
+        assertThat(mode(file)).as(file.toString()).isEqualTo("rw-------");
+    }
+}
