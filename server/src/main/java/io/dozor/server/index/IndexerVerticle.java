@@ -81,13 +81,24 @@ public final class IndexerVerticle extends VerticleBase {
 
   private Future<Void> installTemplate(ElasticsearchAsyncClient client) {
     String name = config.indexPrefix();
-    return vertx.executeBlocking(() -> PutIndexTemplateRequest.of(t -> t
-            .name(name)
-            .withJson(new StringReader(templateJson(name)))))
-        .compose(request -> Future.fromCompletionStage(client.indices().putIndexTemplate(request), context))
+    return putTemplate(client, name, templateJson(name))
+        .recover(err -> {
+          if (!IndexTemplate.lacksEcsTypes(String.valueOf(err.getMessage()))) {
+            return Future.failedFuture(err);
+          }
+          log.warn("elasticsearch lacks the modules mapper-extras and x-pack-wildcard: the index template maps "
+              + "match_only_text as text and wildcard as keyword [name={}]", name);
+          return putTemplate(client, name, IndexTemplate.withoutEcsTypes(templateJson(name)));
+        })
         .onSuccess(r -> log.info("index template installed [name={}, pattern={}-*]", name, name))
         .recover(err -> Future.failedFuture(new IllegalStateException(
             "cannot install the index template in Elasticsearch " + config.urls() + ": " + err.getMessage(), err)))
+        .mapEmpty();
+  }
+
+  private Future<Void> putTemplate(ElasticsearchAsyncClient client, String name, String json) {
+    return vertx.executeBlocking(() -> PutIndexTemplateRequest.of(t -> t.name(name).withJson(new StringReader(json))))
+        .compose(request -> Future.fromCompletionStage(client.indices().putIndexTemplate(request), context))
         .mapEmpty();
   }
 

@@ -26,6 +26,26 @@ public enum IndexTemplate {
     return this == EVENTS ? eventsPrefix : LOGS_PREFIX;
   }
 
+  /**
+   * Whether Elasticsearch refused a template because it lacks the module of an ECS field type:
+   * {@code match_only_text} (module mapper-extras) or {@code wildcard} (x-pack-wildcard). Every distribution
+   * Elastic ships for use has both; the minimal one (the integ-test zip the tests run) has neither.
+   */
+  public static boolean lacksEcsTypes(String refusal) {
+    return refusal != null && refusal.contains("does not exist")
+        && (refusal.contains("[match_only_text]") || refusal.contains("[wildcard]"));
+  }
+
+  /**
+   * The template for an Elasticsearch without those modules: {@code match_only_text} becomes {@code text} and
+   * {@code wildcard} becomes {@code keyword}, the types ECS names as their fallbacks; field names and every
+   * other type stay as ECS has them.
+   */
+  public static String withoutEcsTypes(String json) {
+    return json.replace("\"type\": \"match_only_text\"", "\"type\": \"text\"")
+        .replace("\"type\": \"wildcard\"", "\"type\": \"keyword\"");
+  }
+
   /** The template body, with {@code ${prefix}} replaced by the events index prefix. */
   public String json(String eventsPrefix) {
     return Classpath.text(resource).replace("${prefix}", eventsPrefix);

@@ -5,7 +5,8 @@ public final class Sql {
   /** Migrations in order; each is a classpath resource applied once, in a transaction. */
   public static final String[] MIGRATIONS = {"db/V1__init.sql", "db/V2__agents.sql",
       "db/V3__dead_letters_and_admin_tokens.sql", "db/V4__notifications.sql", "db/V5__outbox_autovacuum.sql",
-      "db/V6__events_partitioned.sql"};
+      "db/V6__events_partitioned.sql",
+      "db/V9__launch_context.sql"};
 
   /** Arbitrary constant: one server migrates at a time. */
   public static final long MIGRATION_LOCK = 0x646f7a6f72L;
@@ -27,11 +28,15 @@ public final class Sql {
   public static final String INSERT_EVENTS = """
       WITH input AS (
         SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[],
-                             $6::text[], $7::text[])
-          AS t(event_id, ts, username, process_name, pid, executable, hostname)
+                             $6::text[], $7::text[], $10::bigint[], $11::text[], $12::text[], $13::text[],
+                             $14::text[], $15::text[])
+          AS t(event_id, ts, username, process_name, pid, executable, hostname, parent_pid, parent_name,
+               user_domain, os_type, os_family, agent_version)
       ), inserted AS (
-        INSERT INTO events (event_id, "timestamp", username, process_name, agent_id, pid, executable, hostname)
-        SELECT event_id, ts, username, process_name, $8, pid, executable, hostname FROM input
+        INSERT INTO events (event_id, "timestamp", username, process_name, agent_id, pid, executable, hostname,
+                            parent_pid, parent_name, user_domain, os_type, os_family, agent_version)
+        SELECT event_id, ts, username, process_name, $8, pid, executable, hostname,
+               parent_pid, parent_name, user_domain, os_type, os_family, agent_version FROM input
         ON CONFLICT (event_id, "timestamp") DO NOTHING
         RETURNING id
       ), queued AS (
@@ -94,7 +99,8 @@ public final class Sql {
   public static final String REINDEX_COUNT =
       "SELECT count(*) AS n FROM events WHERE ($1::timestamptz IS NULL OR \"timestamp\" >= $1)";
   public static final String REINDEX_PAGE = """
-      SELECT id, event_id, "timestamp", username, process_name, agent_id, pid, executable, hostname
+      SELECT id, event_id, "timestamp", username, process_name, agent_id, pid, executable, hostname,
+             parent_pid, parent_name, user_domain, os_type, os_family, agent_version, received_at
       FROM events
       WHERE id > $1 AND ($2::timestamptz IS NULL OR "timestamp" >= $2)
       ORDER BY id
@@ -116,7 +122,8 @@ public final class Sql {
         FOR UPDATE SKIP LOCKED
       )
       SELECT c.event_pk, c.attempts, e.event_id, e."timestamp", e.username, e.process_name, e.agent_id,
-             e.pid, e.executable, e.hostname
+             e.pid, e.executable, e.hostname, e.parent_pid, e.parent_name, e.user_domain, e.os_type,
+             e.os_family, e.agent_version, e.received_at
       FROM claimed c JOIN events e ON e.id = c.event_pk
       ORDER BY c.event_pk""";
   /** Run in the claiming transaction just before {@link #OUTBOX_CLAIM}. */
