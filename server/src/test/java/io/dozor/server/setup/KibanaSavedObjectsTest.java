@@ -52,8 +52,9 @@ class KibanaSavedObjectsTest {
         .put("agent", new JsonObject().put("id", "pc-01")).encode());
     String logsIndex = IndexTemplate.LOGS_PREFIX + "-test-" + UUID.randomUUID().toString().substring(0, 8);
     es.put("/" + logsIndex + "/_doc/1?refresh=true", new JsonObject()
-        .put("@timestamp", "2026-11-27T10:15:03.120+03:00").put("level", "WARN").put("message", "a line")
-        .put("logger", "io.dozor.server.X").put("thread", "main").put("service", "dozor-server").encode());
+        .put("@timestamp", "2026-11-27T10:15:03.120+03:00").put("message", "a line")
+        .put("log", new JsonObject().put("level", "WARN").put("logger", "io.dozor.server.X"))
+        .put("service", new JsonObject().put("name", "dozor-server")).encode());
 
     for (JsonObject o : objects) {
       if (o.getString("type").equals("index-pattern")) {
@@ -102,7 +103,8 @@ class KibanaSavedObjectsTest {
     }
     assertThat(fieldsByView.get("dozor-events")).contains("@timestamp", "process.name", "user.name", "host.name",
         "agent.id", "process.executable");
-    assertThat(fieldsByView.get("dozor-logs")).contains("@timestamp", "level", "message", "logger", "service");
+    assertThat(fieldsByView.get("dozor-logs")).contains("@timestamp", "log.level", "message", "log.logger",
+        "service.name", "agent.id", "http.request.id", "event.id");
 
     List<String> missing = new ArrayList<>();
     fieldsByView.forEach((view, fields) -> {
@@ -124,7 +126,7 @@ class KibanaSavedObjectsTest {
       assertThat(type(index, field)).as(field).isEqualTo("keyword");
     }
     assertThat(type(index, "@timestamp")).isEqualTo("date");
-    assertThat(type(indexOfView.get("dozor-logs"), "level")).isEqualTo("keyword");
+    assertThat(type(indexOfView.get("dozor-logs"), "log.level")).isEqualTo("keyword");
     assertThat(type(indexOfView.get("dozor-logs"), "@timestamp")).isEqualTo("date");
   }
 
