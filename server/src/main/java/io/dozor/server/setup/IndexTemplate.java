@@ -10,6 +10,33 @@ public enum IndexTemplate {
 
   /** Logstash writes the logs to {@code dozor-logs-YYYY.MM.dd}. */
   public static final String LOGS_PREFIX = "dozor-logs";
+  /** The server indexes the agents' heartbeats into {@code dozor-heartbeats-YYYY.MM}. */
+  public static final String HEARTBEATS_PREFIX = "dozor-heartbeats";
+
+  /**
+   * The fixed prefix whose indices {@code <eventsPrefix>-*} would also cover, or that would cover the events
+   * indices, if any. Two templates of one priority on overlapping patterns are refused by Elasticsearch (the
+   * second install fails), and the events data view would show logs or heartbeats: {@code dozor} gives
+   * {@code dozor-*}, which holds {@code dozor-logs-*}. Wildcard patterns {@code a*} and {@code b*} overlap exactly
+   * when one of {@code a}, {@code b} starts with the other.
+   */
+  public static java.util.Optional<String> overlap(String eventsPrefix) {
+    String events = eventsPrefix + "-";
+    for (String fixed : java.util.List.of(LOGS_PREFIX, HEARTBEATS_PREFIX)) {
+      String other = fixed + "-";
+      if (events.startsWith(other) || other.startsWith(events)) {
+        return java.util.Optional.of(fixed);
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
+  /** Why {@code eventsPrefix} cannot be the events index prefix, or empty when it can. */
+  public static java.util.Optional<String> overlapProblem(String eventsPrefix) {
+    return overlap(eventsPrefix).map(fixed -> "\"" + eventsPrefix + "-*\" overlaps \"" + fixed + "-*\" (Dozor's own "
+        + "indices): choose a prefix that neither starts with \"" + fixed + "-\" nor is a start of it, e.g. "
+        + "\"dozor-events\"");
+  }
 
   private final String resource;
 
