@@ -6,7 +6,8 @@ package io.dozor.server.setup;
  */
 public enum IndexTemplate {
   EVENTS("elasticsearch/events-template.json"),
-  LOGS("elasticsearch/logs-template.json");
+  LOGS("elasticsearch/logs-template.json"),
+  HEARTBEATS("elasticsearch/heartbeats-template.json");
 
   /** Logstash writes the logs to {@code dozor-logs-YYYY.MM.dd}. */
   public static final String LOGS_PREFIX = "dozor-logs";
@@ -50,7 +51,11 @@ public enum IndexTemplate {
 
   /** The template's name in Elasticsearch: the index prefix it covers. */
   public String name(String eventsPrefix) {
-    return this == EVENTS ? eventsPrefix : LOGS_PREFIX;
+    return switch (this) {
+      case EVENTS -> eventsPrefix;
+      case LOGS -> LOGS_PREFIX;
+      case HEARTBEATS -> HEARTBEATS_PREFIX;
+    };
   }
 
   /**

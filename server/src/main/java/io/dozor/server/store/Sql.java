@@ -50,12 +50,40 @@ public final class Sql {
       )
       SELECT count(*) AS accepted FROM inserted""";
 
+  /** The agent's last heartbeat in agents, and the heartbeat queued for Elasticsearch, in one statement. */
   public static final String AGENT_HEARTBEAT = """
+      WITH fed AS (
+        INSERT INTO heartbeats (agent_id, hostname, version, spool_depth, dropped_events)
+        VALUES ($1, $2, $3, $4, $5)
+      )
       INSERT INTO agents (agent_id, hostname, version, spool_depth, dropped_events, last_heartbeat)
       VALUES ($1, $2, $3, $4, $5, now())
       ON CONFLICT (agent_id) DO UPDATE SET hostname = excluded.hostname, version = excluded.version,
         spool_depth = excluded.spool_depth, dropped_events = excluded.dropped_events,
         last_seen = now(), last_heartbeat = now()""";
+
+  // heartbeats for Elasticsearch (index.HeartbeatIndexer); %s is the columns HeartbeatDocument reads
+
+  /** Claims due heartbeats; the rows stay locked (other servers skip them) until commit. */
+  public static final String HEARTBEATS_CLAIM = """
+      SELECT id, agent_id, received_at, attempts, %s FROM heartbeats
+      WHERE next_attempt_at <= now()
+      ORDER BY next_attempt_at, id
+      LIMIT $1
+      FOR UPDATE SKIP LOCKED""";
+  public static final String HEARTBEATS_DONE = "DELETE FROM heartbeats WHERE id = ANY($1::bigint[])";
+  /** Per-row delays (milliseconds; null = never again, the row waits with its error) and errors. */
+  public static final String HEARTBEATS_RETRY = """
+      UPDATE heartbeats h SET attempts = h.attempts + 1,
+                              next_attempt_at = CASE WHEN r.delay_ms IS NULL THEN 'infinity'
+                                                     ELSE now() + r.delay_ms * interval '1 millisecond' END,
+                              last_error = r.error
+      FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS r(id, delay_ms, error)
+      WHERE h.id = r.id""";
+  /** Heartbeats received before the retention cutoff, indexed or not. */
+  public static final String HEARTBEATS_EXPIRE = """
+      WITH gone AS (DELETE FROM heartbeats WHERE received_at < now() - $1 * interval '1 day' RETURNING 1)
+      SELECT count(*) AS n FROM gone""";
 
   public static final String PING = "SELECT 1";
 
