@@ -56,19 +56,28 @@ class KibanaSavedObjectsTest {
         .put("log", new JsonObject().put("level", "WARN").put("logger", "io.dozor.server.X"))
         .put("service", new JsonObject().put("name", "dozor-server")).encode());
 
+    String heartbeatsIndex = IndexTemplate.HEARTBEATS_PREFIX + "-test-" + UUID.randomUUID().toString().substring(0, 8);
+    es.put("/" + heartbeatsIndex + "/_doc/1?refresh=true", new JsonObject()
+        .put("@timestamp", "2026-11-27T10:15:03.120+03:00").put("agent", new JsonObject().put("id", "pc-01"))
+        .encode());
+
     for (JsonObject o : objects) {
       if (o.getString("type").equals("index-pattern")) {
         String title = o.getJsonObject("attributes").getString("title");
         indexOfView.put(o.getString("id"), title.equals(prefix + "-*") ? eventsIndex
-            : title.equals(IndexTemplate.LOGS_PREFIX + "-*") ? logsIndex : null);
+            : title.equals(IndexTemplate.LOGS_PREFIX + "-*") ? logsIndex
+            : title.equals(IndexTemplate.HEARTBEATS_PREFIX + "-*") ? heartbeatsIndex : null);
       }
     }
   }
 
   @Test
-  void theFileHoldsBothDataViewsTheLaunchesDashboardAndAnErrorsSearch() {
-    assertThat(indexOfView).containsOnlyKeys("dozor-events", "dozor-logs").doesNotContainValue(null);
-    assertThat(titles("dashboard")).contains("Dozor — launches");
+  void theFileHoldsTheThreeDataViewsDashboardsAndTheirPanels() {
+    assertThat(indexOfView).containsOnlyKeys("dozor-events", "dozor-logs", "dozor-heartbeats")
+        .doesNotContainValue(null);
+    assertThat(titles("dashboard")).contains("Dozor — launches", "Dozor — errors", "Dozor — fleet");
+    assertThat(titles("lens")).contains("Agents by last heartbeat", "Silent agents", "Spool depth per agent",
+        "Dropped events per agent", "Agent versions");
     assertThat(titles("search")).contains("Dozor — recent launches", "Dozor — warnings and errors");
     assertThat(titles("lens")).contains("Launches over time", "Top programs", "Top users",
         "Launches by host and agent");
@@ -105,6 +114,8 @@ class KibanaSavedObjectsTest {
         "agent.id", "process.executable");
     assertThat(fieldsByView.get("dozor-logs")).contains("@timestamp", "log.level", "message", "log.logger",
         "service.name", "agent.id", "http.request.id", "event.id");
+    assertThat(fieldsByView.get("dozor-heartbeats")).contains("@timestamp", "agent.id", "agent.version",
+        "dozor.agent.spool_depth", "dozor.agent.dropped_events");
 
     List<String> missing = new ArrayList<>();
     fieldsByView.forEach((view, fields) -> {
