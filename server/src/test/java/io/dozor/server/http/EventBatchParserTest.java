@@ -83,10 +83,7 @@ class EventBatchParserTest {
       "agent_version|{}|must be a string",
       "agent_version|\"\"|must not be empty (leave the field out when unknown)"})
   void badContextFieldsAreRefusedNamingTheField(String field, String rawJson, String problem) {
-    String marker = "\"@@RAW@@\"";
-    Buffer body = Buffer.buffer(new JsonObject().put("events", new JsonArray().add(event().put(field, "@@RAW@@")))
-        .encode().replace(marker, rawJson));
-    assertThatThrownBy(() -> PARSER.parse(body))
+    assertThatThrownBy(() -> PARSER.parse(withRawJson(field, rawJson)))
         .isInstanceOf(BadRequest.class).hasMessage("events[0]." + field + ": " + problem);
   }
 
@@ -110,9 +107,14 @@ class EventBatchParserTest {
 
   /** An event whose {@code field} is the raw JSON string literal {@code literal} (escapes as written). */
   static Buffer withRaw(String field, String literal) {
+    return withRawJson(field, "\"" + literal + "\"");
+  }
+
+  /** An event whose {@code field} is the raw JSON value {@code json}. */
+  static Buffer withRawJson(String field, String json) {
     String marker = "@@RAW@@";
     return Buffer.buffer(new JsonObject().put("events", new JsonArray().add(event().put(field, marker))).encode()
-        .replace("\"" + marker + "\"", "\"" + literal + "\""));
+        .replace("\"" + marker + "\"", json));
   }
 
   @ParameterizedTest(name = "{0} with {1} is refused")
