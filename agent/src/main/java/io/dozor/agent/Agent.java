@@ -49,6 +49,8 @@ public final class Agent implements AutoCloseable {
     private final ScheduledExecutorService poller;
     private final ScheduledExecutorService heartbeats;
     private final Heartbeat heartbeat;
+    /** What every event says of this agent and its host (OS type and family, version). */
+    private final LaunchEvent.Context context = LaunchEvent.Context.ofAgent(HostOs.current(), VERSION);
     /** Set by the first poll, on the poller thread. */
     private boolean baselineTaken;
     private Path settingsFile;
@@ -146,7 +148,7 @@ public final class Agent implements AutoCloseable {
             List<ProcessInfo> launches = detector.detect(snapshot);
             for (ProcessInfo p : launches) {
                 // the id is made before the event is written: a resend after a crash is stored once
-                LaunchEvent event = LaunchEvent.of(p, clock.getZone(), hostname);
+                LaunchEvent event = LaunchEvent.of(p, parentName(p, snapshot), clock.getZone(), hostname, context);
                 queue.offer(event);
                 String id = event.eventId().toString();
                 log.atInfo().addKeyValue("event_id", id).log("launch detected [user={}, process={}, pid={}, started={}, "
@@ -162,6 +164,22 @@ public final class Agent implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("process poll failed [error={}]", e.toString(), e);
         }
+    }
+
+    /**
+     * The name of {@code p}'s parent in the same snapshot, or null: unknown parent, or a process under the
+     * parent's pid that started after {@code p} (the pid was reused, it is not the parent).
+     */
+    static String parentName(ProcessInfo p, List<ProcessInfo> snapshot) {
+        if (p.parentPid() < 0) {
+            return null;
+        }
+        for (ProcessInfo candidate : snapshot) {
+            if (candidate.pid() == p.parentPid()) {
+                return candidate.startTime().isAfter(p.startTime()) ? null : candidate.name();
+            }
+        }
+        return null;
     }
 
     private void reloadIfChanged() {

@@ -9,10 +9,12 @@ import java.util.regex.Pattern;
 import org.slf4j.event.KeyValuePair;
 
 /**
- * One JSON line per log event, in the shape of the server's {@code LogstashEncoder} lines as
- * {@code logstash/pipeline/dozor.conf} and {@code elasticsearch/logs-template.json} expect them:
- * {@code @timestamp message logger thread level [stack_trace] service host} and the event's SLF4J key-value
- * pairs ({@code event_id}) as fields. Every string written is masked ({@link AgentLogging#SECRETS}).
+ * One JSON line per log event, ECS 9.2.0 like the server's lines, as {@code logstash/pipeline/dozor.conf} and
+ * {@code elasticsearch/logs-template.json} expect them: {@code @timestamp message log.level log.logger
+ * process.thread.name [error.type error.message error.stack_trace] service.name host.name ecs.version
+ * event.dataset} and the event's SLF4J key-value pairs as fields, {@code event_id} as {@code event.id} and any
+ * other key as {@code dozor.<key>} ({@link #fieldName}). Every string written is masked
+ * ({@link AgentLogging#SECRETS}).
  *
  * <p>Written with jackson-core, as {@link EventJson} writes the agent's events, rather than with the logstash
  * encoder: that one builds a jackson-databind {@code ObjectMapper} per encoder, and databind and the encoder's
@@ -50,24 +52,38 @@ final class AgentJsonEncoder extends EncoderBase<ILoggingEvent> {
             g.writeStartObject();
             g.writeStringField("@timestamp", event.getInstant().toString());
             g.writeStringField("message", masked(event.getFormattedMessage()));
-            g.writeStringField("logger", event.getLoggerName());
-            g.writeStringField("thread", event.getThreadName());
-            g.writeStringField("level", event.getLevel().toString());
+            g.writeStringField("log.level", event.getLevel().toString());
+            g.writeStringField("log.logger", event.getLoggerName());
+            g.writeStringField("process.thread.name", event.getThreadName());
             IThrowableProxy thrown = event.getThrowableProxy();
             if (thrown != null) {
-                g.writeStringField("stack_trace", masked(ThrowableProxyUtil.asString(thrown)));
+                g.writeStringField("error.type", thrown.getClassName());
+                if (thrown.getMessage() != null) {
+                    g.writeStringField("error.message", masked(thrown.getMessage()));
+                }
+                g.writeStringField("error.stack_trace", masked(ThrowableProxyUtil.asString(thrown)));
             }
-            g.writeStringField("service", service);
-            g.writeStringField("host", host);
+            g.writeStringField("service.name", service);
+            g.writeStringField("host.name", host);
+            g.writeStringField("ecs.version", ECS_VERSION);
+            g.writeStringField("event.dataset", "dozor.agent");
             List<KeyValuePair> pairs = event.getKeyValuePairs();
             if (pairs != null) {
                 for (KeyValuePair pair : pairs) {
-                    g.writeStringField(pair.key, masked(String.valueOf(pair.value)));
+                    g.writeStringField(fieldName(pair.key), masked(String.valueOf(pair.value)));
                 }
             }
             g.writeEndObject();
             g.writeRaw('\n');
         });
+    }
+
+    /** The ECS version of the lines (elasticsearch/ecs/ holds its definitions of the fields used). */
+    static final String ECS_VERSION = "9.2.0";
+
+    /** A key-value pair's field: {@code event_id} is ECS's {@code event.id}, any other key {@code dozor.<key>}. */
+    static String fieldName(String key) {
+        return key.equals("event_id") ? "event.id" : "dozor." + key;
     }
 
     private String masked(String text) {

@@ -67,7 +67,23 @@ public final class EventJson {
             g.writeStringField("executable", visible(event.executable()));
         }
         g.writeStringField("hostname", visible(event.hostname()));
+        LaunchEvent.Context c = event.context();
+        if (c.parentPid() != null) {
+            g.writeNumberField("parent_pid", c.parentPid());
+        }
+        writeIfKnown(g, "parent_name", c.parentName());
+        writeIfKnown(g, "user_domain", c.userDomain());
+        writeIfKnown(g, "os_type", c.osType());
+        writeIfKnown(g, "os_family", c.osFamily());
+        writeIfKnown(g, "agent_version", c.agentVersion());
         g.writeEndObject();
+    }
+
+    /** An optional field: left out when unknown (or blank, which the server refuses). */
+    private static void writeIfKnown(JsonGenerator g, String field, String value) throws IOException {
+        if (value != null && !value.isBlank()) {
+            g.writeStringField(field, visible(value));
+        }
     }
 
     /**
@@ -117,6 +133,12 @@ public final class EventJson {
             String executable = null;
             String hostname = null;
             Long pid = null;
+            Long parentPid = null;
+            String parentName = null;
+            String userDomain = null;
+            String osType = null;
+            String osFamily = null;
+            String agentVersion = null;
             for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
                 expect(t, JsonToken.FIELD_NAME, "a field name");
                 String field = p.currentName();
@@ -132,6 +154,15 @@ public final class EventJson {
                         expect(value, JsonToken.VALUE_NUMBER_INT, "an integer pid");
                         pid = p.getLongValue();
                     }
+                    case "parent_pid" -> {
+                        expect(value, JsonToken.VALUE_NUMBER_INT, "an integer parent_pid");
+                        parentPid = p.getLongValue();
+                    }
+                    case "parent_name" -> parentName = text(p, value, field);
+                    case "user_domain" -> userDomain = text(p, value, field);
+                    case "os_type" -> osType = text(p, value, field);
+                    case "os_family" -> osFamily = text(p, value, field);
+                    case "agent_version" -> agentVersion = text(p, value, field);
                     default -> p.skipChildren(); // a field of a later version
                 }
             }
@@ -140,7 +171,8 @@ public final class EventJson {
                 throw new IllegalArgumentException("an event needs event_id, timestamp, username, process_name, "
                         + "pid and hostname");
             }
-            return new LaunchEvent(id, timestamp, username, processName, pid, executable, hostname);
+            return new LaunchEvent(id, timestamp, username, processName, pid, executable, hostname,
+                    new LaunchEvent.Context(parentPid, parentName, userDomain, osType, osFamily, agentVersion));
         } catch (IOException e) {
             throw new IllegalArgumentException("not JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
         } catch (DateTimeParseException e) {

@@ -46,11 +46,21 @@ class AgentJsonEncoderTest {
     void hasTheFieldsAndValuesOfTheServersLogstashLines() throws Exception {
         LogstashEncoder server = new LogstashEncoder(); // as server/src/main/resources/logback.xml sets it up
         server.setContext(context);
-        server.getFieldNames().setLogger("logger");
-        server.getFieldNames().setThread("thread");
+        server.getFieldNames().setLevel("log.level");
+        server.getFieldNames().setLogger("log.logger");
+        server.getFieldNames().setThread("process.thread.name");
+        server.getFieldNames().setStackTrace("error.stack_trace");
         server.getFieldNames().setVersion("[ignore]");
         server.getFieldNames().setLevelValue("[ignore]");
-        server.setCustomFields("{\"service\":\"dozor-agent\",\"host\":\"PC-01\"}");
+        var errorType = new net.logstash.logback.composite.loggingevent.ThrowableClassNameJsonProvider();
+        errorType.setFieldName("error.type");
+        errorType.setUseSimpleClassName(false);
+        server.addProvider(errorType);
+        var errorMessage = new net.logstash.logback.composite.loggingevent.ThrowableMessageJsonProvider();
+        errorMessage.setFieldName("error.message");
+        server.addProvider(errorMessage);
+        server.setCustomFields("{\"service.name\":\"dozor-agent\",\"host.name\":\"PC-01\",\"ecs.version\":\"9.2.0\","
+                + "\"event.dataset\":\"dozor.agent\"}");
         server.setIncludeContext(false);
         server.start();
         LoggingEvent event = event("server unreachable [pending=3]", new IllegalStateException("boom"));
@@ -58,15 +68,21 @@ class AgentJsonEncoderTest {
         JsonNode ours = line(encoder.encode(event));
         JsonNode theirs = JSON.readTree(server.encode(event));
 
+        // the server renames its context keys in EcsLogFields (event_id to event.id), the agent in its encoder
         assertThat(ours.properties()).extracting(java.util.Map.Entry::getKey)
-                .containsExactlyInAnyOrderElementsOf(() -> theirs.fieldNames());
-        for (String field : new String[] {"message", "logger", "thread", "level", "service", "host", "event_id"}) {
+                .containsExactlyInAnyOrderElementsOf(() -> java.util.stream.StreamSupport
+                        .stream(java.util.Spliterators.spliteratorUnknownSize(theirs.fieldNames(), 0), false)
+                        .map(f -> f.equals("event_id") ? "event.id" : f).iterator());
+        for (String field : new String[] {"message", "log.logger", "process.thread.name", "log.level", "service.name",
+                "host.name", "ecs.version", "event.dataset", "error.type", "error.message"}) {
             assertThat(ours.get(field)).as(field).isEqualTo(theirs.get(field));
         }
+        assertThat(ours.get("event.id")).isEqualTo(theirs.get("event_id"));
         assertThat(java.time.Instant.parse(ours.get("@timestamp").asText()))
                 .isEqualTo(java.time.OffsetDateTime.parse(theirs.get("@timestamp").asText()).toInstant());
-        assertThat(ours.get("stack_trace").asText()).startsWith("java.lang.IllegalStateException: boom")
+        assertThat(ours.get("error.stack_trace").asText()).startsWith("java.lang.IllegalStateException: boom")
                 .contains("at io.dozor.agent.AgentJsonEncoderTest");
+        assertThat(ours.get("error.type").asText()).isEqualTo("java.lang.IllegalStateException");
     }
 
     @Test
@@ -78,8 +94,9 @@ class AgentJsonEncoderTest {
         JsonNode line = line(encoder.encode(event));
 
         assertThat(line.get("message").asText()).isEqualTo("token **** to https://user:****@host/");
-        assertThat(line.get("stack_trace").asText()).startsWith("java.lang.IllegalStateException: rejected ****");
-        assertThat(line.get("url").asText()).isEqualTo("https://user:****@host/");
+        assertThat(line.get("error.stack_trace").asText()).startsWith("java.lang.IllegalStateException: rejected ****");
+        assertThat(line.get("error.message").asText()).isEqualTo("rejected ****");
+        assertThat(line.get("dozor.url").asText()).isEqualTo("https://user:****@host/");
         assertThat(line.toString()).doesNotContain("s3cret");
     }
 
@@ -90,8 +107,9 @@ class AgentJsonEncoderTest {
 
         JsonNode line = line(encoder.encode(event));
 
-        assertThat(line.has("stack_trace")).isFalse();
+        assertThat(line.has("error.stack_trace")).isFalse();
+        assertThat(line.has("error.type")).isFalse();
         assertThat(line.get("message").asText()).isEqualTo("two\nlines \"quoted\"");
-        assertThat(line.get("level").asText()).isEqualTo("INFO");
+        assertThat(line.get("log.level").asText()).isEqualTo("INFO");
     }
 }

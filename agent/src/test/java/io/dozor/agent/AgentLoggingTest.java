@@ -86,9 +86,9 @@ class AgentLoggingTest {
                 JsonNode line = new ObjectMapper().readTree(in.readLine());
 
                 assertThat(line.get("message").asText()).isEqualTo("refused token ****");
-                assertThat(line.get("event_id").asText()).isEqualTo("e-1");
-                assertThat(line.get("service").asText()).isEqualTo("dozor-agent");
-                assertThat(line.get("level").asText()).isEqualTo("WARN");
+                assertThat(line.get("event.id").asText()).isEqualTo("e-1");
+                assertThat(line.get("service.name").asText()).isEqualTo("dozor-agent");
+                assertThat(line.get("log.level").asText()).isEqualTo("WARN");
             }
         }
     }

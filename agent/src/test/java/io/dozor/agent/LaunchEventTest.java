@@ -71,6 +71,71 @@ class LaunchEventTest {
     }
 
     @Test
+    void theContextIsWrittenWithItsWireNamesAndReadBack() throws Exception {
+        ProcessInfo process = new ProcessInfo(4312, Instant.parse("2026-11-27T07:15:03.120Z"), "chrome.exe",
+                "C:\\chrome.exe", "CORP\\ivanov", 812);
+        LaunchEvent event = LaunchEvent.of(process, "explorer.exe", ZoneOffset.UTC, "PC-01",
+                LaunchEvent.Context.ofAgent(HostOs.of("Windows 11", null), "0.1.0"));
+
+        var node = JSON.readTree(json(event));
+
+        assertThat(node.get("username").asText()).isEqualTo("ivanov");
+        assertThat(node.get("user_domain").asText()).isEqualTo("CORP");
+        assertThat(node.get("parent_pid").asLong()).isEqualTo(812);
+        assertThat(node.get("parent_name").asText()).isEqualTo("explorer.exe");
+        assertThat(node.get("os_type").asText()).isEqualTo("windows");
+        assertThat(node.get("os_family").asText()).isEqualTo("windows");
+        assertThat(node.get("agent_version").asText()).isEqualTo("0.1.0");
+        assertThat(EventJson.read(EventJson.event(event))).isEqualTo(event);
+    }
+
+    @Test
+    void unknownContextIsLeftOutSoOldServersAndTheParserSeeNoEmptyFields() throws Exception {
+        ProcessInfo process = new ProcessInfo(4312, Instant.parse("2026-11-27T07:15:03.120Z"), "chrome", null,
+                "ivanov", -1);
+        String json = json(LaunchEvent.of(process, null, ZoneOffset.UTC, "pc-01",
+                LaunchEvent.Context.ofAgent(new HostOs(null, null), "0.1.0")));
+
+        assertThat(JSON.readTree(json).fieldNames()).toIterable().containsExactlyInAnyOrder("event_id", "timestamp",
+                "username", "process_name", "pid", "hostname", "agent_version");
+    }
+
+    @Test
+    void theDomainIsWhatComesBeforeTheLastBackslash() {
+        assertThat(LaunchEvent.userDomain("CORP\\ivanov")).isEqualTo("CORP");
+        assertThat(LaunchEvent.userDomain("NT AUTHORITY\\SYSTEM")).isEqualTo("NT AUTHORITY");
+        assertThat(LaunchEvent.userDomain("ivanov")).isNull();
+        assertThat(LaunchEvent.userDomain("\\ivanov")).isNull();
+        assertThat(LaunchEvent.userDomain(null)).isNull();
+    }
+
+    @Test
+    void theParentNameComesFromTheSnapshotUnlessThePidWasReused() {
+        Instant t = Instant.parse("2026-11-27T07:15:03Z");
+        ProcessInfo child = new ProcessInfo(20, t, "chrome.exe", null, "ivanov", 10);
+        ProcessInfo parent = new ProcessInfo(10, t.minusSeconds(5), "explorer.exe", null, "ivanov", 1);
+        ProcessInfo reused = new ProcessInfo(10, t.plusSeconds(5), "notepad.exe", null, "ivanov", 1);
+
+        assertThat(Agent.parentName(child, List.of(parent, child))).isEqualTo("explorer.exe");
+        assertThat(Agent.parentName(child, List.of(reused, child))).isNull();
+        assertThat(Agent.parentName(child, List.of(child))).isNull();
+        assertThat(Agent.parentName(new ProcessInfo(20, t, "a", null, "u", -1), List.of(parent))).isNull();
+    }
+
+    @Test
+    void theHostOsIsNamedAsEcsExpects(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path release = dir.resolve("os-release");
+        java.nio.file.Files.writeString(release, "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=\"debian other\"\n");
+        assertThat(HostOs.of("Linux", release)).isEqualTo(new HostOs("linux", "debian"));
+        java.nio.file.Files.writeString(release, "ID=\"fedora\"\n");
+        assertThat(HostOs.of("Linux", release)).isEqualTo(new HostOs("linux", "fedora"));
+        assertThat(HostOs.of("Linux", dir.resolve("absent"))).isEqualTo(new HostOs("linux", null));
+        assertThat(HostOs.of("Windows Server 2022", release)).isEqualTo(new HostOs("windows", "windows"));
+        assertThat(HostOs.of("Mac OS X", release)).isEqualTo(new HostOs("macos", "darwin"));
+        assertThat(HostOs.of("FreeBSD", release)).isEqualTo(new HostOs(null, null));
+    }
+
+    @Test
     void readsBackWhatItWrites() throws Exception {
         LaunchEvent event = event(OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"), "C:\\chrome.exe");
 

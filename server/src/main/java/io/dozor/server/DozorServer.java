@@ -56,7 +56,8 @@ public final class DozorServer {
             "PostgreSQL " + ServerConfig.Postgres.redact(config.postgres().url()) + ": " + err.getMessage(), err)))
         .compose(v -> server.deploy(vertx.deployVerticle(new PersistenceVerticle(pool, sinks))))
         .compose(v -> server.deploy(vertx.deployVerticle(new QueryVerticle(pool, sinks))))
-        .compose(v -> server.deploy(vertx.deployVerticle(new IndexerVerticle(config.elasticsearch(), pool, OUTBOX_POLL))))
+        .compose(v -> server.deploy(vertx.deployVerticle(new IndexerVerticle(config.elasticsearch(), pool, OUTBOX_POLL,
+            config.retention().days()))))
         .compose(v -> server.deploy(vertx.deployVerticle(new NotifierVerticle(config, pool, OUTBOX_POLL, Clock.systemUTC()))))
         .compose(v -> server.deploy(vertx.deployVerticle(new RetentionVerticle(config, pool, Clock.systemUTC()))))
         .compose(v -> server.deploy(vertx.deployVerticle(() -> {

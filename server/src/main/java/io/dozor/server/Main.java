@@ -8,6 +8,7 @@ import io.dozor.server.index.Reindexer;
 import io.dozor.server.ops.Meters;
 import io.dozor.server.retention.Retention;
 import io.dozor.server.setup.ElasticsearchSetup;
+import io.dozor.server.setup.IndexTemplate;
 import io.dozor.server.setup.KibanaSetup;
 import io.vertx.core.Vertx;
 import java.io.PrintWriter;
@@ -272,6 +273,10 @@ public final class Main {
 
       @Override
       public Integer call() {
+        var overlap = IndexTemplate.overlapProblem(indexPrefix);
+        if (overlap.isPresent()) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "--index-prefix: " + overlap.get());
+        }
         KibanaSetup kibana = new KibanaSetup(url);
         spec.commandLine().getOut().println(kibana.importObjects(KibanaSetup.savedObjects(indexPrefix)));
         return 0;

@@ -66,8 +66,8 @@ class LogSecretsTest {
 
         String requestId = refused.headers().firstValue("X-Request-Id").orElseThrow();
         Wait.until("the refused token is logged with its request id", Duration.ofSeconds(10),
-            () -> linesOf(logs).stream().anyMatch(l -> requestId.equals(l.path("request_id").asText())
-                && "pc-revoked".equals(l.path("agent_id").asText())));
+            () -> linesOf(logs).stream().anyMatch(l -> requestId.equals(l.path("http.request.id").asText())
+                && "pc-revoked".equals(l.path("agent.id").asText())));
       } finally {
         Logging.configure(Path.of("logs"), Optional.empty());
       }

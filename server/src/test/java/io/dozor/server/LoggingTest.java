@@ -72,25 +72,45 @@ class LoggingTest {
   void everyLineIsJsonWithTheFieldsThePipelineExpects() throws IOException {
     Logging.configure(dir, Optional.empty());
     Logger log = LoggerFactory.getLogger("io.dozor.server.test.Lines");
-    log.info("stored batch [{}, {}]", kv("agent_id", "pc-01"), kv("request_id", "r-1"));
+    log.info("stored batch [{}, {}, {}]", kv("agent_id", "pc-01"), kv("request_id", "r-1"), kv("reason", "x"));
     log.info("plain line with \"quotes\", a\nnewline and кириллица");
 
     List<JsonNode> lines = lines(dir.resolve("dozor-server.json"));
     assertThat(lines).hasSize(2);
     JsonNode first = lines.get(0);
+    // ECS: the encoder's fields named in logback.xml, the context renamed by EcsLogFields
     assertThat(first.fieldNames()).toIterable()
-        .containsExactlyInAnyOrder("@timestamp", "level", "message", "logger", "thread", "service", "host",
-            "agent_id", "request_id");
-    assertThat(first.get("message").asText()).isEqualTo("stored batch [agent_id=pc-01, request_id=r-1]");
-    assertThat(first.get("level").asText()).isEqualTo("INFO");
-    assertThat(first.get("logger").asText()).isEqualTo("io.dozor.server.test.Lines");
-    assertThat(first.get("service").asText()).isEqualTo("dozor-server");
+        .containsExactlyInAnyOrder("@timestamp", "log.level", "message", "log.logger", "process.thread.name",
+            "service.name", "host.name", "ecs.version", "event.dataset", "agent.id", "http.request.id",
+            "dozor.reason");
+    assertThat(first.get("message").asText()).isEqualTo("stored batch [agent_id=pc-01, request_id=r-1, reason=x]");
+    assertThat(first.get("log.level").asText()).isEqualTo("INFO");
+    assertThat(first.get("log.logger").asText()).isEqualTo("io.dozor.server.test.Lines");
+    assertThat(first.get("service.name").asText()).isEqualTo("dozor-server");
+    assertThat(first.get("ecs.version").asText()).isEqualTo(EcsFields.ECS.getString("ecs_version"));
+    assertThat(first.get("event.dataset").asText()).isEqualTo("dozor.server");
+    assertThat(first.get("agent.id").asText()).isEqualTo("pc-01");
+    assertThat(first.get("http.request.id").asText()).isEqualTo("r-1");
     assertThat(first.get("@timestamp").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d+.*");
     assertThat(lines.get(1).get("message").asText()).isEqualTo("plain line with \"quotes\", a\nnewline and кириллица");
 
-    Set<String> declared = new JsonObject(IndexTemplate.LOGS.json("unused")).getJsonObject("template")
-        .getJsonObject("mappings").getJsonObject("properties").fieldNames();
-    first.fieldNames().forEachRemaining(field -> assertThat(declared).as("logs template field").contains(field));
+    JsonObject properties = new JsonObject(IndexTemplate.LOGS.json("unused")).getJsonObject("template")
+        .getJsonObject("mappings").getJsonObject("properties");
+    Set<String> declared = EcsFields.leaves(properties).keySet();
+    first.fieldNames().forEachRemaining(field -> assertThat(declared.contains(field) || field.startsWith("dozor."))
+        .as("logs template field %s", field).isTrue());
+  }
+
+  @Test
+  void contextKeysBecomeEcsFieldsOrDozorFields() {
+    assertThat(EcsLogFields.fieldName("agent_id")).isEqualTo("agent.id");
+    assertThat(EcsLogFields.fieldName("request_id")).isEqualTo("http.request.id");
+    assertThat(EcsLogFields.fieldName("event_id")).isEqualTo("event.id");
+    assertThat(EcsLogFields.fieldName("client_ip")).isEqualTo("client.ip");
+    assertThat(EcsLogFields.fieldName("path")).isEqualTo("url.path");
+    assertThat(EcsLogFields.fieldName("token_id")).isEqualTo("dozor.token_id");
+    assertThat(EcsLogFields.fieldName("log.level")).isEqualTo("log.level");
+    assertThat(EcsLogFields.fieldName("message")).isEqualTo("message");
   }
 
   @Test
@@ -102,11 +122,13 @@ class LoggingTest {
     log.warn("warn line");
     log.error("error line", new IllegalStateException("boom"));
 
-    assertThat(lines(dir.resolve("dozor-server.json"))).extracting(l -> l.get("level").asText())
+    assertThat(lines(dir.resolve("dozor-server.json"))).extracting(l -> l.get("log.level").asText())
         .containsExactly("INFO", "WARN", "ERROR");
     List<JsonNode> errors = lines(dir.resolve("dozor-server-errors.json"));
     assertThat(errors).extracting(l -> l.get("message").asText()).containsExactly("warn line", "error line");
-    assertThat(errors.get(1).get("stack_trace").asText()).contains("IllegalStateException: boom");
+    assertThat(errors.get(1).get("error.stack_trace").asText()).contains("IllegalStateException: boom");
+    assertThat(errors.get(1).get("error.type").asText()).isEqualTo("java.lang.IllegalStateException");
+    assertThat(errors.get(1).get("error.message").asText()).isEqualTo("boom");
   }
 
   @Test
@@ -117,8 +139,8 @@ class LoggingTest {
       LoggerFactory.getLogger("io.dozor.server.test.Tcp").warn("to logstash [{}]", kv("event_id", "e-1"));
       JsonNode line = JSON.readTree(firstLine(logstash));
       assertThat(line.get("message").asText()).isEqualTo("to logstash [event_id=e-1]");
-      assertThat(line.get("event_id").asText()).isEqualTo("e-1");
-      assertThat(line.get("service").asText()).isEqualTo("dozor-server");
+      assertThat(line.get("event.id").asText()).isEqualTo("e-1");
+      assertThat(line.get("service.name").asText()).isEqualTo("dozor-server");
     }
   }
 

@@ -147,7 +147,12 @@ class PipelineTest {
     assertThat(source.getJsonObject("process").getString("name")).isEqualTo("browser.exe");
     assertThat(source.getJsonObject("process").getLong("pid")).isEqualTo(4312L);
     assertThat(source.getJsonObject("process").getString("executable")).isEqualTo("C:\\Apps\\browser.exe");
-    assertThat(source.getJsonObject("host").getString("name")).isEqualTo("PC-01");
+    // ECS: host.name lowercased, the name as the agent sent it in host.hostname
+    assertThat(source.getJsonObject("host").getString("name")).isEqualTo("pc-01");
+    assertThat(source.getJsonObject("host").getString("hostname")).isEqualTo("PC-01");
+    assertThat(source.getJsonObject("ecs").getString("version")).isEqualTo("9.2.0");
+    assertThat(source.getJsonObject("agent").getString("type")).isEqualTo("dozor");
+    assertThat(source.getJsonObject("event").getString("ingested")).isNotNull();
     assertThat(source.getJsonObject("agent").getString("id")).isEqualTo("pc-01");
     es.request("POST", "/" + index(time) + "/_refresh", null);
     String query = new JsonObject().put("query", new JsonObject().put("term",

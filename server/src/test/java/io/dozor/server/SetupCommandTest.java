@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
 import io.dozor.server.setup.KibanaSetup;
+import io.dozor.server.setup.IndexTemplate;
 import io.dozor.testkit.Elasticsearch;
 import io.dozor.testkit.FreePort;
 import io.vertx.core.json.JsonObject;
@@ -66,6 +67,37 @@ class SetupCommandTest {
     JsonObject logs = new JsonObject(es.get("/_index_template/dozor-logs"));
     assertThat(logs.getJsonArray("index_templates").getJsonObject(0).getJsonObject("index_template")
         .getJsonArray("index_patterns").getList()).containsExactly("dozor-logs-*");
+  }
+
+  @Test
+  void anEventsPrefixWhosePatternOverlapsDozorsOwnIndicesIsRefusedBeforeElasticsearchWouldRefuseIt() {
+    Elasticsearch es = Elasticsearch.shared();
+    assertThat(MainTest.run(env(es.url(), "dozor-events"), "setup", "elasticsearch").status()).isZero();
+    // what would happen: Elasticsearch refuses a second template of the same priority on an overlapping pattern
+    JsonObject overlapping = new JsonObject(IndexTemplate.EVENTS.json("dozor"));
+    Elasticsearch.Response refused = es.request("PUT", "/_index_template/dozor-overlap-" + UUID.randomUUID()
+        .toString().substring(0, 8), overlapping.encode());
+    assertThat(refused.status()).as(refused.body()).isEqualTo(400);
+    assertThat(refused.body()).contains("dozor-logs");
+
+    for (String prefix : List.of("dozor", "dozor-logs", "dozor-logs-old", "dozor-heartbeats", "dozor-heartbeats-x")) {
+      MainTest.Result r = MainTest.run(env(es.url(), prefix), "setup", "elasticsearch");
+      assertThat(r.status()).as(prefix).isEqualTo(2);
+      assertThat(r.err()).as(prefix).startsWith("dozor-server: elasticsearch.index_prefix "
+          + "(DOZOR_ELASTICSEARCH_INDEX_PREFIX): \"" + prefix + "-*\" overlaps \"dozor-");
+      assertThat(r.err().lines()).hasSize(1);
+      MainTest.Result kibana = MainTest.run(Map.of(), "setup", "kibana", "--url", "http://127.0.0.1:1",
+          "--index-prefix", prefix);
+      assertThat(kibana.status()).as(prefix).isEqualTo(2);
+      assertThat(kibana.err()).as(prefix).startsWith("dozor-server: --index-prefix: \"" + prefix + "-*\" overlaps");
+    }
+    // prefixes next to the boundary are fine, and Elasticsearch takes their templates beside the fixed ones
+    for (String prefix : List.of("dozor-log", "dozorlogs", "dozor-heartbeat", "launches-" + UUID.randomUUID()
+        .toString().substring(0, 8))) {
+      MainTest.Result r = MainTest.run(env(es.url(), prefix), "setup", "elasticsearch");
+      assertThat(r.status()).as(prefix + ": " + r.err()).isZero();
+      es.delete("/_index_template/" + prefix);
+    }
   }
 
   @Test

@@ -178,6 +178,10 @@ public final class ConfigLoader {
         throw new ConfigException(Setting.ELASTICSEARCH_INDEX_PREFIX,
             "must be a lowercase index name (a-z, 0-9, '.', '_', '-'), got \"" + prefix + "\"");
       }
+      var overlap = io.dozor.server.setup.IndexTemplate.overlapProblem(prefix);
+      if (overlap.isPresent()) {
+        throw new ConfigException(Setting.ELASTICSEARCH_INDEX_PREFIX, overlap.get());
+      }
       int bulkSize = positiveInt(Setting.ELASTICSEARCH_BULK_SIZE);
       int bulkConcurrency = positiveInt(Setting.ELASTICSEARCH_BULK_CONCURRENCY);
       if (bulkSize > 10_000) {

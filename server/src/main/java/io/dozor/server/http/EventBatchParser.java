@@ -117,7 +117,36 @@ public final class EventBatchParser {
         text(at + ".process_name", e.getValue("process_name"), MAX_NAME, true),
         pid(at + ".pid", e.getValue("pid")),
         text(at + ".executable", e.getValue("executable"), MAX_PATH, false),
-        text(at + ".hostname", e.getValue("hostname"), MAX_NAME, false));
+        text(at + ".hostname", e.getValue("hostname"), MAX_NAME, false),
+        context(at, e));
+  }
+
+  /** ECS's expected values of {@code host.os.type}. */
+  static final List<String> OS_TYPES = List.of("linux", "macos", "unix", "windows", "ios", "android");
+
+  /** The optional fields of newer agents; an older agent's event has none of them. */
+  private static LaunchEvent.Context context(String at, JsonObject e) {
+    String osType = optional(at + ".os_type", e.getValue("os_type"), MAX_NAME);
+    if (osType != null && !OS_TYPES.contains(osType)) {
+      throw new BadRequest(at + ".os_type", "must be one of " + String.join(", ", OS_TYPES) + ", got \""
+          + clip(osType) + "\"");
+    }
+    return new LaunchEvent.Context(
+        pid(at + ".parent_pid", e.getValue("parent_pid")),
+        optional(at + ".parent_name", e.getValue("parent_name"), MAX_NAME),
+        optional(at + ".user_domain", e.getValue("user_domain"), MAX_NAME),
+        osType,
+        optional(at + ".os_family", e.getValue("os_family"), MAX_NAME),
+        optional(at + ".agent_version", e.getValue("agent_version"), MAX_NAME));
+  }
+
+  /** An optional string: absent (or null) is null; present, it is checked as a name and must not be blank. */
+  private static String optional(String field, Object value, int max) {
+    String s = text(field, value, max, false);
+    if (s != null && s.isBlank()) {
+      throw new BadRequest(field, "must not be empty (leave the field out when unknown)");
+    }
+    return s;
   }
 
   /**

@@ -9,6 +9,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -59,30 +60,68 @@ final class EcsDocument {
   private static final Instant UTC_MAX = LocalDateTime.MAX.toInstant(ZoneOffset.UTC);
   private static final Instant UTC_MIN = LocalDateTime.MIN.toInstant(ZoneOffset.UTC);
 
+  /** The ECS version the documents follow (elasticsearch/ecs/ holds its definitions of the fields used). */
+  static final String ECS_VERSION = "9.2.0";
+  /** {@code agent.type} of every document: the program that reported it. */
+  static final String AGENT_TYPE = "dozor";
+
   static Map<String, Object> of(StoredEvent stored) {
     LaunchEvent e = stored.launch();
+    LaunchEvent.Context c = e.context();
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("@timestamp", e.timestamp().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
-    doc.put("event", Map.of(
-        "id", e.eventId().toString(),
-        "kind", "event",
-        "category", List.of("process"),
-        "type", List.of("start"),
-        "action", "process-started"));
-    doc.put("user", Map.of("name", e.username()));
+    doc.put("ecs", Map.of("version", ECS_VERSION));
+    Map<String, Object> event = new LinkedHashMap<>();
+    event.put("id", e.eventId().toString());
+    event.put("kind", "event");
+    event.put("category", List.of("process"));
+    event.put("type", List.of("start"));
+    event.put("action", "process-started");
+    event.put("dataset", "dozor.launch");
+    if (stored.receivedAt() != null) {
+      event.put("ingested", utc(stored.receivedAt()).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
+    }
+    doc.put("event", event);
+    Map<String, Object> user = new LinkedHashMap<>();
+    user.put("name", e.username());
+    putIfKnown(user, "domain", c.userDomain());
+    doc.put("user", user);
     Map<String, Object> process = new LinkedHashMap<>();
     process.put("name", e.processName());
-    if (e.pid() != null) {
-      process.put("pid", e.pid());
-    }
-    if (e.executable() != null) {
-      process.put("executable", e.executable());
-    }
+    putIfKnown(process, "pid", e.pid());
+    putIfKnown(process, "executable", e.executable());
+    Map<String, Object> parent = new LinkedHashMap<>();
+    putIfKnown(parent, "pid", c.parentPid());
+    putIfKnown(parent, "name", c.parentName());
+    putIfKnown(process, "parent", parent.isEmpty() ? null : parent);
     doc.put("process", process);
+    Map<String, Object> host = new LinkedHashMap<>();
     if (e.hostname() != null) {
-      doc.put("host", Map.of("name", e.hostname()));
+      // ECS: host.name lowercased (so it matches other sources' documents); the name as reported in hostname
+      host.put("name", e.hostname().toLowerCase(Locale.ROOT));
+      host.put("hostname", e.hostname());
     }
-    doc.put("agent", Map.of("id", stored.agentId()));
+    Map<String, Object> os = new LinkedHashMap<>();
+    putIfKnown(os, "type", c.osType());
+    putIfKnown(os, "family", c.osFamily());
+    putIfKnown(host, "os", os.isEmpty() ? null : os);
+    putIfKnown(doc, "host", host.isEmpty() ? null : host);
+    doc.put("agent", agent(stored.agentId(), c.agentVersion()));
     return doc;
+  }
+
+  /** ECS's {@code agent} object: the token's agent id, the type {@code dozor}, and the version when known. */
+  static Map<String, Object> agent(String agentId, String version) {
+    Map<String, Object> agent = new LinkedHashMap<>();
+    agent.put("id", agentId);
+    agent.put("type", AGENT_TYPE);
+    putIfKnown(agent, "version", version);
+    return agent;
+  }
+
+  static void putIfKnown(Map<String, Object> into, String key, Object value) {
+    if (value != null) {
+      into.put(key, value);
+    }
   }
 }

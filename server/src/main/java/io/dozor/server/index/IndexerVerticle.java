@@ -26,10 +26,14 @@ public final class IndexerVerticle extends VerticleBase {
   private final Duration pollInterval;
   private EsClient es;
 
-  public IndexerVerticle(ServerConfig.Elasticsearch config, Pool pool, Duration pollInterval) {
+  private final int retentionDays;
+
+  /** {@code retentionDays}: heartbeats older than this are not kept for indexing (0 keeps them all). */
+  public IndexerVerticle(ServerConfig.Elasticsearch config, Pool pool, Duration pollInterval, int retentionDays) {
     this.config = config;
     this.pool = pool;
     this.pollInterval = pollInterval;
+    this.retentionDays = retentionDays;
   }
 
   public static String sinkName() {
@@ -41,7 +45,8 @@ public final class IndexerVerticle extends VerticleBase {
   public Future<?> start() {
     return vertx.executeBlocking(() -> es = EsClient.connect(config.urls())).map(EsClient::async).compose(client -> {
       var sink = new ElasticsearchSink(client, context, config);
-      prepare(client, new OutboxWorker(vertx, pool, sink, pollInterval));
+      var heartbeats = new HeartbeatIndexer(vertx, context, pool, client, pollInterval, retentionDays);
+      prepare(client, new OutboxWorker(vertx, pool, sink, pollInterval), heartbeats);
       return vertx.eventBus().consumer(Addresses.HEALTH_ELASTICSEARCH, message -> health(client)
           .onSuccess(message::reply)).completion();
     });
@@ -51,13 +56,15 @@ public final class IndexerVerticle extends VerticleBase {
    * Indexing starts once the template is in place. Elasticsearch being down at start does not stop
    * the server: events keep being committed and wait in the outbox until it comes back.
    */
-  private void prepare(ElasticsearchAsyncClient client, OutboxWorker worker) {
-    installTemplate(client)
+  private void prepare(ElasticsearchAsyncClient client, OutboxWorker worker, HeartbeatIndexer heartbeats) {
+    installTemplate(client, IndexTemplate.EVENTS)
+        .compose(ignored -> installTemplate(client, IndexTemplate.HEARTBEATS))
         .compose(ignored -> worker.start())
+        .onSuccess(ignored -> heartbeats.start())
         .onFailure(err -> {
           log.warn("elasticsearch not ready, indexing waits [retry_in={}s, error={}]", RETRY_TEMPLATE.toSeconds(),
               err.getMessage());
-          vertx.setTimer(RETRY_TEMPLATE.toMillis(), id -> prepare(client, worker));
+          vertx.setTimer(RETRY_TEMPLATE.toMillis(), id -> prepare(client, worker, heartbeats));
         });
   }
 
@@ -79,20 +86,41 @@ public final class IndexerVerticle extends VerticleBase {
         .otherwise(err -> new Health(false, String.valueOf(err.getMessage())));
   }
 
-  private Future<Void> installTemplate(ElasticsearchAsyncClient client) {
-    String name = config.indexPrefix();
-    return vertx.executeBlocking(() -> PutIndexTemplateRequest.of(t -> t
-            .name(name)
-            .withJson(new StringReader(templateJson(name)))))
-        .compose(request -> Future.fromCompletionStage(client.indices().putIndexTemplate(request), context))
-        .onSuccess(r -> log.info("index template installed [name={}, pattern={}-*]", name, name))
+  private Future<Void> installTemplate(ElasticsearchAsyncClient client, IndexTemplate template) {
+    String name = template.name(config.indexPrefix());
+    String json = template.json(config.indexPrefix());
+    String pattern = new io.vertx.core.json.JsonObject(json).getJsonArray("index_patterns").getString(0);
+    return putTemplate(client, name, json)
+        .recover(err -> {
+          if (!IndexTemplate.lacksEcsTypes(reasons(err))) {
+            return Future.failedFuture(err);
+          }
+          log.warn("elasticsearch lacks the modules mapper-extras and x-pack-wildcard: the index template maps "
+              + "match_only_text as text and wildcard as keyword [name={}]", name);
+          return putTemplate(client, name, IndexTemplate.withoutEcsTypes(json));
+        })
+        .onSuccess(r -> log.info("index template installed [name={}, pattern={}]", name, pattern))
         .recover(err -> Future.failedFuture(new IllegalStateException(
             "cannot install the index template in Elasticsearch " + config.urls() + ": " + err.getMessage(), err)))
         .mapEmpty();
   }
 
-  /** The events template, whose one source is elasticsearch/events-template.json (see {@link IndexTemplate}). */
-  static String templateJson(String prefix) {
-    return IndexTemplate.EVENTS.json(prefix);
+  /** The error's message with Elasticsearch's nested reasons ({@code caused_by}), where the mapper's own is. */
+  static String reasons(Throwable err) {
+    StringBuilder out = new StringBuilder(String.valueOf(err.getMessage()));
+    for (Throwable t = err; t != null; t = t.getCause()) {
+      if (t instanceof co.elastic.clients.elasticsearch._types.ElasticsearchException e && e.error() != null) {
+        for (var cause = e.error().causedBy(); cause != null; cause = cause.causedBy()) {
+          out.append("; ").append(cause.type()).append(": ").append(cause.reason());
+        }
+      }
+    }
+    return out.toString();
+  }
+
+  private Future<Void> putTemplate(ElasticsearchAsyncClient client, String name, String json) {
+    return vertx.executeBlocking(() -> PutIndexTemplateRequest.of(t -> t.name(name).withJson(new StringReader(json))))
+        .compose(request -> Future.fromCompletionStage(client.indices().putIndexTemplate(request), context))
+        .mapEmpty();
   }
 }

@@ -30,8 +30,18 @@ public final class ElasticsearchSetup {
     List<String> done = new ArrayList<>();
     for (IndexTemplate template : IndexTemplate.values()) {
       String name = template.name(config.indexPrefix());
-      put("/_index_template/" + name, template.json(config.indexPrefix()));
-      done.add("index template " + name + " installed (" + template.resource() + ")");
+      String json = template.json(config.indexPrefix());
+      try {
+        put("/_index_template/" + name, json);
+        done.add("index template " + name + " installed (" + template.resource() + ")");
+      } catch (SetupException e) {
+        if (!IndexTemplate.lacksEcsTypes(e.getMessage())) {
+          throw e;
+        }
+        put("/_index_template/" + name, IndexTemplate.withoutEcsTypes(json));
+        done.add("index template " + name + " installed (" + template.resource() + ") with text and keyword for "
+            + "match_only_text and wildcard: this Elasticsearch lacks the modules mapper-extras and x-pack-wildcard");
+      }
     }
     return done;
   }

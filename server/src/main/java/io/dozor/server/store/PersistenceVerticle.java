@@ -71,6 +71,12 @@ public final class PersistenceVerticle extends VerticleBase {
     var pids = new Long[n];
     var executables = new String[n];
     var hosts = new String[n];
+    var parentPids = new Long[n];
+    var parentNames = new String[n];
+    var domains = new String[n];
+    var osTypes = new String[n];
+    var osFamilies = new String[n];
+    var agentVersions = new String[n];
     for (int i = 0; i < n; i++) {
       LaunchEvent e = events.get(i);
       ids[i] = e.eventId();
@@ -80,10 +86,19 @@ public final class PersistenceVerticle extends VerticleBase {
       pids[i] = e.pid();
       executables[i] = e.executable();
       hosts[i] = e.hostname();
+      LaunchEvent.Context c = e.context();
+      parentPids[i] = c.parentPid();
+      parentNames[i] = c.parentName();
+      domains[i] = c.userDomain();
+      osTypes[i] = c.osType();
+      osFamilies[i] = c.osFamily();
+      agentVersions[i] = c.agentVersion();
     }
     Tuple params = Tuple.of(ids, timestamps, users, names, pids, executables, hosts)
         .addString(request.agentId())
-        .addArrayOfString(sinks);
+        .addArrayOfString(sinks)
+        .addArrayOfLong(parentPids).addArrayOfString(parentNames).addArrayOfString(domains)
+        .addArrayOfString(osTypes).addArrayOfString(osFamilies).addArrayOfString(agentVersions);
     return pool.preparedQuery(Sql.INSERT_EVENTS).execute(params)
         .map(rows -> {
           int accepted = rows.iterator().next().getLong("accepted").intValue();

@@ -6,7 +6,7 @@ public final class Sql {
   public static final String[] MIGRATIONS = {"db/V1__init.sql", "db/V2__agents.sql",
       "db/V3__dead_letters_and_admin_tokens.sql", "db/V4__notifications.sql", "db/V5__outbox_autovacuum.sql",
       "db/V6__events_partitioned.sql",
-      "db/V8__agent_spool_health.sql"};
+      "db/V8__agent_spool_health.sql", "db/V9__launch_context.sql"};
 
   /** Arbitrary constant: one server migrates at a time. */
   public static final long MIGRATION_LOCK = 0x646f7a6f72L;
@@ -28,11 +28,15 @@ public final class Sql {
   public static final String INSERT_EVENTS = """
       WITH input AS (
         SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[],
-                             $6::text[], $7::text[])
-          AS t(event_id, ts, username, process_name, pid, executable, hostname)
+                             $6::text[], $7::text[], $10::bigint[], $11::text[], $12::text[], $13::text[],
+                             $14::text[], $15::text[])
+          AS t(event_id, ts, username, process_name, pid, executable, hostname, parent_pid, parent_name,
+               user_domain, os_type, os_family, agent_version)
       ), inserted AS (
-        INSERT INTO events (event_id, "timestamp", username, process_name, agent_id, pid, executable, hostname)
-        SELECT event_id, ts, username, process_name, $8, pid, executable, hostname FROM input
+        INSERT INTO events (event_id, "timestamp", username, process_name, agent_id, pid, executable, hostname,
+                            parent_pid, parent_name, user_domain, os_type, os_family, agent_version)
+        SELECT event_id, ts, username, process_name, $8, pid, executable, hostname,
+               parent_pid, parent_name, user_domain, os_type, os_family, agent_version FROM input
         ON CONFLICT (event_id, "timestamp") DO NOTHING
         RETURNING id
       ), queued AS (
@@ -46,7 +50,13 @@ public final class Sql {
       )
       SELECT count(*) AS accepted FROM inserted""";
 
+  /** The agent's last heartbeat in agents, and the heartbeat queued for Elasticsearch, in one statement. */
   public static final String AGENT_HEARTBEAT = """
+      WITH fed AS (
+        INSERT INTO heartbeats (agent_id, hostname, version, spool_depth, dropped_events, unpersisted_events,
+                                spool_error)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+      )
       INSERT INTO agents (agent_id, hostname, version, spool_depth, dropped_events, unpersisted_events, spool_error,
                           last_heartbeat)
       VALUES ($1, $2, $3, $4, $5, $6, $7, now())
@@ -54,6 +64,29 @@ public final class Sql {
         spool_depth = excluded.spool_depth, dropped_events = excluded.dropped_events,
         unpersisted_events = excluded.unpersisted_events, spool_error = excluded.spool_error,
         last_seen = now(), last_heartbeat = now()""";
+
+  // heartbeats for Elasticsearch (index.HeartbeatIndexer); %s is the columns HeartbeatDocument reads
+
+  /** Claims due heartbeats; the rows stay locked (other servers skip them) until commit. */
+  public static final String HEARTBEATS_CLAIM = """
+      SELECT id, agent_id, received_at, attempts, %s FROM heartbeats
+      WHERE next_attempt_at <= now()
+      ORDER BY next_attempt_at, id
+      LIMIT $1
+      FOR UPDATE SKIP LOCKED""";
+  public static final String HEARTBEATS_DONE = "DELETE FROM heartbeats WHERE id = ANY($1::bigint[])";
+  /** Per-row delays (milliseconds; null = never again, the row waits with its error) and errors. */
+  public static final String HEARTBEATS_RETRY = """
+      UPDATE heartbeats h SET attempts = h.attempts + 1,
+                              next_attempt_at = CASE WHEN r.delay_ms IS NULL THEN 'infinity'
+                                                     ELSE now() + r.delay_ms * interval '1 millisecond' END,
+                              last_error = r.error
+      FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS r(id, delay_ms, error)
+      WHERE h.id = r.id""";
+  /** Heartbeats received before the retention cutoff, indexed or not. */
+  public static final String HEARTBEATS_EXPIRE = """
+      WITH gone AS (DELETE FROM heartbeats WHERE received_at < now() - $1 * interval '1 day' RETURNING 1)
+      SELECT count(*) AS n FROM gone""";
 
   public static final String PING = "SELECT 1";
 
@@ -98,7 +131,8 @@ public final class Sql {
   public static final String REINDEX_COUNT =
       "SELECT count(*) AS n FROM events WHERE ($1::timestamptz IS NULL OR \"timestamp\" >= $1)";
   public static final String REINDEX_PAGE = """
-      SELECT id, event_id, "timestamp", username, process_name, agent_id, pid, executable, hostname
+      SELECT id, event_id, "timestamp", username, process_name, agent_id, pid, executable, hostname,
+             parent_pid, parent_name, user_domain, os_type, os_family, agent_version, received_at
       FROM events
       WHERE id > $1 AND ($2::timestamptz IS NULL OR "timestamp" >= $2)
       ORDER BY id
@@ -120,7 +154,8 @@ public final class Sql {
         FOR UPDATE SKIP LOCKED
       )
       SELECT c.event_pk, c.attempts, e.event_id, e."timestamp", e.username, e.process_name, e.agent_id,
-             e.pid, e.executable, e.hostname
+             e.pid, e.executable, e.hostname, e.parent_pid, e.parent_name, e.user_domain, e.os_type,
+             e.os_family, e.agent_version, e.received_at
       FROM claimed c JOIN events e ON e.id = c.event_pk
       ORDER BY c.event_pk""";
   /** Run in the claiming transaction just before {@link #OUTBOX_CLAIM}. */

@@ -56,6 +56,47 @@ class EventBatchParserTest {
   }
 
   @Test
+  void theContextFieldsOfNewerAgentsAreRead() {
+    LaunchEvent e = PARSER.parse(batch(event().put("parent_pid", 812).put("parent_name", "explorer.exe")
+        .put("user_domain", "CORP").put("os_type", "windows").put("os_family", "windows")
+        .put("agent_version", "0.2.0"))).get(0);
+    assertThat(e.context()).isEqualTo(new LaunchEvent.Context(812L, "explorer.exe", "CORP", "windows", "windows",
+        "0.2.0"));
+    assertThat(PARSER.parse(batch(event())).get(0).context()).isEqualTo(LaunchEvent.Context.NONE);
+  }
+
+  @ParameterizedTest(name = "{0} = {1} is refused")
+  @CsvSource(delimiter = '|', value = {
+      "parent_pid|-1|must be a non-negative integer",
+      "parent_pid|\"812\"|must be a non-negative integer",
+      "parent_pid|1.5|must be a non-negative integer",
+      "parent_name|7|must be a string",
+      "parent_name|\"  \"|must not be empty (leave the field out when unknown)",
+      "parent_name|\"a\\nb\"|must not contain control character U+000A",
+      "user_domain|\"\"|must not be empty (leave the field out when unknown)",
+      "user_domain|[\"CORP\"]|must be a string",
+      "user_domain|\"C\\u202eRP\"|must not contain bidirectional control U+202E",
+      "os_type|\"Windows\"|must be one of linux, macos, unix, windows, ios, android, got \"Windows\"",
+      "os_type|\"win32\"|must be one of linux, macos, unix, windows, ios, android, got \"win32\"",
+      "os_type|true|must be a string",
+      "os_family|\"\"|must not be empty (leave the field out when unknown)",
+      "agent_version|{}|must be a string",
+      "agent_version|\"\"|must not be empty (leave the field out when unknown)"})
+  void badContextFieldsAreRefusedNamingTheField(String field, String rawJson, String problem) {
+    assertThatThrownBy(() -> PARSER.parse(withRawJson(field, rawJson)))
+        .isInstanceOf(BadRequest.class).hasMessage("events[0]." + field + ": " + problem);
+  }
+
+  @Test
+  void contextNamesLongerThanTheLimitAreRefused() {
+    for (String field : List.of("parent_name", "user_domain", "os_family", "agent_version")) {
+      assertThatThrownBy(() -> PARSER.parse(batch(event().put(field, "x".repeat(EventBatchParser.MAX_NAME + 1)))))
+          .as(field).isInstanceOf(BadRequest.class)
+          .hasMessage("events[0]." + field + ": longer than " + EventBatchParser.MAX_NAME + " characters");
+    }
+  }
+
+  @Test
   void hostileButValidStringsAreKeptExactly() {
     // markup, quotes, SQL, an RTL mark (U+200F, not an override), Cyrillic, an emoji (a surrogate pair)
     String name = "ива\u200fnov<b>&\"'; DROP TABLE events;-- 😀 👩‍💻";
@@ -66,9 +107,14 @@ class EventBatchParserTest {
 
   /** An event whose {@code field} is the raw JSON string literal {@code literal} (escapes as written). */
   static Buffer withRaw(String field, String literal) {
+    return withRawJson(field, "\"" + literal + "\"");
+  }
+
+  /** An event whose {@code field} is the raw JSON value {@code json}. */
+  static Buffer withRawJson(String field, String json) {
     String marker = "@@RAW@@";
     return Buffer.buffer(new JsonObject().put("events", new JsonArray().add(event().put(field, marker))).encode()
-        .replace("\"" + marker + "\"", "\"" + literal + "\""));
+        .replace("\"" + marker + "\"", json));
   }
 
   @ParameterizedTest(name = "{0} with {1} is refused")

@@ -49,6 +49,32 @@ class ComposeFileTest {
     }
   }
 
+  /** Runs the Kibana health check's shell command with {@code body} as /api/status's answer; its exit code. */
+  static int kibanaCheck(String body, Path dir) throws IOException, InterruptedException {
+    String command = services.get("kibana").get("healthcheck").get("test").get(1).asText();
+    String curl = "curl -fsS http://localhost:5601/api/status";
+    assertThat(command).startsWith(curl);
+    Path answer = Files.writeString(dir.resolve("status.json"), body);
+    Process sh = new ProcessBuilder("sh", "-c", "cat '" + answer + "'" + command.substring(curl.length()))
+        .redirectErrorStream(true).start();
+    sh.getInputStream().readAllBytes();
+    return sh.waitFor();
+  }
+
+  @Test
+  void kibanaIsHealthyOnlyWhenItsOverallStatusIsAvailable(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    // the shape of Kibana 9's GET /api/status (v8 format): status.overall, then core's and each plugin's
+    String available = """
+        {"name":"kibana","version":{"number":"9.2.0"},"status":{"overall":{"level":"available","summary":"All         services and plugins are available"},"core":{"elasticsearch":{"level":"available","summary":"ok"}},        "plugins":{"data":{"level":"available","summary":"ok"}}}}""";
+    String degraded = available.replaceFirst("\"overall\":\\{\"level\":\"available\"",
+        "\"overall\":{\"level\":\"degraded\"");
+    assertThat(degraded).contains("\"overall\":{\"level\":\"degraded\"").contains("\"level\":\"available\"");
+    assertThat(kibanaCheck(available, dir)).isZero();
+    assertThat(kibanaCheck(degraded, dir)).as("a plugin's available is not Kibana's").isNotZero();
+    assertThat(kibanaCheck(available.replace("\"available\"", "\"unavailable\""), dir)).isNotZero();
+  }
+
   @Test
   void everyPublishedPortListensOnTheLoopbackOnly() {
     // security is off in this stack (plain HTTP, Elasticsearch and Kibana without users): nothing on the network

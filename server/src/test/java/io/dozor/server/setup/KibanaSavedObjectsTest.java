@@ -52,22 +52,32 @@ class KibanaSavedObjectsTest {
         .put("agent", new JsonObject().put("id", "pc-01")).encode());
     String logsIndex = IndexTemplate.LOGS_PREFIX + "-test-" + UUID.randomUUID().toString().substring(0, 8);
     es.put("/" + logsIndex + "/_doc/1?refresh=true", new JsonObject()
-        .put("@timestamp", "2026-11-27T10:15:03.120+03:00").put("level", "WARN").put("message", "a line")
-        .put("logger", "io.dozor.server.X").put("thread", "main").put("service", "dozor-server").encode());
+        .put("@timestamp", "2026-11-27T10:15:03.120+03:00").put("message", "a line")
+        .put("log", new JsonObject().put("level", "WARN").put("logger", "io.dozor.server.X"))
+        .put("service", new JsonObject().put("name", "dozor-server")).encode());
+
+    String heartbeatsIndex = IndexTemplate.HEARTBEATS_PREFIX + "-test-" + UUID.randomUUID().toString().substring(0, 8);
+    es.put("/" + heartbeatsIndex + "/_doc/1?refresh=true", new JsonObject()
+        .put("@timestamp", "2026-11-27T10:15:03.120+03:00").put("agent", new JsonObject().put("id", "pc-01"))
+        .encode());
 
     for (JsonObject o : objects) {
       if (o.getString("type").equals("index-pattern")) {
         String title = o.getJsonObject("attributes").getString("title");
         indexOfView.put(o.getString("id"), title.equals(prefix + "-*") ? eventsIndex
-            : title.equals(IndexTemplate.LOGS_PREFIX + "-*") ? logsIndex : null);
+            : title.equals(IndexTemplate.LOGS_PREFIX + "-*") ? logsIndex
+            : title.equals(IndexTemplate.HEARTBEATS_PREFIX + "-*") ? heartbeatsIndex : null);
       }
     }
   }
 
   @Test
-  void theFileHoldsBothDataViewsTheLaunchesDashboardAndAnErrorsSearch() {
-    assertThat(indexOfView).containsOnlyKeys("dozor-events", "dozor-logs").doesNotContainValue(null);
-    assertThat(titles("dashboard")).contains("Dozor — launches");
+  void theFileHoldsTheThreeDataViewsDashboardsAndTheirPanels() {
+    assertThat(indexOfView).containsOnlyKeys("dozor-events", "dozor-logs", "dozor-heartbeats")
+        .doesNotContainValue(null);
+    assertThat(titles("dashboard")).contains("Dozor — launches", "Dozor — errors", "Dozor — fleet");
+    assertThat(titles("lens")).contains("Agents by last heartbeat", "Silent agents", "Spool depth per agent",
+        "Dropped events per agent", "Agent versions");
     assertThat(titles("search")).contains("Dozor — recent launches", "Dozor — warnings and errors");
     assertThat(titles("lens")).contains("Launches over time", "Top programs", "Top users",
         "Launches by host and agent");
@@ -102,7 +112,10 @@ class KibanaSavedObjectsTest {
     }
     assertThat(fieldsByView.get("dozor-events")).contains("@timestamp", "process.name", "user.name", "host.name",
         "agent.id", "process.executable");
-    assertThat(fieldsByView.get("dozor-logs")).contains("@timestamp", "level", "message", "logger", "service");
+    assertThat(fieldsByView.get("dozor-logs")).contains("@timestamp", "log.level", "message", "log.logger",
+        "service.name", "agent.id", "http.request.id", "event.id");
+    assertThat(fieldsByView.get("dozor-heartbeats")).contains("@timestamp", "agent.id", "agent.version",
+        "dozor.agent.spool_depth", "dozor.agent.dropped_events");
 
     List<String> missing = new ArrayList<>();
     fieldsByView.forEach((view, fields) -> {
@@ -124,7 +137,7 @@ class KibanaSavedObjectsTest {
       assertThat(type(index, field)).as(field).isEqualTo("keyword");
     }
     assertThat(type(index, "@timestamp")).isEqualTo("date");
-    assertThat(type(indexOfView.get("dozor-logs"), "level")).isEqualTo("keyword");
+    assertThat(type(indexOfView.get("dozor-logs"), "log.level")).isEqualTo("keyword");
     assertThat(type(indexOfView.get("dozor-logs"), "@timestamp")).isEqualTo("date");
   }
 

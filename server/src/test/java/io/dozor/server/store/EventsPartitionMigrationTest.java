@@ -68,7 +68,10 @@ class EventsPartitionMigrationTest {
       Pool pool = Postgres.pool(vertx, new ServerConfig.Postgres(db.url(), 2));
       assertThat(Migrations.migrate(vertx, pool).await()).isEqualTo(Sql.MIGRATIONS.length);
 
-      assertThat(db.query("SELECT * FROM events ORDER BY id")).as("every event, column by column").isEqualTo(events);
+      // the columns the events had before (later migrations add columns, null for these rows)
+      String before = String.join(", ", events.get(0).keySet().stream().map(c -> "\"" + c + "\"").toList());
+      assertThat(db.query("SELECT " + before + " FROM events ORDER BY id")).as("every event, column by column")
+          .isEqualTo(events);
       assertThat(DEPENDENTS.stream().map(db::query).toList()).as("every dependent row").isEqualTo(dependents);
       assertThat(db.query("SELECT relkind::text AS kind FROM pg_class WHERE relname = 'events'").get(0))
           .containsEntry("kind", "p");
