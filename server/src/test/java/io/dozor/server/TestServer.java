@@ -58,6 +58,7 @@ final class TestServer implements AutoCloseable {
     env.put("DOZOR_HTTP_HOST", "127.0.0.1");
     env.put("DOZOR_HTTP_PORT", "0");
     env.put("DOZOR_HTTP_INSTANCES", "1");
+    env.put("DOZOR_OPS_PORT", "0");
     env.put("DOZOR_HTTP_TLS_CERT", certs.serverCert().toString());
     env.put("DOZOR_HTTP_TLS_KEY", certs.serverKey().toString());
     env.put("DOZOR_AUTH_TOKEN_SECRET", SECRET);
@@ -84,6 +85,12 @@ final class TestServer implements AutoCloseable {
 
   HttpResponse<String> get(String path) {
     return send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).GET().build());
+  }
+
+  /** A GET on the ops listener (plain HTTP): {@code /metrics}, {@code /readyz}, {@code /healthz}. */
+  HttpResponse<String> ops(String path) {
+    return send(HttpRequest.newBuilder(URI.create("http://" + config.ops().host() + ":" + server.opsPort() + path))
+        .timeout(Duration.ofSeconds(30)).GET().build());
   }
 
   private HttpResponse<String> send(HttpRequest request) {

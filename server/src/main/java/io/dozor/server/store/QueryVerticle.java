@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
@@ -21,16 +22,22 @@ public final class QueryVerticle extends VerticleBase {
 
   private final Pool pool;
   private final List<String> sinks;
+  private final Duration activeWithin;
 
-  public QueryVerticle(Pool pool, List<String> sinks) {
+  /** {@code activeWithin}: an agent heard from within it counts as active in {@code dozor_agents_active}. */
+  public QueryVerticle(Pool pool, List<String> sinks, Duration activeWithin) {
     this.pool = pool;
     this.sinks = sinks;
+    this.activeWithin = activeWithin;
   }
 
   @Override
   public Future<?> start() {
-    sinks.forEach(sink -> Meters.outboxDepth(sink, 0));
-    vertx.setPeriodic(OUTBOX_GAUGE_PERIOD_MS, id -> refreshOutboxDepth());
+    Meters.outboxDepths(sinks, java.util.Map.of());
+    vertx.setPeriodic(OUTBOX_GAUGE_PERIOD_MS, id -> {
+      refreshOutboxDepth();
+      refreshAgents();
+    });
     var bus = vertx.eventBus();
     return Future.all(
         bus.<EventsQuery>consumer(Addresses.ADMIN_EVENTS, this::events).completion(),
@@ -40,12 +47,17 @@ public final class QueryVerticle extends VerticleBase {
   /** Keeps the {@code dozor_outbox_depth} gauges current; a failure leaves the last values. */
   private void refreshOutboxDepth() {
     pool.query(Sql.OUTBOX_DEPTH).execute().onSuccess(rows -> {
-      java.util.Set<String> seen = new java.util.HashSet<>();
-      for (Row r : rows) {
-        seen.add(r.getString("sink"));
-        Meters.outboxDepth(r.getString("sink"), r.getLong("depth"));
-      }
-      Meters.outboxDrained(seen);
+      java.util.Map<String, Long> depths = new java.util.HashMap<>();
+      rows.forEach(r -> depths.put(r.getString("sink"), r.getLong("depth")));
+      Meters.outboxDepths(sinks, depths);
+    });
+  }
+
+  /** Keeps the fleet gauges ({@code dozor_agents_*}) current; a failure leaves the last values. */
+  private void refreshAgents() {
+    pool.preparedQuery(Sql.AGENTS_GAUGES).execute(Tuple.of(activeWithin.toMillis())).onSuccess(rows -> {
+      Row r = rows.iterator().next();
+      Meters.agents(r.getLong("known"), r.getLong("active"), r.getLong("spool_depth_max"), r.getLong("dropped_events"));
     });
   }
 
