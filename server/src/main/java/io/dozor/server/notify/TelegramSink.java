@@ -127,7 +127,7 @@ final class TelegramSink implements Sink {
       return Future.succeededFuture(out);
     }
     Duration wait = Duration.between(now, until);
-    candidates.forEach(i -> out.add(Delivery.retry(i.event().id(), wait, "held: quiet hours until " + until)));
+    candidates.forEach(i -> out.add(Delivery.held(i.event().id(), wait, "held: quiet hours until " + until)));
     Long[] pks = candidates.stream().map(i -> i.event().id()).toArray(Long[]::new);
     return tx.preparedQuery(Sql.NOTIFY_HELD_ADD).execute(pkTuple(pks)).map(out);
   }

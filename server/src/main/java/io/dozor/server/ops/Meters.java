@@ -58,7 +58,7 @@ public final class Meters {
   public static void declare(Collection<String> sinks) {
     for (String sink : sinks) {
       outboxDepth(sinkKind(sink), 0);
-      for (String outcome : List.of("done", "retry", "dead")) {
+      for (String outcome : List.of("done", "retry", "held", "dead")) {
         deliveries(sinkKind(sink), outcome).increment(0);
       }
       for (Delivery.Reason reason : Delivery.Reason.values()) {
@@ -126,7 +126,10 @@ public final class Meters {
         .tag("reason", reason).register(registry());
   }
 
-  /** Outcomes of deliveries by sink: {@code done}, {@code retry} (ES 429/5xx, Telegram errors), {@code dead}. */
+  /**
+   * Outcomes of deliveries by sink: {@code done}, {@code retry} (ES 429/5xx, Telegram errors), {@code held} (quiet
+   * hours), {@code dead}.
+   */
   public static void delivered(String sink, String outcome, int count) {
     if (count > 0) {
       deliveries(sinkKind(sink), outcome).increment(count);
@@ -135,7 +138,8 @@ public final class Meters {
 
   private static Counter deliveries(String kind, String outcome) {
     return Counter.builder("dozor_deliveries").description("Outbox deliveries by kind of sink (elasticsearch,"
-            + " telegram, log) and outcome: done, retry (the destination failed for now), dead (dead-lettered)")
+            + " telegram, log) and outcome: done, retry (the destination failed for now), held (quiet hours),"
+            + " dead (dead-lettered)")
         .tag("sink", kind).tag("outcome", outcome).register(registry());
   }
 

@@ -2,8 +2,12 @@ package io.dozor.server.outbox;
 
 import java.time.Duration;
 
-/** The outcome of delivering one outbox item. */
-public record Delivery(long eventPk, Outcome outcome, Duration retryAfter, String error, Reason reason) {
+/**
+ * The outcome of delivering one outbox item. {@code reason}: why it was parked (PARK only); {@code held}: a RETRY
+ * that waits on purpose (quiet hours), not because the destination failed.
+ */
+public record Delivery(long eventPk, Outcome outcome, Duration retryAfter, String error, Reason reason,
+                       boolean held) {
   public enum Outcome { DONE, RETRY, PARK }
 
   /** Why a delivery was parked, as the {@code reason} label of {@code dozor_dead_letters_total}. */
@@ -29,15 +33,20 @@ public record Delivery(long eventPk, Outcome outcome, Duration retryAfter, Strin
   }
 
   public static Delivery done(long eventPk) {
-    return new Delivery(eventPk, Outcome.DONE, Duration.ZERO, null, null);
+    return new Delivery(eventPk, Outcome.DONE, Duration.ZERO, null, null, false);
   }
 
   public static Delivery retry(long eventPk, Duration after, String error) {
-    return new Delivery(eventPk, Outcome.RETRY, after, error, null);
+    return new Delivery(eventPk, Outcome.RETRY, after, error, null, false);
+  }
+
+  /** Retried after {@code after} because it is held back on purpose, e.g. during quiet hours. */
+  public static Delivery held(long eventPk, Duration after, String why) {
+    return new Delivery(eventPk, Outcome.RETRY, after, why, null, true);
   }
 
   /** Will never succeed as it is (e.g. a mapping error): kept with its reason, not retried. */
   public static Delivery park(long eventPk, Reason reason, String error) {
-    return new Delivery(eventPk, Outcome.PARK, Duration.ZERO, error, reason);
+    return new Delivery(eventPk, Outcome.PARK, Duration.ZERO, error, reason, false);
   }
 }

@@ -244,7 +244,9 @@ public final class OutboxWorker {
     boolean recoveredHere = recovered && deferredHere;
     deferredHere = (deferredHere && !recovered) || !retries.isEmpty();
     Meters.delivered(sink.name(), "done", done.size());
-    Meters.delivered(sink.name(), "retry", retries.size());
+    long held = retries.stream().filter(Delivery::held).count();
+    Meters.delivered(sink.name(), "retry", retries.size() - (int) held);
+    Meters.delivered(sink.name(), "held", (int) held);
     Meters.delivered(sink.name(), "dead", parked.size());
     parked.stream().collect(java.util.stream.Collectors.groupingBy(Delivery::reason, java.util.stream.Collectors.counting()))
         .forEach((reason, count) -> Meters.deadLettered(sink.name(), reason.label(), count.intValue()));
