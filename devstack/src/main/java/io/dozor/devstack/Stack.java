@@ -1,5 +1,6 @@
 package io.dozor.devstack;
 
+import io.dozor.server.config.ServerConfig;
 import io.dozor.testkit.DevCertificates;
 import io.dozor.testkit.FreePort;
 import io.dozor.testkit.ProcessLogs;
@@ -59,6 +60,7 @@ public final class Stack implements AutoCloseable {
   private Process server;
   private Process agent;
   private int port;
+  private int opsPort;
   private DevCertificates certs;
   private Path serverConfig;
   private Path agentConfig;
@@ -88,6 +90,8 @@ public final class Stack implements AutoCloseable {
           ? new DevCertificates(tls.resolve("ca.pem"), tls.resolve("server.pem"), tls.resolve("server-key.pem"))
           : DevCertificates.generate(tls);
       port = FreePort.preferring(options.serverPort());
+      // the dev stack's fixed server port comes with the default ops port; tests (port 0) take free ones
+      opsPort = FreePort.preferring(options.serverPort() == 0 ? 0 : ServerConfig.Ops.DEFAULT_PORT);
       serverConfig = options.dir().resolve("server.yaml");
       Files.writeString(serverConfig, serverYaml());
       token = tokenCreate("--agent-id", options.agentId());
@@ -108,6 +112,15 @@ public final class Stack implements AutoCloseable {
   /** The server's HTTPS port. */
   public int port() {
     return port;
+  }
+
+  /** The server's ops listener: {@code /metrics}, {@code /readyz}, {@code /healthz} (plain HTTP, loopback). */
+  public String opsUrl() {
+    return "http://127.0.0.1:" + opsPort;
+  }
+
+  public int opsPort() {
+    return opsPort;
   }
 
   private static void writePrivate(Path file, String text) throws IOException {
@@ -177,6 +190,7 @@ public final class Stack implements AutoCloseable {
   private String serverYaml() throws IOException {
     StringBuilder y = new StringBuilder("# written by dozor-devstack\n");
     y.append("http:\n  host: 127.0.0.1\n  port: ").append(port).append('\n');
+    y.append("ops:\n  host: 127.0.0.1\n  port: ").append(opsPort).append('\n');
     y.append("  tls:\n    cert: ").append(quote(certs.serverCert())).append("\n    key: ")
         .append(quote(certs.serverKey())).append('\n');
     y.append("auth:\n  token_secret: ").append(secret()).append('\n');
