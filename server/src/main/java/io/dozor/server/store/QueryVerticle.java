@@ -33,7 +33,6 @@ public final class QueryVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Meters.outboxDepths(sinks, java.util.Map.of());
     vertx.setPeriodic(OUTBOX_GAUGE_PERIOD_MS, id -> {
       refreshOutboxDepth();
       refreshAgents();
