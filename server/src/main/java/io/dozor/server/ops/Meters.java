@@ -28,6 +28,9 @@ public final class Meters {
   /** Gauge values by registry (tests run several Vert.x instances in one JVM), then by name and tags. */
   private static final Map<MeterRegistry, Map<List<String>, AtomicLong>> GAUGES =
       java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+  /** The agent classes seen, by registry (one per server process; tests make one per server). */
+  private static final Map<MeterRegistry, AgentClass> AGENT_CLASSES =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
   /** System.nanoTime() until which Telegram asked this process to send nothing (the latest 429's end). */
   private static final AtomicLong TELEGRAM_PAUSED_UNTIL = new AtomicLong(System.nanoTime());
 
@@ -79,20 +82,24 @@ public final class Meters {
 
   /** Events in accepted batches, by {@code accepted} or {@code duplicate}. */
   public static void ingested(int accepted, int duplicates) {
-    Counter.builder("dozor_ingest_events").description("Events in batches the server answered 200: accepted"
+    ingestEvents("accepted").increment(accepted);
+    ingestEvents("duplicate").increment(duplicates);
+  }
+
+  private static Counter ingestEvents(String result) {
+    return Counter.builder("dozor_ingest_events").description("Events in batches the server answered 200: accepted"
             + " (stored now) or duplicate (stored before, by event_id)")
-        .tag("result", "accepted").register(registry()).increment(accepted);
-    Counter.builder("dozor_ingest_events").description("Events in batches the server answered 200: accepted"
-            + " (stored now) or duplicate (stored before, by event_id)")
-        .tag("result", "duplicate").register(registry()).increment(duplicates);
+        .tag("result", result).register(registry());
   }
 
   /** Events stored for an agent, counted by the agent's class (see {@link AgentClass}), never by its id. */
   public static void stored(String agentId, int accepted) {
+    MeterRegistry registry = registry();
+    String agentClass = AGENT_CLASSES.computeIfAbsent(registry, r -> new AgentClass()).of(agentId);
     Counter.builder("dozor_events_stored")
         .description("Events stored, by agent class: the agent id's leading letters, lowercased (PC-01: pc),"
             + " at most " + AgentClass.MAX_CLASSES + " classes, the rest other")
-        .tag("agent_class", AgentClass.of(agentId)).register(registry()).increment(accepted);
+        .tag("agent_class", agentClass).register(registry).increment(accepted);
   }
 
   /** Time from receiving a batch to answering it after the commit. */

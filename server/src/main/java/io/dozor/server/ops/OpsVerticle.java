@@ -49,6 +49,8 @@ public final class OpsVerticle extends VerticleBase {
     return vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
         .requestHandler(router)
         .listen()
+        .recover(err -> Future.failedFuture(new IllegalStateException("ops listener (ops.host, ops.port) "
+            + config.host() + ":" + config.port() + ": " + err.getMessage(), err)))
         .onSuccess(s -> server = s);
   }
 
