@@ -190,9 +190,9 @@ public final class Stack implements AutoCloseable {
   private String serverYaml() throws IOException {
     StringBuilder y = new StringBuilder("# written by dozor-devstack\n");
     y.append("http:\n  host: 127.0.0.1\n  port: ").append(port).append('\n');
-    y.append("ops:\n  host: 127.0.0.1\n  port: ").append(opsPort).append('\n');
     y.append("  tls:\n    cert: ").append(quote(certs.serverCert())).append("\n    key: ")
         .append(quote(certs.serverKey())).append('\n');
+    y.append("ops:\n  host: 127.0.0.1\n  port: ").append(opsPort).append('\n');
     y.append("auth:\n  token_secret: ").append(secret()).append('\n');
     y.append("postgres:\n  url: ").append(quote(options.postgresUrl())).append('\n');
     y.append("elasticsearch:\n  urls: ").append(quote(options.elasticsearchUrls())).append('\n');
