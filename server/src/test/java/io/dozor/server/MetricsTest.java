@@ -53,26 +53,14 @@ class MetricsTest {
     db = PostgresDatabase.create();
     es = Elasticsearch.shared();
     telegram = FakeTelegram.start(BOT_TOKEN);
-    Map<String, String> env = TestServer.env(db.url(), es.url(), DevCertificates.generate(dir.resolve("tls")),
-        dir.resolve("logs"));
-    env.put("DOZOR_TELEGRAM_API_URL", telegram.apiUrl());
-    env.put("DOZOR_TELEGRAM_BOT_TOKEN", BOT_TOKEN);
-    env.put("DOZOR_TELEGRAM_CHAT_IDS", Long.toString(CHAT));
+    Map<String, String> env = TestServer.env(db, es, dir, telegram, BOT_TOKEN, CHAT);
     env.put("DOZOR_TELEGRAM_BOT_POLLING", "false");
     server = new TestServer(env);
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
-    if (telegram != null) {
-      telegram.close();
-    }
-    if (db != null) {
-      db.close();
-    }
+    TestServer.closeAll(server, telegram, db);
   }
 
   /** Last, so the series that appear only once their cause happened (the other tests cause them) are there. */
