@@ -20,5 +20,7 @@ done
 run ./dozor-agent --version
 run ./dozor-agent --help
 run ./dozor-dev --help
+run promtool check rules prometheus/dozor-alerts.yml
+run promtool test rules prometheus/dozor-alerts.test.yml
 if grep '^WARNING' "$log"; then echo "readme: the commands above printed JVM warnings" >&2; exit 1; fi
 echo "readme: every command ran"

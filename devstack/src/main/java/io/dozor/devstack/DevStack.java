@@ -101,6 +101,7 @@ public final class DevStack implements Callable<Integer> {
         "dev-" + InetAddress.getLocalHost().getHostName(), watch, pollMs, true, Map.of(), SERVER_PORT));
     started.add(stack);
     portNote("the server", SERVER_PORT, stack.port());
+    portNote("the server's ops listener", ServerConfig.Ops.DEFAULT_PORT, stack.opsPort());
 
     System.err.print(banner(stack, pgUrl, esUrl));
     stopped.await();
@@ -114,6 +115,7 @@ public final class DevStack implements Callable<Integer> {
 
         dozor-dev: running
           server         %s  (config %s)
+          metrics        %s/metrics  (readiness: %s/readyz; Prometheus rules: prometheus/)
           agent          watching [%s]  (config %s)
           PostgreSQL     %s
           Elasticsearch  %s
@@ -127,7 +129,7 @@ public final class DevStack implements Callable<Integer> {
         Admin API:     curl --cacert %s -H "Authorization: Bearer $(cat %s)" '%s/api/v1/events?limit=10'
         Stop with Ctrl-C; the next ./dozor-dev starts with the same data.
 
-        """.formatted(stack.url(), config, watch, shown(stack.agentConfig()), ServerConfig.Postgres.redact(pgUrl), esUrl,
+        """.formatted(stack.url(), config, stack.opsUrl(), stack.opsUrl(), watch, shown(stack.agentConfig()), ServerConfig.Postgres.redact(pgUrl), esUrl,
         env("DOZOR_TELEGRAM_BOT_TOKEN").isPresent() ? "Telegram" : "the server log (no DOZOR_TELEGRAM_BOT_TOKEN)",
         shown(stack.caCert()), shown(stack.adminTokenFile()), shown(dir.resolve("logs")), config,
         shown(stack.caCert()), shown(stack.adminTokenFile()), stack.url());

@@ -1,6 +1,7 @@
 package io.dozor.devstack;
 
 import io.dozor.server.PrivateFiles;
+import io.dozor.server.config.ServerConfig;
 import io.dozor.testkit.DevCertificates;
 import io.dozor.testkit.FreePort;
 import io.dozor.testkit.ProcessLogs;
@@ -60,6 +61,7 @@ public final class Stack implements AutoCloseable {
   private Process server;
   private Process agent;
   private int port;
+  private int opsPort;
   private DevCertificates certs;
   private Path serverConfig;
   private Path agentConfig;
@@ -91,6 +93,8 @@ public final class Stack implements AutoCloseable {
           ? new DevCertificates(tls.resolve("ca.pem"), tls.resolve("server.pem"), tls.resolve("server-key.pem"))
           : DevCertificates.generate(tls);
       port = FreePort.preferring(options.serverPort());
+      // the dev stack's fixed server port comes with the default ops port; tests (port 0) take free ones
+      opsPort = FreePort.preferring(options.serverPort() == 0 ? 0 : ServerConfig.Ops.DEFAULT_PORT);
       serverConfig = options.dir().resolve("server.yaml");
       PrivateFiles.write(serverConfig, serverYaml()); // the token secret, a database password, a bot token
       token = tokenCreate("--agent-id", options.agentId());
@@ -111,6 +115,15 @@ public final class Stack implements AutoCloseable {
   /** The server's HTTPS port. */
   public int port() {
     return port;
+  }
+
+  /** The server's ops listener: {@code /metrics}, {@code /readyz}, {@code /healthz} (plain HTTP, loopback). */
+  public String opsUrl() {
+    return "http://127.0.0.1:" + opsPort;
+  }
+
+  public int opsPort() {
+    return opsPort;
   }
 
   /** Starts the server again (after {@link #stopServer()}) on the same port with the same settings. */
@@ -176,6 +189,7 @@ public final class Stack implements AutoCloseable {
     y.append("http:\n  host: 127.0.0.1\n  port: ").append(port).append('\n');
     y.append("  tls:\n    cert: ").append(quote(certs.serverCert())).append("\n    key: ")
         .append(quote(certs.serverKey())).append('\n');
+    y.append("ops:\n  host: 127.0.0.1\n  port: ").append(opsPort).append('\n');
     y.append("auth:\n  token_secret: ").append(secret()).append('\n');
     y.append("postgres:\n  url: ").append(quote(options.postgresUrl())).append('\n');
     y.append("elasticsearch:\n  urls: ").append(quote(options.elasticsearchUrls())).append('\n');

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.condition.OS;
 @EnabledOnOs(OS.LINUX)
 class DevStackTest {
   static final Pattern ES_URL = Pattern.compile("Elasticsearch +(http://\\S+)");
+  static final Pattern METRICS_URL = Pattern.compile("metrics +(http://\\S+/metrics)");
 
   @Test
   void runsStopsAndRestartsWithItsDataAndNoWarnings() throws Exception {
@@ -41,6 +42,7 @@ class DevStackTest {
     String es;
     try {
       es = awaitRunning(first, firstOut);
+      assertMetricsServed(Files.readString(firstOut, StandardCharsets.UTF_8));
       Path chrome = dir.resolve("bin/chrome");
       Files.createDirectories(chrome.getParent());
       Files.copy(Path.of("/bin/sleep"), chrome);
@@ -98,6 +100,17 @@ class DevStackTest {
         .redirectOutput(ProcessBuilder.Redirect.to(out.toFile()));
     pb.environment().keySet().removeIf(k -> k.startsWith("DOZOR_"));
     return pb.start();
+  }
+
+  /** The banner's metrics URL answers Prometheus text on the ops listener. */
+  static void assertMetricsServed(String banner) throws Exception {
+    Matcher m = METRICS_URL.matcher(banner);
+    assertThat(m.find()).as("the banner names the metrics URL:%n%s", banner).isTrue();
+    var response = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(m.group(1))).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).contains("# HELP dozor_ingest_events_total");
   }
 
   /** Waits for the banner; returns the Elasticsearch URL it names. */

@@ -5,6 +5,8 @@ import io.dozor.server.config.ServerConfig;
 import io.dozor.server.http.IngestVerticle;
 import io.dozor.server.index.IndexerVerticle;
 import io.dozor.server.notify.NotifierVerticle;
+import io.dozor.server.ops.Meters;
+import io.dozor.server.ops.OpsVerticle;
 import io.dozor.server.retention.RetentionVerticle;
 import io.dozor.server.store.Migrations;
 import io.dozor.server.store.PersistenceVerticle;
@@ -34,6 +36,7 @@ public final class DozorServer {
   private final Pool pool;
   private final List<String> deployments = new ArrayList<>();
   private int port;
+  private int opsPort;
 
   private DozorServer(Vertx vertx, Pool pool) {
     this.vertx = vertx;
@@ -51,15 +54,18 @@ public final class DozorServer {
         ? config.http().instances() : Math.max(1, Runtime.getRuntime().availableProcessors());
     List<IngestVerticle> ingest = new ArrayList<>();
     IngestVerticle.Shared shared = IngestVerticle.Shared.of(config);
+    OpsVerticle ops = new OpsVerticle(config.ops());
+    Meters.declare(sinks);
     return Migrations.migrate(vertx, pool)
         .recover(err -> Future.failedFuture(new IllegalStateException(
             "PostgreSQL " + ServerConfig.Postgres.redact(config.postgres().url()) + ": " + err.getMessage(), err)))
         .compose(v -> server.deploy(vertx.deployVerticle(new PersistenceVerticle(pool, sinks))))
-        .compose(v -> server.deploy(vertx.deployVerticle(new QueryVerticle(pool, sinks))))
+        .compose(v -> server.deploy(vertx.deployVerticle(new QueryVerticle(pool, sinks, config.telegram().activeWithin()))))
         .compose(v -> server.deploy(vertx.deployVerticle(new IndexerVerticle(config.elasticsearch(), pool, OUTBOX_POLL,
             config.retention().days()))))
         .compose(v -> server.deploy(vertx.deployVerticle(new NotifierVerticle(config, pool, OUTBOX_POLL, Clock.systemUTC()))))
         .compose(v -> server.deploy(vertx.deployVerticle(new RetentionVerticle(config, pool, Clock.systemUTC()))))
+        .compose(v -> server.deploy(vertx.deployVerticle(ops)))
         .compose(v -> server.deploy(vertx.deployVerticle(() -> {
           var verticle = new IngestVerticle(config.http(), config.auth().tokenSecret(), shared);
           ingest.add(verticle);
@@ -67,8 +73,9 @@ public final class DozorServer {
         }, new DeploymentOptions().setInstances(httpInstances))))
         .map(v -> {
           server.port = ingest.get(0).actualPort();
-          log.info("dozor server started [port={}, tls={}, http_instances={}, sinks={}]", server.port,
-              !config.http().plain(), httpInstances, sinks);
+          server.opsPort = ops.actualPort();
+          log.info("dozor server started [port={}, tls={}, http_instances={}, ops={}:{}, sinks={}]", server.port,
+              !config.http().plain(), httpInstances, config.ops().host(), server.opsPort, sinks);
           return server;
         })
         .recover(err -> server.close().transform(ignored -> Future.failedFuture(err)));
@@ -80,6 +87,11 @@ public final class DozorServer {
 
   public int port() {
     return port;
+  }
+
+  /** The ops listener's port ({@code /metrics}, {@code /readyz}). */
+  public int opsPort() {
+    return opsPort;
   }
 
   public Future<Void> close() {

@@ -372,15 +372,15 @@ class PipelineTest {
 
   @Test
   void readyzAndMetricsReportTheService() {
-    assertThat(server.get("/readyz").statusCode()).isEqualTo(200);
-    assertThat(new JsonObject(server.get("/readyz").body()).getJsonObject("postgres").getBoolean("up")).isTrue();
+    assertThat(server.ops("/readyz").statusCode()).isEqualTo(200);
+    assertThat(new JsonObject(server.ops("/readyz").body()).getJsonObject("postgres").getBoolean("up")).isTrue();
     server.post("/api/v1/events", token,
         batch(event(UUID.randomUUID(), "2026-11-27T13:10:00+03:00", "ivanov", "chrome.exe")));
-    String metrics = server.get("/metrics").body();
+    String metrics = server.ops("/metrics").body();
     assertThat(metrics).contains("dozor_ingest_events_total{result=\"accepted\"}")
         .contains("dozor_ingest_ack_seconds_bucket").contains("vertx_http_server_requests_total");
     Wait.until("outbox gauge and delivery counters", DELIVERY, () -> {
-      String m = server.get("/metrics").body();
+      String m = server.ops("/metrics").body();
       return m.contains("dozor_outbox_depth{sink=\"elasticsearch\"}")
           && m.contains("dozor_deliveries_total{outcome=\"done\",sink=\"elasticsearch\"}");
     });
@@ -405,7 +405,7 @@ class PipelineTest {
   /** The value of {@code dozor_ingest_refused_total{status}} (0 before the first). */
   static double refused(String status) {
     String prefix = "dozor_ingest_refused_total{status=\"" + status + "\"} ";
-    return server.get("/metrics").body().lines().filter(l -> l.startsWith(prefix))
+    return server.ops("/metrics").body().lines().filter(l -> l.startsWith(prefix))
         .mapToDouble(l -> Double.parseDouble(l.substring(prefix.length()).trim())).sum();
   }
 
@@ -426,6 +426,19 @@ class PipelineTest {
     var response = server.get("/healthz");
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(new JsonObject(response.body()).getString("status")).isEqualTo("ok");
+  }
+
+  @Test
+  void readinessAndMetricsAreOnTheOpsListenerOnly() {
+    assertThat(server.config.ops().host()).isEqualTo("127.0.0.1");
+    assertThat(server.server.opsPort()).isNotEqualTo(server.server.port());
+    for (String path : List.of("/metrics", "/readyz")) {
+      var onAgentsPort = server.get(path);
+      assertThat(onAgentsPort.statusCode()).as(path + " on the agents' port").isEqualTo(404);
+      assertThat(onAgentsPort.body()).doesNotContain("dozor_");
+    }
+    assertThat(server.ops("/healthz").statusCode()).isEqualTo(200);
+    assertThat(server.ops("/api/v1/agents").statusCode()).as("no API on the ops listener").isEqualTo(404);
   }
 
   @Test

@@ -2,7 +2,6 @@ package io.dozor.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dozor.testkit.DevCertificates;
 import io.dozor.testkit.Elasticsearch;
 import io.dozor.testkit.FakeTelegram;
 import io.dozor.testkit.PostgresDatabase;
@@ -49,11 +48,7 @@ class PoisonTest {
     db = PostgresDatabase.create();
     es = Elasticsearch.shared();
     telegram = FakeTelegram.start(BOT_TOKEN);
-    Map<String, String> env = TestServer.env(db.url(), es.url(), DevCertificates.generate(dir.resolve("tls")),
-        dir.resolve("logs"));
-    env.put("DOZOR_TELEGRAM_API_URL", telegram.apiUrl());
-    env.put("DOZOR_TELEGRAM_BOT_TOKEN", BOT_TOKEN);
-    env.put("DOZOR_TELEGRAM_CHAT_IDS", CHAT_1 + "," + CHAT_2);
+    Map<String, String> env = TestServer.env(db, es, dir, telegram, BOT_TOKEN, CHAT_1, CHAT_2);
     env.put("DOZOR_TELEGRAM_TIME_ZONE", "UTC");
     // one message per launch, so each can be counted
     env.put("DOZOR_TELEGRAM_DIGEST_AFTER", "100");
@@ -62,15 +57,7 @@ class PoisonTest {
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
-    if (telegram != null) {
-      telegram.close();
-    }
-    if (db != null) {
-      db.close();
-    }
+    TestServer.closeAll(server, telegram, db);
   }
 
   /** A row written as ingest used to: the event and one outbox row per sink, in one statement. */

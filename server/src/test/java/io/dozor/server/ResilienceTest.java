@@ -117,14 +117,14 @@ class ResilienceTest {
     assertThat(refused.statusCode()).isEqualTo(503);
     assertThat(refused.headers().firstValue("Retry-After")).contains("5");
     assertThat(Duration.between(asked, Instant.now())).isLessThan(Duration.ofSeconds(8));
-    assertThat(server.get("/readyz").statusCode()).isEqualTo(503);
+    assertThat(server.ops("/readyz").statusCode()).isEqualTo(503);
 
     pgProxy.restore();
     assertThat(stored(ids)).as("nothing of the refused batch").isZero();
     Wait.until("a 2xx once PostgreSQL is back", Duration.ofSeconds(30),
         () -> server.post("/api/v1/events", token, body).statusCode() == 200);
     assertThat(stored(ids)).isEqualTo(3);
-    Wait.until("ready again", Duration.ofSeconds(10), () -> server.get("/readyz").statusCode() == 200);
+    Wait.until("ready again", Duration.ofSeconds(10), () -> server.ops("/readyz").statusCode() == 200);
   }
 
   @Test
@@ -149,7 +149,7 @@ class ResilienceTest {
       assertThat(response.statusCode()).as("ingest goes on while ES is down").isEqualTo(200);
     }
     assertThat(stored(ids)).isEqualTo(50);
-    Wait.until("the server to see ES down", Duration.ofSeconds(15), () -> new JsonObject(server.get("/readyz").body())
+    Wait.until("the server to see ES down", Duration.ofSeconds(15), () -> new JsonObject(server.ops("/readyz").body())
         .getJsonObject("elasticsearch").getBoolean("up") == false);
     Wait.until("a delivery attempt to have failed", Duration.ofSeconds(15), () -> (Long) db.query(
         "SELECT count(*) AS n FROM outbox WHERE sink = 'elasticsearch' AND attempts > 0").get(0).get("n") > 0);

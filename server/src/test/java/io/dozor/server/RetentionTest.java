@@ -147,7 +147,7 @@ class RetentionTest {
         Wait.until("the new events indexed", Duration.ofSeconds(30), () -> es.count(prefix + "-*") == 14);
 
         // the server's metrics show its own run (at start, retention.days = 0)
-        String metrics = server.get("/metrics").body();
+        String metrics = server.ops("/metrics").body();
         assertThat(metrics).contains("# HELP dozor_retention_runs_total", "# HELP dozor_retention_removed_total",
             "dozor_retention_runs_total{result=\"done\"} ", "dozor_retention_removed_total{what=\"events\"} ");
         assertThat(metrics.lines().filter(l -> l.startsWith("dozor_retention_runs_total{result=\"done\"}")))

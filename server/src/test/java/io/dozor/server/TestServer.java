@@ -58,6 +58,7 @@ final class TestServer implements AutoCloseable {
     env.put("DOZOR_HTTP_HOST", "127.0.0.1");
     env.put("DOZOR_HTTP_PORT", "0");
     env.put("DOZOR_HTTP_INSTANCES", "1");
+    env.put("DOZOR_OPS_PORT", "0");
     env.put("DOZOR_HTTP_TLS_CERT", certs.serverCert().toString());
     env.put("DOZOR_HTTP_TLS_KEY", certs.serverKey().toString());
     env.put("DOZOR_AUTH_TOKEN_SECRET", SECRET);
@@ -66,6 +67,30 @@ final class TestServer implements AutoCloseable {
     env.put("DOZOR_ELASTICSEARCH_INDEX_PREFIX", "dozor-test-" + UUID.randomUUID().toString().substring(0, 8));
     env.put("DOZOR_LOG_DIR", logDir.toString());
     return env;
+  }
+
+  /** {@link #env} in {@code dir} plus the fake Bot API {@code telegram} (its bot token) notifying {@code chatIds}. */
+  static Map<String, String> env(io.dozor.testkit.PostgresDatabase db, io.dozor.testkit.Elasticsearch es, Path dir,
+                                 io.dozor.testkit.FakeTelegram telegram, String botToken, long... chatIds) {
+    Map<String, String> env = env(db.url(), es.url(), DevCertificates.generate(dir.resolve("tls")), dir.resolve("logs"));
+    env.put("DOZOR_TELEGRAM_API_URL", telegram.apiUrl());
+    env.put("DOZOR_TELEGRAM_BOT_TOKEN", botToken);
+    env.put("DOZOR_TELEGRAM_CHAT_IDS", java.util.Arrays.stream(chatIds).mapToObj(Long::toString)
+        .collect(java.util.stream.Collectors.joining(",")));
+    return env;
+  }
+
+  /** Closes what a test class started, in order; parts a failed start left null are skipped. */
+  static void closeAll(AutoCloseable... parts) {
+    for (AutoCloseable part : parts) {
+      if (part != null) {
+        try {
+          part.close();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
   }
 
   URI uri(String path) {
@@ -84,6 +109,12 @@ final class TestServer implements AutoCloseable {
 
   HttpResponse<String> get(String path) {
     return send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).GET().build());
+  }
+
+  /** A GET on the ops listener (plain HTTP): {@code /metrics}, {@code /readyz}, {@code /healthz}. */
+  HttpResponse<String> ops(String path) {
+    return send(HttpRequest.newBuilder(URI.create("http://" + config.ops().host() + ":" + server.opsPort() + path))
+        .timeout(Duration.ofSeconds(30)).GET().build());
   }
 
   private HttpResponse<String> send(HttpRequest request) {

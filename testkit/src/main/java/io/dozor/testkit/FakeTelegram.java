@@ -118,6 +118,11 @@ public final class FakeTelegram implements AutoCloseable {
     blocked.add(chatId);
   }
 
+  /** sendMessage to this chat works again. */
+  public synchronized void unblock(long chatId) {
+    blocked.remove(chatId);
+  }
+
   /** Queues a text message from {@code userId} in {@code chatId}; returns its update_id. */
   public long addMessage(long chatId, long userId, String text) {
     return addUpdate(new JsonObject().put("message", new JsonObject()

@@ -212,7 +212,16 @@ public final class ConfigLoader {
           file);
       return new ServerConfig(http, new ServerConfig.Auth(secret), postgres, elasticsearch, telegram, ingest,
           Path.of(string(Setting.LOG_DIR)), optional(Setting.LOG_LOGSTASH).map(v -> hostPort(Setting.LOG_LOGSTASH, v)),
-          retention());
+          retention(), ops(http));
+    }
+
+    /** The ops listener needs a port of its own (0 for both: two free ports). */
+    private ServerConfig.Ops ops(ServerConfig.Http http) {
+      int port = port(Setting.OPS_PORT);
+      if (port != 0 && port == http.port()) {
+        throw new ConfigException(Setting.OPS_PORT, "must differ from " + Setting.HTTP_PORT.key() + " (" + port + ")");
+      }
+      return new ServerConfig.Ops(string(Setting.OPS_HOST), port);
     }
 
     private Optional<String> optional(Setting s) {

@@ -17,7 +17,15 @@ import java.util.Optional;
  */
 public record ServerConfig(
     Http http, Auth auth, Postgres postgres, Elasticsearch elasticsearch, Telegram telegram, Ingest ingest,
-    Path logDir, Optional<String> logLogstash, Retention retention) {
+    Path logDir, Optional<String> logLogstash, Retention retention, Ops ops) {
+
+  /**
+   * The operations listener (plain HTTP, no token): {@code /metrics}, {@code /readyz}, {@code /healthz}. Bound to
+   * loopback by default, so only the host (or a Prometheus beside it) reaches it; {@code port = 0}: any free port.
+   */
+  public record Ops(String host, int port) {
+    public static final int DEFAULT_PORT = 9464;
+  }
 
   /**
    * Events (and their Elasticsearch documents) older than {@code days} go, a whole month at a time;
@@ -84,6 +92,11 @@ public record ServerConfig(
                          QuietHours quietHours, boolean quietDrop, int digestAfter, Duration muteDefault,
                          List<Long> adminUserIds, boolean botPolling, Duration silentAgentAfter,
                          Filters filters, Optional<Path> filtersFile) {
+    /** What "recently heard from" means (/status, dozor_agents_active): silent_agent_after, or 15 min when off. */
+    public Duration activeWithin() {
+      return silentAgentAfter.isZero() ? Duration.ofMinutes(15) : silentAgentAfter;
+    }
+
     @Override
     public String toString() {
       return "Telegram[apiUrl=" + apiUrl + ", botToken=" + botToken.map(t -> "****") + ", chatIds=" + chatIds

@@ -24,6 +24,8 @@ public enum Setting {
   INGEST_MAX_FUTURE_SKEW("ingest.max_future_skew", "1d"),
   INGEST_RATE_PER_AGENT("ingest.rate_per_agent", "100"),
   INGEST_BURST_PER_AGENT("ingest.burst_per_agent", "2000"),
+  OPS_HOST("ops.host", "127.0.0.1"),
+  OPS_PORT("ops.port", Integer.toString(ServerConfig.Ops.DEFAULT_PORT)),
   AUTH_TOKEN_SECRET("auth.token_secret", null),
   POSTGRES_URL("postgres.url", null),
   POSTGRES_POOL_SIZE("postgres.pool_size", "8"),

@@ -11,6 +11,7 @@ import io.dozor.server.bus.Messages.StoreResult;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.model.LaunchEvent;
 import io.dozor.server.ops.Meters;
+import io.dozor.server.ops.OpsVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -34,8 +35,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTPS API: the agents' routes (events, heartbeat) here, admin and operations routes mounted from
- * {@link AdminRoutes} and {@link OpsRoutes}. A batch is answered only once the persistence verticle has
+ * The HTTPS API: the agents' routes (events, heartbeat) here, admin routes mounted from {@link AdminRoutes},
+ * and {@code /healthz}. A batch is answered only once the persistence verticle has
  * committed it. Several instances share the port and one {@link Shared}: the connection counts
  * ({@link ConnectionGuard}) and the agents' token buckets ({@link AgentBuckets}; beyond them, 429 with
  * {@code Retry-After}).
@@ -95,7 +96,8 @@ public final class IngestVerticle extends VerticleBase {
       ctx.addEndHandler(ended -> guard.answered(ctx.request().connection()));
       requestId(ctx);
     });
-    OpsRoutes.mount(router, vertx);
+    // liveness only: readiness and metrics are on the ops listener (OpsVerticle), not reachable by agents
+    router.get("/healthz").handler(OpsVerticle::healthy);
     TokenGuard agents = new TokenGuard(vertx, tokenSecret, AgentTokens.Kind.AGENT);
     protect(router.post(EVENTS_PATH).handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes())),
         agents.handlers(this::eventsRate)).handler(this::ingest);
@@ -193,6 +195,7 @@ public final class IngestVerticle extends VerticleBase {
         .onSuccess(reply -> {
           StoreResult result = reply.body();
           Meters.ingested(result.accepted(), result.duplicates());
+          Meters.stored(agentId, result.accepted());
           Meters.acknowledged(Duration.ofNanos(System.nanoTime() - received));
           ctx.json(new JsonObject().put("accepted", result.accepted()).put("duplicates", result.duplicates()));
         })

@@ -9,6 +9,7 @@ import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import co.elastic.clients.transport.TransportException;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.model.StoredEvent;
+import io.dozor.server.ops.Meters;
 import io.dozor.server.outbox.Backoff;
 import io.dozor.server.outbox.Delivery;
 import io.dozor.server.outbox.Failures;
@@ -88,7 +89,7 @@ final class ElasticsearchSink implements Sink {
         reason = "cannot build the document: " + Failures.describe(e);
       }
       if (reason != null) {
-        refused.add(Delivery.park(item.event().id(), reason));
+        refused.add(Delivery.park(item.event().id(), Delivery.Reason.UNINDEXABLE, reason));
       }
     }
     if (sendable.isEmpty()) {
@@ -158,9 +159,10 @@ final class ElasticsearchSink implements Sink {
       } else {
         String reason = answer.status() + " " + answer.error().type() + ": " + answer.error().reason();
         boolean transientError = answer.status() == 429 || answer.status() >= 500;
+        Meters.bulkItemFailed(answer.status());
         result.add(transientError
             ? Delivery.retry(pk, Backoff.after(item.attempts()), reason)
-            : Delivery.park(pk, reason));
+            : Delivery.park(pk, Delivery.Reason.REJECTED, reason));
       }
     }
     return result;

@@ -1,5 +1,6 @@
 package io.dozor.server.notify;
 
+import io.dozor.server.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -85,6 +86,7 @@ public final class BotApi {
       long seconds = answer.getJsonObject("parameters", new JsonObject()).getLong("retry_after", 1L);
       Duration after = Duration.ofSeconds(Math.max(1, seconds));
       limiter.pause(chatId, after);
+      Meters.telegramRateLimited(after);
       return new Result(Result.Kind.RETRY, after, error);
     }
     if (status == 403 || (status == 400 && aboutTheChat(answer.getString("description", "")))) {

@@ -44,7 +44,7 @@ final class LogSink implements Sink {
         }
         return Delivery.done(item.event().id());
       } catch (RuntimeException e) {
-        return Delivery.park(item.event().id(), "cannot render the message: " + Failures.describe(e));
+        return Delivery.park(item.event().id(), Delivery.Reason.RENDER, "cannot render the message: " + Failures.describe(e));
       }
     }).toList());
   }

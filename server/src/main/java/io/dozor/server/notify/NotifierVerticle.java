@@ -76,7 +76,7 @@ public final class NotifierVerticle extends VerticleBase {
       broadcast = text -> broadcast(api, text);
       if (config.botPolling()) {
         var status = new StatusReport(pool, client, server.elasticsearch().urls(), config.timeZone(), clock,
-            config.silentAgentAfter().isZero() ? Duration.ofMinutes(15) : config.silentAgentAfter());
+            config.activeWithin());
         bot = vertx.deployVerticle(new BotVerticle(config, pool, api, status));
       }
     }

@@ -127,7 +127,7 @@ final class TelegramSink implements Sink {
       return Future.succeededFuture(out);
     }
     Duration wait = Duration.between(now, until);
-    candidates.forEach(i -> out.add(Delivery.retry(i.event().id(), wait, "held: quiet hours until " + until)));
+    candidates.forEach(i -> out.add(Delivery.held(i.event().id(), wait, "held: quiet hours until " + until)));
     Long[] pks = candidates.stream().map(i -> i.event().id()).toArray(Long[]::new);
     return tx.preparedQuery(Sql.NOTIFY_HELD_ADD).execute(pkTuple(pks)).map(out);
   }
@@ -206,7 +206,7 @@ final class TelegramSink implements Sink {
       } catch (RuntimeException e) {
         log.error("cannot render a notification, parking it [chat_id={}, event_pk={}, error={}]", chatId,
             item.event().id(), e.toString());
-        out.add(Delivery.park(item.event().id(), "cannot render the message: " + Failures.describe(e)));
+        out.add(Delivery.park(item.event().id(), Delivery.Reason.RENDER, "cannot render the message: " + Failures.describe(e)));
       }
     }
     if (notify.isEmpty()) {
@@ -270,14 +270,14 @@ final class TelegramSink implements Sink {
       case REFUSED -> {
         log.warn("telegram refused a message, parking it [chat_id={}, event_pk={}, reason={}]", chatId, pk,
             result.error());
-        yield Delivery.park(pk, result.error());
+        yield Delivery.park(pk, Delivery.Reason.REFUSED, result.error());
       }
       case GONE -> {
         if (!gone) {
           log.error("telegram refuses messages to this chat: parking them [chat_id={}, reason={}]", chatId, result.error());
           gone = true;
         }
-        yield Delivery.park(pk, result.error());
+        yield Delivery.park(pk, Delivery.Reason.CHAT_GONE, result.error());
       }
     };
   }

@@ -116,7 +116,7 @@ public final class OutboxWorker {
     try {
       items.add(item(row));
     } catch (RuntimeException e) {
-      unreadable.add(Delivery.park(row.getLong("event_pk"), "unreadable event row: " + Failures.describe(e)));
+      unreadable.add(Delivery.park(row.getLong("event_pk"), Delivery.Reason.UNREADABLE, "unreadable event row: " + Failures.describe(e)));
     }
   }
 
@@ -157,7 +157,7 @@ public final class OutboxWorker {
           String error = failedAloneErrors.get(i);
           if (answered || item.attempts() >= PARK_ALONE_AFTER) {
             // logged with the other parked rows by record()
-            outcomes.add(Delivery.park(item.event().id(), "the sink failed on this item: " + error));
+            outcomes.add(Delivery.park(item.event().id(), Delivery.Reason.SINK_ERROR, "the sink failed on this item: " + error));
           } else {
             outcomes.add(Delivery.retry(item.event().id(), Backoff.after(item.attempts()), error));
           }
@@ -244,8 +244,12 @@ public final class OutboxWorker {
     boolean recoveredHere = recovered && deferredHere;
     deferredHere = (deferredHere && !recovered) || !retries.isEmpty();
     Meters.delivered(sink.name(), "done", done.size());
-    Meters.delivered(sink.name(), "retry", retries.size());
+    long held = retries.stream().filter(Delivery::held).count();
+    Meters.delivered(sink.name(), "retry", retries.size() - (int) held);
+    Meters.delivered(sink.name(), "held", (int) held);
     Meters.delivered(sink.name(), "dead", parked.size());
+    parked.stream().collect(java.util.stream.Collectors.groupingBy(Delivery::reason, java.util.stream.Collectors.counting()))
+        .forEach((reason, count) -> Meters.deadLettered(sink.name(), reason.label(), count.intValue()));
     Future<?> f = Future.succeededFuture();
     if (!done.isEmpty()) {
       f = f.compose(x -> conn.preparedQuery(Sql.OUTBOX_DONE)

@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
@@ -21,16 +22,21 @@ public final class QueryVerticle extends VerticleBase {
 
   private final Pool pool;
   private final List<String> sinks;
+  private final Duration activeWithin;
 
-  public QueryVerticle(Pool pool, List<String> sinks) {
+  /** {@code activeWithin}: an agent heard from within it counts as active in {@code dozor_agents_active}. */
+  public QueryVerticle(Pool pool, List<String> sinks, Duration activeWithin) {
     this.pool = pool;
     this.sinks = sinks;
+    this.activeWithin = activeWithin;
   }
 
   @Override
   public Future<?> start() {
-    sinks.forEach(sink -> Meters.outboxDepth(gaugeLabel(sinks, sink), 0));
-    vertx.setPeriodic(OUTBOX_GAUGE_PERIOD_MS, id -> refreshOutboxDepth());
+    vertx.setPeriodic(OUTBOX_GAUGE_PERIOD_MS, id -> {
+      refreshOutboxDepth();
+      refreshAgents();
+    });
     var bus = vertx.eventBus();
     return Future.all(
         bus.<EventsQuery>consumer(Addresses.ADMIN_EVENTS, this::events).completion(),
@@ -41,29 +47,17 @@ public final class QueryVerticle extends VerticleBase {
   private void refreshOutboxDepth() {
     pool.query(Sql.OUTBOX_DEPTH).execute().onSuccess(rows -> {
       java.util.Map<String, Long> depths = new java.util.HashMap<>();
-      for (Row r : rows) {
-        depths.merge(gaugeLabel(sinks, r.getString("sink")), r.getLong("depth"), Long::sum);
-      }
-      depths.forEach(Meters::outboxDepth);
-      Meters.outboxDrained(depths.keySet());
+      rows.forEach(r -> depths.put(r.getString("sink"), r.getLong("depth")));
+      Meters.outboxDepths(sinks, depths);
     });
   }
 
-  /**
-   * The {@code sink} label of a sink's gauge. A Telegram sink is named by its chat id, which must not reach
-   * {@code /metrics} (scraped, stored and shown far from the server's settings): it is labelled by the chat's place
-   * in {@code telegram.chat_ids} ({@code telegram[0]}), and rows of a chat no longer configured count under
-   * {@code telegram[other]}; so the labels are bounded by the configuration.
-   */
-  static String gaugeLabel(List<String> configured, String sink) {
-    int colon = sink.indexOf(':');
-    if (colon < 0) {
-      return sink;
-    }
-    String kind = sink.substring(0, colon);
-    List<String> sameKind = configured.stream().filter(s -> s.startsWith(kind + ":")).toList();
-    int index = sameKind.indexOf(sink);
-    return kind + "[" + (index < 0 ? "other" : Integer.toString(index)) + "]";
+  /** Keeps the fleet gauges ({@code dozor_agents_*}) current; a failure leaves the last values. */
+  private void refreshAgents() {
+    pool.preparedQuery(Sql.AGENTS_GAUGES).execute(Tuple.of(activeWithin.toMillis())).onSuccess(rows -> {
+      Row r = rows.iterator().next();
+      Meters.agents(r.getLong("known"), r.getLong("active"), r.getLong("spool_depth_max"), r.getLong("dropped_events"));
+    });
   }
 
   private void events(Message<EventsQuery> message) {

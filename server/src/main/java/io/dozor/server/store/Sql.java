@@ -126,6 +126,14 @@ public final class Sql {
              last_seen, last_heartbeat
       FROM agents ORDER BY agent_id""";
   public static final String OUTBOX_DEPTH = "SELECT sink, count(*) AS depth FROM outbox GROUP BY sink";
+  /** The fleet for the gauges: known agents, those seen within $1 ms, their largest spool, all drops reported. */
+  public static final String AGENTS_GAUGES = """
+      SELECT count(*) AS known,
+             count(*) FILTER (WHERE last_seen >= now() - $1 * interval '1 millisecond') AS active,
+             coalesce(max(spool_depth) FILTER (WHERE last_seen >= now() - $1 * interval '1 millisecond'), 0)
+               AS spool_depth_max,
+             coalesce(sum(dropped_events), 0)::bigint AS dropped_events
+      FROM agents""";
 
   /** Reindex: events in id order after a cursor, optionally since a launch time. */
   public static final String REINDEX_COUNT =

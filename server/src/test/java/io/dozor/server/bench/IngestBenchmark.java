@@ -301,6 +301,7 @@ public final class IngestBenchmark {
     Map<String, String> env = new HashMap<>();
     env.put("DOZOR_HTTP_HOST", "127.0.0.1");
     env.put("DOZOR_HTTP_PORT", "0");
+    env.put("DOZOR_OPS_PORT", "0");
     env.put("DOZOR_HTTP_INSTANCES", Integer.toString(httpInstances));
     env.put("DOZOR_HTTP_TLS_CERT", certs.serverCert().toString());
     env.put("DOZOR_HTTP_TLS_KEY", certs.serverKey().toString());

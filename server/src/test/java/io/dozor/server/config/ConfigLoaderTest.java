@@ -165,6 +165,23 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void opsListenerDefaultsToLoopbackAndNeedsAPortOfItsOwn() throws IOException {
+    assertThat(load().ops()).isEqualTo(new ServerConfig.Ops("127.0.0.1", 9464));
+    assertThat(load("ops:\n  host: 0.0.0.0\n  port: 9100\n").ops()).isEqualTo(new ServerConfig.Ops("0.0.0.0", 9100));
+    env.put("DOZOR_OPS_PORT", "8443");
+    assertRefused("ops.port (DOZOR_OPS_PORT): must differ from http.port (8443)");
+    env.put("DOZOR_OPS_PORT", "metrics");
+    assertRefused("ops.port (DOZOR_OPS_PORT): must be a whole number, got \"metrics\"");
+    env.put("DOZOR_OPS_PORT", "-1");
+    assertRefused("ops.port (DOZOR_OPS_PORT): must be a port number 0-65535, got -1");
+    env.put("DOZOR_OPS_PORT", "0");
+    env.put("DOZOR_HTTP_PORT", "0");
+    assertThat(load().ops().port()).as("0 for both: two free ports").isZero();
+    env.put("DOZOR_OPS_HOST", " ");
+    assertRefused("ops.host (DOZOR_OPS_HOST): missing");
+  }
+
+  @Test
   void bulkSettingsHaveDefaultsAndBounds() {
     assertThat(load().elasticsearch().bulkSize()).isEqualTo(1000);
     assertThat(load().elasticsearch().bulkConcurrency()).isEqualTo(2);
