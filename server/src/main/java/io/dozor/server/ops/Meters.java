@@ -51,6 +51,22 @@ public final class Meters {
         .register(registry()).record(latency);
   }
 
+  /**
+   * Requests refused for their credential, by {@code reason}: {@code invalid_token} (signature, audience or
+   * {@code exp}), {@code revoked} (unknown, revoked or lapsed token id), {@code enrollment_invalid},
+   * {@code enrollment_unknown}, {@code enrollment_revoked}, {@code enrollment_expired},
+   * {@code enrollment_used_up}, {@code refresh_refused}.
+   */
+  public static void authFailure(String reason) {
+    Counter.builder("dozor_auth_failures")
+        .description("Requests refused for their token, enrollment token or refresh credential, by reason")
+        .tag("reason", AUTH_REASONS.contains(reason) ? reason : "invalid_token").register(registry()).increment();
+  }
+
+  private static final java.util.Set<String> AUTH_REASONS = java.util.Set.of("invalid_token", "revoked",
+      "enrollment_invalid", "enrollment_unknown", "enrollment_revoked", "enrollment_expired", "enrollment_used_up",
+      "refresh_refused");
+
   /** Refused batches by HTTP status. */
   public static void refused(int status) {
     Counter.builder("dozor_ingest_refused").tag("status", Integer.toString(status)).register(registry()).increment();

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
-  static final String SECRET = "0123456789abcdef0123456789abcdef";
+  static final String SECRET = "cfg-Qm4Rt8Wz2Xk7Lp3Nv9Hb6Yd1Sj5Gc0Fa";
 
   @TempDir
   Path dir;
