@@ -55,8 +55,22 @@ public final class EventShipper implements AutoCloseable {
 
     /** From the agent settings: trusts only {@code ca_file} for https. */
     public EventShipper(AgentConfig config, EventQueue queue) {
+        this(config, queue, Agent.localHostname(), CredentialProtectors.forThisSystem());
+    }
+
+    /**
+     * With {@code [server] enrollment_token} the agent enrols as {@code hostname} and keeps its credential in
+     * the spool directory, protected by {@code protector}.
+     */
+    EventShipper(AgentConfig config, EventQueue queue, String hostname, CredentialProtector protector) {
         this(config.serverUrl(), config.token(), sslContext(config.caFile()), queue, config.pollInterval(),
                 new Backoff(BACKOFF_START, BACKOFF_MAX));
+        if (config.enrollmentToken() != null) {
+            client.withCredentials(new EnrolledCredentials(client, config.enrollmentToken(),
+                    new CredentialStore(config.spoolDir(), protector), hostname,
+                    System.getProperty("os.name", "unknown") + " " + System.getProperty("os.version", ""),
+                    System::nanoTime));
+        }
     }
 
     /**
@@ -182,8 +196,15 @@ public final class EventShipper implements AutoCloseable {
             return new Outcome(false, wait);
         }
         if (state != State.REJECTED) {
-            String what = status == 401 ? "token rejected by server, will retry" : "server refused events, will retry";
-            log.error("{} [url={}, status={}, body={}]", what, endpoint, status, abbreviate(response.body()));
+            if (status == 401) {
+                log.error("the server refuses this agent's credential (revoked, expired or unknown); events stay in"
+                        + " the spool and are retried; an administrator must issue a new token or let the agent"
+                        + " enrol again [url={}, pending={}, detail={}]", endpoint, queue.size(),
+                        abbreviate(response.body()));
+            } else {
+                log.error("server refused events, will retry [url={}, status={}, body={}]", endpoint, status,
+                        abbreviate(response.body()));
+            }
             state = State.REJECTED;
         }
         return new Outcome(false, backoff.next());

@@ -34,19 +34,25 @@ final class ServerClient {
     }
 
     private final URI serverUrl;
-    private final String authorization;
+    private Credentials credentials;
     private final SSLSocketFactory tls;
     private final Set<HttpURLConnection> inFlight = ConcurrentHashMap.newKeySet();
 
     /**
      * @param serverUrl  base URL of the server
-     * @param token      agent token, sent as {@code Authorization: Bearer}
+     * @param token      agent token, sent as {@code Authorization: Bearer}, or null to set the credentials later
      * @param sslContext TLS trust for https, or null for the JDK default
      */
     ServerClient(URI serverUrl, String token, SSLContext sslContext) {
         this.serverUrl = serverUrl;
-        this.authorization = "Bearer " + token;
+        this.credentials = token == null ? null : Credentials.fixed(token);
         this.tls = sslContext == null ? null : sslContext.getSocketFactory();
+    }
+
+    /** Where {@link #post}'s {@code Authorization} comes from (an enrolled agent's renewed access tokens). */
+    ServerClient withCredentials(Credentials credentials) {
+        this.credentials = credentials;
+        return this;
     }
 
     /** {@code path} under the server's base URL. */
@@ -55,8 +61,26 @@ final class ServerClient {
         return URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path);
     }
 
-    /** POSTs {@code json} to {@code endpoint}; an IOException when there is no answer within the timeouts. */
+    /**
+     * POSTs {@code json} to {@code endpoint} with the agent's credential; an IOException when there is no
+     * answer within the timeouts. A 401 to a renewable credential is retried once with a renewed one; a
+     * credential the server refuses outright is answered as a 401 without a request.
+     */
     Response post(URI endpoint, byte[] json, Duration timeout) throws IOException {
+        try {
+            String authorization = credentials.authorization();
+            Response response = send(endpoint, json, timeout, authorization);
+            if (response.status() == 401 && credentials.rejected(authorization)) {
+                response = send(endpoint, json, timeout, credentials.authorization());
+            }
+            return response;
+        } catch (Credentials.Refused e) {
+            return new Response(401, e.getMessage(), null);
+        }
+    }
+
+    /** One POST with the given {@code Authorization} header value (none when null). */
+    Response send(URI endpoint, byte[] json, Duration timeout, String authorization) throws IOException {
         HttpURLConnection connection = (HttpURLConnection) endpoint.toURL().openConnection(Proxy.NO_PROXY);
         if (tls != null && connection instanceof HttpsURLConnection https) {
             https.setSSLSocketFactory(tls);
@@ -66,7 +90,9 @@ final class ServerClient {
         connection.setInstanceFollowRedirects(false);
         connection.setUseCaches(false);
         connection.setRequestMethod("POST");
-        connection.setRequestProperty("Authorization", authorization);
+        if (authorization != null) {
+            connection.setRequestProperty("Authorization", authorization);
+        }
         connection.setRequestProperty("Content-Type", "application/json");
         connection.setDoOutput(true);
         connection.setFixedLengthStreamingMode(json.length);

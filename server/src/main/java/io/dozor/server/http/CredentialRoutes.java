@@ -27,10 +27,6 @@ final class CredentialRoutes {
   static void mount(Router router, Vertx vertx, List<String> secrets, long bodyLimit) {
     JWTAuthHandler enrollment = JWTAuthHandler.create(AgentTokens.auth(vertx, secrets, AgentTokens.Kind.ENROLLMENT));
     router.post(IngestVerticle.ENROLL_PATH).handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
-        .handler(ctx -> {
-          ctx.put(TokenGuard.FAILURE_REASON, "enrollment_invalid");
-          ctx.next();
-        })
         .handler(enrollment)
         .handler(ctx -> enroll(vertx, ctx));
     router.post(IngestVerticle.REFRESH_PATH).handler(BodyHandler.create(false).setBodyLimit(bodyLimit))

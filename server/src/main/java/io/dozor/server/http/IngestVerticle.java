@@ -266,6 +266,14 @@ public final class IngestVerticle extends VerticleBase {
         .end(new JsonObject().put("error", message).encode());
   }
 
+  /** Why a 401: set by the guard or the credential routes, else the JWT check failed (signature, audience, exp). */
+  private static String failureReason(RoutingContext ctx) {
+    if (ctx.get(TokenGuard.FAILURE_REASON) instanceof String reason) {
+      return reason;
+    }
+    return ENROLL_PATH.equals(ctx.normalizedPath()) ? "enrollment_invalid" : "invalid_token";
+  }
+
   private void failure(RoutingContext ctx) {
     Throwable err = ctx.failure();
     int status = ctx.statusCode();
@@ -284,7 +292,7 @@ public final class IngestVerticle extends VerticleBase {
           kv(REQUEST_ID, ctx.get(REQUEST_ID)));
     } else if (status == 401) {
       message = "missing, invalid, expired or revoked token";
-      Meters.authFailure(ctx.get(TokenGuard.FAILURE_REASON) instanceof String reason ? reason : "invalid_token");
+      Meters.authFailure(failureReason(ctx));
     } else if (status == 413) {
       message = "body larger than the limit";
     } else if (status >= 400 && status < 500) {
@@ -301,7 +309,7 @@ public final class IngestVerticle extends VerticleBase {
     }
     JsonObject body = new JsonObject().put("error", message);
     if (status == 401) {
-      body.put("reason", ctx.get(TokenGuard.FAILURE_REASON) instanceof String reason ? reason : "invalid_token");
+      body.put("reason", failureReason(ctx));
     }
     response.end(body.encode());
   }

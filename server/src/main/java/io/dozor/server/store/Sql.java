@@ -5,7 +5,8 @@ public final class Sql {
   /** Migrations in order; each is a classpath resource applied once, in a transaction. */
   public static final String[] MIGRATIONS = {"db/V1__init.sql", "db/V2__agents.sql",
       "db/V3__dead_letters_and_admin_tokens.sql", "db/V4__notifications.sql", "db/V5__outbox_autovacuum.sql",
-      "db/V6__events_partitioned.sql"};
+      "db/V6__events_partitioned.sql",
+      "db/V7__enrollment_and_credentials.sql"};
 
   /** Arbitrary constant: one server migrates at a time. */
   public static final long MIGRATION_LOCK = 0x646f7a6f72L;
