@@ -196,12 +196,7 @@ public final class EventShipper implements AutoCloseable {
             return new Outcome(false, wait);
         }
         if (state != State.REJECTED) {
-            if (status == 401) {
-                log.error("the server refuses this agent's credential (revoked, expired or unknown); events stay in"
-                        + " the spool and are retried; an administrator must issue a new token or let the agent"
-                        + " enrol again [url={}, pending={}, detail={}]", endpoint, queue.size(),
-                        abbreviate(response.body()));
-            } else {
+            if (status != 401) { // a refused credential is logged once by the client, for every kind of request
                 log.error("server refused events, will retry [url={}, status={}, body={}]", endpoint, status,
                         abbreviate(response.body()));
             }
@@ -242,7 +237,7 @@ public final class EventShipper implements AutoCloseable {
         });
     }
 
-    private static String abbreviate(String body) {
+    static String abbreviate(String body) {
         String oneLine = body == null ? "" : body.replaceAll("\\s+", " ").trim();
         return oneLine.length() <= MAX_LOGGED_BODY ? oneLine : oneLine.substring(0, MAX_LOGGED_BODY) + "...";
     }

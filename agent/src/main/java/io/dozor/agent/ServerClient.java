@@ -37,6 +37,8 @@ final class ServerClient {
     private Credentials credentials;
     private final SSLSocketFactory tls;
     private final Set<HttpURLConnection> inFlight = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean refused = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ServerClient.class);
 
     /**
      * @param serverUrl  base URL of the server
@@ -73,10 +75,24 @@ final class ServerClient {
             if (response.status() == 401 && credentials.rejected(authorization)) {
                 response = send(endpoint, json, timeout, credentials.authorization());
             }
-            return response;
+            return noted(response);
         } catch (Credentials.Refused e) {
-            return new Response(401, e.getMessage(), null);
+            return noted(new Response(401, e.getMessage(), null));
         }
+    }
+
+    /** One line when the server starts refusing the credential (whichever request saw it), one when it stops. */
+    private Response noted(Response response) {
+        if (response.status() == 401) {
+            if (refused.compareAndSet(false, true)) {
+                log.error("the server refuses this agent's credential (revoked, expired or unknown); events stay in"
+                        + " the spool and are retried; an administrator must issue a new token or let the agent"
+                        + " enrol again [url={}, detail={}]", serverUrl, EventShipper.abbreviate(response.body()));
+            }
+        } else if (response.status() / 100 == 2 && refused.compareAndSet(true, false)) {
+            log.info("the server accepts this agent's credential again [url={}]", serverUrl);
+        }
+        return response;
     }
 
     /** One POST with the given {@code Authorization} header value (none when null). */
