@@ -17,7 +17,6 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -198,7 +197,8 @@ public final class Stack implements AutoCloseable {
     if (!Files.exists(file)) {
       byte[] bytes = new byte[32];
       new SecureRandom().nextBytes(bytes);
-      writePrivate(file, HexFormat.of().formatHex(bytes));
+      // what `dozor-server secret generate` prints: base64url has no long runs the server would call predictable
+      writePrivate(file, java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
     }
     return Files.readString(file).trim();
   }
