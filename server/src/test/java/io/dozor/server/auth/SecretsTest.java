@@ -16,11 +16,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class SecretsTest {
   private static final Path REPO = Path.of("..");
-  /** {@code token_secret: X}, {@code DOZOR_AUTH_TOKEN_SECRET=X} or {@code ${DOZOR_AUTH_TOKEN_SECRET:-X}}. */
+  /** {@code ${DOZOR_AUTH_TOKEN_SECRET:-X}}, {@code token_secret: X} or {@code DOZOR_AUTH_TOKEN_SECRET=X}. */
   private static final Pattern EXAMPLE = Pattern.compile(
-      "token_secret:\\s*[\"']?([^\"'#\\n]+?)[\"']?\\s*(?:#.*)?$"
-          + "|DOZOR_AUTH_TOKEN_SECRET[:=]\\s*[\"']?([^\"'$\\n]+?)[\"']?\\s*$"
-          + "|DOZOR_AUTH_TOKEN_SECRET:-([^}]+)}", Pattern.MULTILINE);
+      "DOZOR_AUTH_TOKEN_SECRET:-([^}]+)}"
+          + "|token_secret:\\s*[\"']?([^\"'#\\n]+?)[\"']?\\s*(?:#.*)?$"
+          + "|DOZOR_AUTH_TOKEN_SECRET[:=]\\s*[\"']?([^\"'$\\n-][^\"'$\\n]*?)[\"']?\\s*$", Pattern.MULTILINE);
 
   /** Every example secret of the repository's settings, compose file and documentation. */
   static List<String> shippedExamples() throws IOException {
