@@ -28,6 +28,8 @@ final class ServerClient {
 
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private static final int MAX_BODY = 64 * 1024;
+    /** Bodies up to this size are sent from the JDK's buffer, larger ones streamed. */
+    private static final int BUFFERED_BODY = 64 * 1024;
 
     /** The status, the body (at most {@value #MAX_BODY} bytes of it) and the {@code Retry-After} header, or null. */
     record Response(int status, String body, String retryAfter) {
@@ -111,7 +113,9 @@ final class ServerClient {
         }
         connection.setRequestProperty("Content-Type", "application/json");
         connection.setDoOutput(true);
-        connection.setFixedLengthStreamingMode(json.length);
+        if (json.length > BUFFERED_BODY) {
+            connection.setFixedLengthStreamingMode(json.length);
+        } // else buffered: in streaming mode the JDK hides a 401's body, which says why the credential was refused
         inFlight.add(connection);
         try {
             try (OutputStream out = connection.getOutputStream()) {

@@ -380,7 +380,8 @@ public final class Stack implements AutoCloseable {
     server = null;
   }
 
-  private static void stop(Process p) {
+  /** SIGTERM, 15 s of grace, then SIGKILL. */
+  static void stop(Process p) {
     if (p == null) {
       return;
     }

@@ -210,14 +210,7 @@ class EnrollmentEndToEndTest {
   }
 
   static void stop(Process p) {
-    p.destroy();
-    try {
-      if (!p.waitFor(15, TimeUnit.SECONDS)) {
-        p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Stack.stop(p);
   }
 
   static String log(Path home) {

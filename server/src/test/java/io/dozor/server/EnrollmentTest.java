@@ -6,8 +6,6 @@ import io.dozor.server.auth.Secrets;
 import io.dozor.testkit.DevCertificates;
 import io.dozor.testkit.PostgresDatabase;
 import io.vertx.core.json.JsonObject;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -51,17 +49,12 @@ class EnrollmentTest {
     db.close();
   }
 
-  record Result(int status, String out, String err) {}
-
-  static Result cli(Map<String, String> environment, String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int status = Main.execute(args, environment, new PrintWriter(out, true), new PrintWriter(err, true));
-    return new Result(status, out.toString(), err.toString());
+  static MainTest.Result cli(Map<String, String> environment, String... args) {
+    return MainTest.run(environment, args);
   }
 
   static String enrollment(String name, int uses) {
-    Result r = cli(env, "enrollment", "create", "--name", name, "--uses", Integer.toString(uses), "--expires", "1h");
+    MainTest.Result r = cli(env, "enrollment", "create", "--name", name, "--uses", Integer.toString(uses), "--expires", "1h");
     assertThat(r.status()).as(r.err()).isZero();
     assertThat(r.out()).matches("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\n");
     return r.out().strip();
@@ -296,7 +289,7 @@ class EnrollmentTest {
       token expiry  | token create --agent-id a --expires never                | --expires: must be a duration such as 7d
       """)
   void badCliArgumentsExitTwoWithOneLine(String what, String args, String error) {
-    Result r = cli(env, args.split(" "));
+    MainTest.Result r = cli(env, args.split(" "));
     assertThat(r.status()).isEqualTo(2);
     assertThat(r.err().lines()).hasSize(1);
     assertThat(r.err()).contains(error);
@@ -306,7 +299,7 @@ class EnrollmentTest {
   @Test
   void aNameIsNeverReusedAndTokensCarryTheirExpiry() {
     enrollment("once", 1);
-    Result again = cli(env, "enrollment", "create", "--name", "once", "--uses", "1", "--expires", "1h");
+    MainTest.Result again = cli(env, "enrollment", "create", "--name", "once", "--uses", "1", "--expires", "1h");
     assertThat(again.status()).isEqualTo(2);
     assertThat(again.err()).isEqualTo("dozor-server: --name: an enrollment token named once exists already (see"
         + " enrollment list; names are never reused)\n");
@@ -321,7 +314,7 @@ class EnrollmentTest {
 
   @Test
   void secretGeneratePrintsAGoodSecret() {
-    Result r = cli(Map.of(), "secret", "generate");
+    MainTest.Result r = cli(Map.of(), "secret", "generate");
     assertThat(r.status()).isZero();
     assertThat(r.out()).matches("[A-Za-z0-9_-]{43}\n");
     assertThat(Secrets.problem(r.out().strip())).isEmpty();
