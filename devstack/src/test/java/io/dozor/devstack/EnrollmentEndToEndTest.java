@@ -101,7 +101,8 @@ class EnrollmentEndToEndTest {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(credential))).isEqualTo("rw-------");
       }
     }
-    assertThat(serverCli("enrollment", "list")).containsPattern("race\\s+10/10");
+    assertThat(db.query("SELECT uses, max_uses FROM enrollment_tokens WHERE name = 'race'").get(0))
+        .containsEntry("uses", 10).containsEntry("max_uses", 10);
   }
 
   /**
