@@ -31,5 +31,5 @@ out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 msibuild "$out" -q "UPDATE InstallExecuteSequence SET Sequence = 1450 WHERE Action = 'RemoveExistingProducts'"
 # the settings' properties must reach the deferred custom action in every kind of install (wixl has no Secure=)
 secure=$(msiinfo export "$out" Property | awk -F'\t' '$1 == "SecureCustomProperties" { print $2 }' | tr -d '\r')
-msibuild "$out" -q "UPDATE Property SET Value = '${secure:+$secure;}SERVER_URL;TOKEN;CA_FILE' WHERE Property = 'SecureCustomProperties'"
+msibuild "$out" -q "UPDATE Property SET Value = '${secure:+$secure;}SERVER_URL;TOKEN;ENROLLMENT_TOKEN;CA_FILE' WHERE Property = 'SecureCustomProperties'"
 echo "build-msi: $out (version $version)"

@@ -50,8 +50,8 @@ type=$(cell CustomAction 2 ConfigureAgent)
 [ -n "$type" ] && [ $((type & 0x3F)) = 50 ] && [ $((type & 0x400)) != 0 ] && [ $((type & 0x800)) != 0 ] \
   && [ $((type & 0x40)) = 0 ] || fail "CustomAction ConfigureAgent: type $type is not a deferred, no-impersonate, checked exe"
 case "$(cell CustomAction 4 ConfigureAgent)" in
-  *'configure.ps1" -Config "[DATADIR]agent.ini"'*'-Server "[SERVER_URL]" -Token "[TOKEN]" -CaFile "[CA_FILE]"') ;;
-  *) fail "CustomAction ConfigureAgent: command line does not pass SERVER_URL, TOKEN and CA_FILE" ;;
+  *'configure.ps1" -Config "[DATADIR]agent.ini"'*'-Server "[SERVER_URL]" -Token "[TOKEN]" -EnrollmentToken "[ENROLLMENT_TOKEN]" -CaFile "[CA_FILE]"') ;;
+  *) fail "CustomAction ConfigureAgent: command line does not pass SERVER_URL, TOKEN, ENROLLMENT_TOKEN and CA_FILE" ;;
 esac
 [ "$(cell CustomAction 4 SetPowerShell)" = '[System64Folder]WindowsPowerShell\v1.0\powershell.exe' ] \
   || fail "SetPowerShell does not point at the 64-bit powershell.exe"
@@ -70,9 +70,11 @@ upgrade=$(cell Property 2 UpgradeCode)
 [ "$upgrade" = '{B8D396B0-243E-4D83-932E-6BCE3EA74AF7}' ] || fail "UpgradeCode changed ($upgrade): upgrades would not find the installed agent"
 table Upgrade | grep -q "WIX_UPGRADE_DETECTED" || fail "no Upgrade row for older versions"
 table LaunchCondition | grep -q "^NOT WIX_DOWNGRADE_DETECTED" || fail "downgrades are not refused"
-case ";$(cell Property 2 MsiHiddenProperties);" in *";TOKEN;"*) ;; *) fail "TOKEN is not in MsiHiddenProperties" ;; esac
+for p in TOKEN ENROLLMENT_TOKEN; do
+  case ";$(cell Property 2 MsiHiddenProperties);" in *";$p;"*) ;; *) fail "$p is not in MsiHiddenProperties" ;; esac
+done
 secure=";$(cell Property 2 SecureCustomProperties);"
-for p in SERVER_URL TOKEN CA_FILE WIX_UPGRADE_DETECTED; do
+for p in SERVER_URL TOKEN ENROLLMENT_TOKEN CA_FILE WIX_UPGRADE_DETECTED; do
   case "$secure" in *";$p;"*) ;; *) fail "$p is not in SecureCustomProperties" ;; esac
 done
 

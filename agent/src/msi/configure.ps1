@@ -1,11 +1,12 @@
 # Run by the MSI (deferred, as SYSTEM) after the service is registered and before it starts: writes agent.ini
-# in the data folder from the properties given (SERVER_URL, TOKEN, CA_FILE), keeping an existing file on an
+# in the data folder from the properties given (SERVER_URL, TOKEN or ENROLLMENT_TOKEN, CA_FILE), keeping an existing file on an
 # upgrade or repair (only the values given replace its own), locks the data folder down to Administrators
 # and SYSTEM (it holds the token, the spool and the logs), and sets the service's restart on failure.
-# A first install without SERVER_URL and TOKEN fails (exit 1), and the MSI rolls back: no service that
-# cannot start.
+# ENROLLMENT_TOKEN (from `dozor-server enrollment create`) instead of TOKEN: the same command line on every PC,
+# each agent enrols itself. A first install without SERVER_URL and one of the two tokens, or with both, fails
+# (exit 1), and the MSI rolls back: no service that cannot start.
 param([Parameter(Mandatory = $true)][string]$Config, [Parameter(Mandatory = $true)][string]$Template,
-      [string]$Server, [string]$Token, [string]$CaFile)
+      [string]$Server, [string]$Token, [string]$EnrollmentToken, [string]$CaFile)
 $ErrorActionPreference = 'Stop'
 try {
     $dataDir = Split-Path -Parent $Config
@@ -13,15 +14,20 @@ try {
     # Administrators (S-1-5-32-544) and SYSTEM (S-1-5-18) only, inherited by the spool and logs folders
     icacls $dataDir /inheritance:r /grant:r '*S-1-5-32-544:(OI)(CI)F' '*S-1-5-18:(OI)(CI)F' | Out-Null
     if ($LASTEXITCODE -ne 0) { throw "icacls $dataDir failed ($LASTEXITCODE)" }
+    if ($Token -and $EnrollmentToken) { throw "TOKEN and ENROLLMENT_TOKEN given: give one of them" }
     if (Test-Path $Config) {
         $text = Get-Content -Raw -Encoding UTF8 $Config
-    } elseif ($Server -and $Token) {
+    } elseif ($Server -and ($Token -or $EnrollmentToken)) {
         $text = Get-Content -Raw -Encoding UTF8 $Template
     } else {
-        throw "SERVER_URL and TOKEN are required on a first install ($Config does not exist)"
+        throw "SERVER_URL and TOKEN or ENROLLMENT_TOKEN are required on a first install ($Config does not exist)"
     }
     if ($Server) { $text = $text -replace '(?m)^url[ \t]*=[^\r\n]*', "url = $Server" }
-    if ($Token) { $text = $text -replace '(?m)^token[ \t]*=[^\r\n]*', "token = $Token" }
+    # the [server] credential line, whichever of the two keys it is, becomes the one given
+    if ($Token) { $text = $text -replace '(?m)^(enrollment_)?token[ \t]*=[^\r\n]*', "token = $Token" }
+    if ($EnrollmentToken) {
+        $text = $text -replace '(?m)^(enrollment_)?token[ \t]*=[^\r\n]*', "enrollment_token = $EnrollmentToken"
+    }
     if ($CaFile) { $text = $text -replace '(?m)^ca_file[ \t]*=[^\r\n]*', "ca_file = $CaFile" }
     [IO.File]::WriteAllText($Config, $text, (New-Object Text.UTF8Encoding($false)))
     # restart after a crash: 10 s, 60 s, then every 5 minutes

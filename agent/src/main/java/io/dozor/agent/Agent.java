@@ -82,7 +82,7 @@ public final class Agent implements AutoCloseable {
         if (config.reportExisting()) {
             detector.alreadyReported(queue.reported()); // reported before a restart: not again
         }
-        this.shipper = new EventShipper(config, queue);
+        this.shipper = new EventShipper(config, queue, hostname, CredentialProtectors.forThisSystem());
         source.watch(name -> detector.isWatchedName(name));
         this.poller = singleThread("dozor-poller");
         this.heartbeats = singleThread("dozor-heartbeat");

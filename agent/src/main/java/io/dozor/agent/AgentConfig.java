@@ -36,7 +36,7 @@ import org.ini4j.Profile;
  * then warns at every start.
  *
  * @param serverUrl      base URL of the server, without a trailing slash
- * @param token          agent token (never printed by {@link #toString()})
+ * @param token          agent token (never printed by {@link #toString()}), or null when enrolling
  * @param caFile         PEM certificates to trust for https; null for http
  * @param processes      watched process names as written ({@code chrome}, {@code browser.exe}, ...)
  * @param pollInterval   time between two process snapshots
@@ -50,6 +50,9 @@ import org.ini4j.Profile;
  * @param excludePaths   executables under these paths are never reported ({@code [monitor] exclude_paths})
  * @param spoolMaxBytes  bound of the spool ({@code [spool] max_mb}): the oldest events are dropped beyond it
  * @param heartbeatInterval time between two heartbeats ({@code [server] heartbeat_interval_s})
+ * @param enrollmentToken an enrollment token ({@code [server] enrollment_token}) instead of {@code token}: the
+ *                       agent enrols itself once and keeps its own credential in the spool directory (never
+ *                       printed by {@link #toString()}); exactly one of the two is set
  */
 public record AgentConfig(
         URI serverUrl,
@@ -65,7 +68,8 @@ public record AgentConfig(
         List<String> excludeNames,
         List<String> excludePaths,
         long spoolMaxBytes,
-        Duration heartbeatInterval) {
+        Duration heartbeatInterval,
+        String enrollmentToken) {
 
     public static final List<String> DEFAULT_PROCESSES = List.of("chrome", "browser", "telegram", "explorer");
     public static final List<String> DEFAULT_EXCLUDE_USERS = List.of("SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE");
@@ -75,7 +79,8 @@ public record AgentConfig(
     private static final long MB = 1024 * 1024;
 
     private static final Map<String, Set<String>> KNOWN_KEYS = Map.of(
-            "server", Set.of("url", "token", "ca_file", "heartbeat_interval_s", "allow_insecure_http"),
+            "server", Set.of("url", "token", "enrollment_token", "ca_file", "heartbeat_interval_s",
+                    "allow_insecure_http"),
             "monitor", Set.of("processes", "poll_interval_ms", "exclude_users", "report_existing",
                     "exclude_names", "exclude_paths"),
             "spool", Set.of("dir", "max_mb"),
@@ -83,7 +88,9 @@ public record AgentConfig(
 
     public AgentConfig {
         Objects.requireNonNull(serverUrl, "serverUrl");
-        Objects.requireNonNull(token, "token");
+        if ((token == null) == (enrollmentToken == null)) {
+            throw new IllegalArgumentException("exactly one of token and enrollmentToken");
+        }
         processes = List.copyOf(processes);
         excludeUsers = List.copyOf(excludeUsers);
         excludeNames = List.copyOf(excludeNames);
@@ -96,32 +103,32 @@ public record AgentConfig(
     public static AgentConfig of(URI serverUrl, String token, Path caFile) {
         return new AgentConfig(serverUrl, token, caFile, DEFAULT_PROCESSES, DEFAULT_POLL_INTERVAL,
                 DEFAULT_EXCLUDE_USERS, false, null, null, null, List.of(), List.of(),
-                (long) (DEFAULT_SPOOL_MAX_MB * MB), DEFAULT_HEARTBEAT_INTERVAL);
+                (long) (DEFAULT_SPOOL_MAX_MB * MB), DEFAULT_HEARTBEAT_INTERVAL, null);
     }
 
     public AgentConfig withProcesses(List<String> names) {
         return new AgentConfig(serverUrl, token, caFile, names, pollInterval, excludeUsers, reportExisting,
-                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, heartbeatInterval);
+                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, heartbeatInterval, enrollmentToken);
     }
 
     public AgentConfig withPollInterval(Duration interval) {
         return new AgentConfig(serverUrl, token, caFile, processes, interval, excludeUsers, reportExisting,
-                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, heartbeatInterval);
+                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, heartbeatInterval, enrollmentToken);
     }
 
     public AgentConfig withSpool(Path dir, long maxBytes) {
         return new AgentConfig(serverUrl, token, caFile, processes, pollInterval, excludeUsers, reportExisting,
-                dir, logDir, logstash, excludeNames, excludePaths, maxBytes, heartbeatInterval);
+                dir, logDir, logstash, excludeNames, excludePaths, maxBytes, heartbeatInterval, enrollmentToken);
     }
 
     public AgentConfig withReportExisting(boolean report) {
         return new AgentConfig(serverUrl, token, caFile, processes, pollInterval, excludeUsers, report,
-                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, heartbeatInterval);
+                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, heartbeatInterval, enrollmentToken);
     }
 
     public AgentConfig withHeartbeatInterval(Duration interval) {
         return new AgentConfig(serverUrl, token, caFile, processes, pollInterval, excludeUsers, reportExisting,
-                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, interval);
+                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, interval, enrollmentToken);
     }
 
     /**
@@ -172,9 +179,29 @@ public record AgentConfig(
         r.rejectUnknown();
 
         URI url = r.url();
-        String token = r.required("server", "token");
-        if (token.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
-            throw ConfigException.of("server", "token", "must not contain spaces or control characters");
+        String token = r.optional("server", "token");
+        String enrollmentToken = r.optional("server", "enrollment_token");
+        if (token != null && token.isEmpty()) {
+            token = null;
+        }
+        if (enrollmentToken != null && enrollmentToken.isEmpty()) {
+            enrollmentToken = null;
+        }
+        if (token == null && enrollmentToken == null) {
+            throw ConfigException.of("server", "token", "missing (set token, or enrollment_token for the agent to"
+                    + " enrol itself)");
+        }
+        if (token != null && enrollmentToken != null) {
+            throw ConfigException.of("server", "enrollment_token", "set together with token: keep only one");
+        }
+        for (String key : List.of("token", "enrollment_token")) {
+            String value = key.equals("token") ? token : enrollmentToken;
+            if (value != null && value.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
+                throw ConfigException.of("server", key, "must not contain spaces or control characters");
+            }
+        }
+        if (enrollmentToken != null && baseDir == null && r.optional("spool", "dir") == null) {
+            throw ConfigException.of("spool", "dir", "missing: an enrolled agent keeps its credential there");
         }
         Path caFile = r.caFile(url, baseDir);
         Duration heartbeat = Duration.ofSeconds(r.positiveLong("server", "heartbeat_interval_s",
@@ -203,12 +230,13 @@ public record AgentConfig(
                     + "https:// with ca_file, or set [server] allow_insecure_http = true (tests only)");
         }
         return new AgentConfig(url, token, caFile, processes, poll, exclude, reportExisting, spool, log, logstash,
-                excludeNames, excludePaths, spoolMax, heartbeat);
+                excludeNames, excludePaths, spoolMax, heartbeat, enrollmentToken);
     }
 
     @Override
     public String toString() {
-        return "AgentConfig[serverUrl=" + serverUrl + ", token=***, caFile=" + caFile
+        return "AgentConfig[serverUrl=" + serverUrl + (token != null ? ", token=***" : ", enrollmentToken=***")
+                + ", caFile=" + caFile
                 + ", processes=" + processes + ", pollInterval=" + pollInterval
                 + ", excludeUsers=" + excludeUsers + ", reportExisting=" + reportExisting
                 + ", spoolDir=" + spoolDir + ", logDir=" + logDir + ", logstash=" + logstash + ", excludeNames=" + excludeNames

@@ -56,6 +56,40 @@ public final class EventJson {
         });
     }
 
+    /** A flat JSON object of strings: enrolment's and renewal's bodies. */
+    static byte[] strings(java.util.Map<String, String> fields) {
+        return write(g -> {
+            g.writeStartObject();
+            for (var e : fields.entrySet()) {
+                g.writeStringField(e.getKey(), e.getValue());
+            }
+            g.writeEndObject();
+        });
+    }
+
+    /**
+     * The top-level string and integer fields of a JSON object (as text), the rest skipped: the server's
+     * answers to enrolment and renewal.
+     */
+    static java.util.Map<String, String> fields(String json) throws IOException {
+        java.util.Map<String, String> out = new java.util.HashMap<>();
+        try (JsonParser p = FACTORY.createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new IOException("not a JSON object");
+            }
+            for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                if (value == JsonToken.VALUE_STRING || value == JsonToken.VALUE_NUMBER_INT) {
+                    out.put(field, p.getText());
+                } else {
+                    p.skipChildren();
+                }
+            }
+        }
+        return out;
+    }
+
     private static void write(JsonGenerator g, LaunchEvent event) throws IOException {
         g.writeStartObject();
         g.writeStringField("event_id", event.eventId().toString());

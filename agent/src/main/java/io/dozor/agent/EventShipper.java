@@ -55,8 +55,22 @@ public final class EventShipper implements AutoCloseable {
 
     /** From the agent settings: trusts only {@code ca_file} for https. */
     public EventShipper(AgentConfig config, EventQueue queue) {
+        this(config, queue, Agent.localHostname(), CredentialProtectors.forThisSystem());
+    }
+
+    /**
+     * With {@code [server] enrollment_token} the agent enrols as {@code hostname} and keeps its credential in
+     * the spool directory, protected by {@code protector}.
+     */
+    EventShipper(AgentConfig config, EventQueue queue, String hostname, CredentialProtector protector) {
         this(config.serverUrl(), config.token(), sslContext(config.caFile()), queue, config.pollInterval(),
                 new Backoff(BACKOFF_START, BACKOFF_MAX));
+        if (config.enrollmentToken() != null) {
+            client.withCredentials(new EnrolledCredentials(client, config.enrollmentToken(),
+                    new CredentialStore(config.spoolDir(), protector), hostname,
+                    System.getProperty("os.name", "unknown") + " " + System.getProperty("os.version", ""),
+                    System::nanoTime));
+        }
     }
 
     /**
@@ -182,8 +196,10 @@ public final class EventShipper implements AutoCloseable {
             return new Outcome(false, wait);
         }
         if (state != State.REJECTED) {
-            String what = status == 401 ? "token rejected by server, will retry" : "server refused events, will retry";
-            log.error("{} [url={}, status={}, body={}]", what, endpoint, status, abbreviate(response.body()));
+            if (status != 401) { // a refused credential is logged once by the client, for every kind of request
+                log.error("server refused events, will retry [url={}, status={}, body={}]", endpoint, status,
+                        abbreviate(response.body()));
+            }
             state = State.REJECTED;
         }
         return new Outcome(false, backoff.next());
@@ -221,7 +237,7 @@ public final class EventShipper implements AutoCloseable {
         });
     }
 
-    private static String abbreviate(String body) {
+    static String abbreviate(String body) {
         String oneLine = body == null ? "" : body.replaceAll("\\s+", " ").trim();
         return oneLine.length() <= MAX_LOGGED_BODY ? oneLine : oneLine.substring(0, MAX_LOGGED_BODY) + "...";
     }

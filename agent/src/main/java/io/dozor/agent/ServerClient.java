@@ -28,25 +28,35 @@ final class ServerClient {
 
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private static final int MAX_BODY = 64 * 1024;
+    /** Bodies up to this size are sent from the JDK's buffer, larger ones streamed. */
+    private static final int BUFFERED_BODY = 64 * 1024;
 
     /** The status, the body (at most {@value #MAX_BODY} bytes of it) and the {@code Retry-After} header, or null. */
     record Response(int status, String body, String retryAfter) {
     }
 
     private final URI serverUrl;
-    private final String authorization;
+    private Credentials credentials;
     private final SSLSocketFactory tls;
     private final Set<HttpURLConnection> inFlight = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean refused = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ServerClient.class);
 
     /**
      * @param serverUrl  base URL of the server
-     * @param token      agent token, sent as {@code Authorization: Bearer}
+     * @param token      agent token, sent as {@code Authorization: Bearer}, or null to set the credentials later
      * @param sslContext TLS trust for https, or null for the JDK default
      */
     ServerClient(URI serverUrl, String token, SSLContext sslContext) {
         this.serverUrl = serverUrl;
-        this.authorization = "Bearer " + token;
+        this.credentials = token == null ? null : Credentials.fixed(token);
         this.tls = sslContext == null ? null : sslContext.getSocketFactory();
+    }
+
+    /** Where {@link #post}'s {@code Authorization} comes from (an enrolled agent's renewed access tokens). */
+    ServerClient withCredentials(Credentials credentials) {
+        this.credentials = credentials;
+        return this;
     }
 
     /** {@code path} under the server's base URL. */
@@ -55,8 +65,40 @@ final class ServerClient {
         return URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path);
     }
 
-    /** POSTs {@code json} to {@code endpoint}; an IOException when there is no answer within the timeouts. */
+    /**
+     * POSTs {@code json} to {@code endpoint} with the agent's credential; an IOException when there is no
+     * answer within the timeouts. A 401 to a renewable credential is retried once with a renewed one; a
+     * credential the server refuses outright is answered as a 401 without a request.
+     */
     Response post(URI endpoint, byte[] json, Duration timeout) throws IOException {
+        try {
+            String authorization = credentials.authorization();
+            Response response = send(endpoint, json, timeout, authorization);
+            if (response.status() == 401 && credentials.rejected(authorization)) {
+                response = send(endpoint, json, timeout, credentials.authorization());
+            }
+            return noted(response);
+        } catch (Credentials.Refused e) {
+            return noted(new Response(401, e.getMessage(), null));
+        }
+    }
+
+    /** One line when the server starts refusing the credential (whichever request saw it), one when it stops. */
+    private Response noted(Response response) {
+        if (response.status() == 401) {
+            if (refused.compareAndSet(false, true)) {
+                log.error("the server refuses this agent's credential (revoked, expired or unknown); events stay in"
+                        + " the spool and are retried; an administrator must issue a new token or let the agent"
+                        + " enrol again [url={}, detail={}]", serverUrl, EventShipper.abbreviate(response.body()));
+            }
+        } else if (response.status() / 100 == 2 && refused.compareAndSet(true, false)) {
+            log.info("the server accepts this agent's credential again [url={}]", serverUrl);
+        }
+        return response;
+    }
+
+    /** One POST with the given {@code Authorization} header value (none when null). */
+    Response send(URI endpoint, byte[] json, Duration timeout, String authorization) throws IOException {
         HttpURLConnection connection = (HttpURLConnection) endpoint.toURL().openConnection(Proxy.NO_PROXY);
         if (tls != null && connection instanceof HttpsURLConnection https) {
             https.setSSLSocketFactory(tls);
@@ -66,10 +108,14 @@ final class ServerClient {
         connection.setInstanceFollowRedirects(false);
         connection.setUseCaches(false);
         connection.setRequestMethod("POST");
-        connection.setRequestProperty("Authorization", authorization);
+        if (authorization != null) {
+            connection.setRequestProperty("Authorization", authorization);
+        }
         connection.setRequestProperty("Content-Type", "application/json");
         connection.setDoOutput(true);
-        connection.setFixedLengthStreamingMode(json.length);
+        if (json.length > BUFFERED_BODY) {
+            connection.setFixedLengthStreamingMode(json.length);
+        } // else buffered: in streaming mode the JDK hides a 401's body, which says why the credential was refused
         inFlight.add(connection);
         try {
             try (OutputStream out = connection.getOutputStream()) {

@@ -168,7 +168,10 @@ class AgentConfigTest {
             ftp url                     | [server]\\nurl = ftp://server\\ntoken = t              | [server] url: must be an http:// or https:// URL, got "ftp://server"
             url with spaces             | [server]\\nurl = http://a b\\ntoken = t                | [server] url: must be an http:// or https:// URL, got "http://a b"
             url with a query            | [server]\\nurl = http://a/?x=1\\ntoken = t             | [server] url: must be an http:// or https:// URL, got "http://a/?x=1"
-            missing token               | [server]\\nurl = http://a                              | [server] token: missing
+            missing token               | [server]\\nurl = http://a                              | [server] token: missing (set token, or enrollment_token for the agent to enrol itself)
+            token and enrollment_token  | [server]\\nurl = http://a\\ntoken = t\\nenrollment_token = e | [server] enrollment_token: set together with token: keep only one
+            enrollment_token with space | [server]\\nurl = http://a\\nenrollment_token = a b     | [server] enrollment_token: must not contain spaces or control characters
+            empty enrollment_token      | [server]\\nurl = http://a\\nenrollment_token =        | [server] token: missing (set token, or enrollment_token for the agent to enrol itself)
             token with a space          | [server]\\nurl = http://a\\ntoken = a b                | [server] token: must not contain spaces or control characters
             https without ca_file       | [server]\\nurl = https://a\\ntoken = t                 | [server] ca_file: missing (required for an https url)
             ca_file not a certificate   | [server]\\nurl = https://a\\ntoken = t\\nca_file = x.txt | [server] ca_file: no valid PEM certificate in {dir}/x.txt

@@ -194,7 +194,7 @@ class EventShipperTest {
         assertThat(queue.size()).isEqualTo(2);
         assertThat(logged(ch.qos.logback.classic.Level.ERROR))
                 .extracting(ILoggingEvent::getFormattedMessage)
-                .singleElement().asString().contains("token rejected").contains("status=401");
+                .singleElement().asString().contains("refuses this agent's credential");
     }
 
     @Test

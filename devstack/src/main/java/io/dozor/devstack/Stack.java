@@ -19,7 +19,6 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -209,7 +208,8 @@ public final class Stack implements AutoCloseable {
     if (!Files.exists(file)) {
       byte[] bytes = new byte[32];
       new SecureRandom().nextBytes(bytes);
-      PrivateFiles.write(file, HexFormat.of().formatHex(bytes));
+      // what `dozor-server secret generate` prints: base64url has no long runs the server would call predictable
+      PrivateFiles.write(file, java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
     }
     return Files.readString(file).trim();
   }
@@ -391,7 +391,8 @@ public final class Stack implements AutoCloseable {
     server = null;
   }
 
-  private static void stop(Process p) {
+  /** SIGTERM, 15 s of grace, then SIGKILL. */
+  static void stop(Process p) {
     if (p == null) {
       return;
     }

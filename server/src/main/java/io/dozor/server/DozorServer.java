@@ -1,5 +1,6 @@
 package io.dozor.server;
 
+import io.dozor.server.auth.CredentialsVerticle;
 import io.dozor.server.bus.Messages;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.http.IngestVerticle;
@@ -61,13 +62,14 @@ public final class DozorServer {
             "PostgreSQL " + ServerConfig.Postgres.redact(config.postgres().url()) + ": " + err.getMessage(), err)))
         .compose(v -> server.deploy(vertx.deployVerticle(new PersistenceVerticle(pool, sinks))))
         .compose(v -> server.deploy(vertx.deployVerticle(new QueryVerticle(pool, sinks, config.telegram().activeWithin()))))
+        .compose(v -> server.deploy(vertx.deployVerticle(new CredentialsVerticle(pool, config.auth()))))
         .compose(v -> server.deploy(vertx.deployVerticle(new IndexerVerticle(config.elasticsearch(), pool, OUTBOX_POLL,
             config.retention().days()))))
         .compose(v -> server.deploy(vertx.deployVerticle(new NotifierVerticle(config, pool, OUTBOX_POLL, Clock.systemUTC()))))
         .compose(v -> server.deploy(vertx.deployVerticle(new RetentionVerticle(config, pool, Clock.systemUTC()))))
         .compose(v -> server.deploy(vertx.deployVerticle(ops)))
         .compose(v -> server.deploy(vertx.deployVerticle(() -> {
-          var verticle = new IngestVerticle(config.http(), config.auth().tokenSecret(), shared);
+          var verticle = new IngestVerticle(config.http(), config.auth(), shared);
           ingest.add(verticle);
           return verticle;
         }, new DeploymentOptions().setInstances(httpInstances))))

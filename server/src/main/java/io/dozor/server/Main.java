@@ -1,6 +1,9 @@
 package io.dozor.server;
 
 import io.dozor.server.auth.AgentTokens;
+import io.dozor.server.auth.Secrets;
+import io.dozor.server.notify.Durations;
+import java.time.Duration;
 import io.dozor.server.config.ConfigException;
 import io.dozor.server.config.ConfigLoader;
 import io.dozor.server.config.ServerConfig;
@@ -25,15 +28,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code dozor-server run | token create|list|revoke | events | setup | reindex | retention}. Usage and
+ * {@code dozor-server run | token create|list|revoke | enrollment create|list|revoke | secret generate | events |
+ * setup | reindex | retention}. Usage and
  * configuration errors exit 2 with one line on stderr; no logger exists before the configuration is read, so
  * logs land in its log dir.
  */
 @Command(name = "dozor-server", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
     version = "dozor-server 0.1.0",
     description = "Dozor server: receives program launches from agents, stores, indexes and notifies.",
-    subcommands = {Main.Run.class, Main.Token.class, EventsCommand.class, Main.Setup.class, Main.Reindex.class,
-        Main.RetentionRun.class})
+    subcommands = {Main.Run.class, Main.Token.class, Main.Enrollment.class, Main.Secret.class, EventsCommand.class,
+        Main.Setup.class, Main.Reindex.class, Main.RetentionRun.class})
 public final class Main {
   static final int USAGE = 2;
 
@@ -146,6 +150,10 @@ public final class Main {
         String admin;
       }
 
+      @Option(names = "--expires", paramLabel = "DURATION",
+          description = "lifetime, e.g. 30d (default: auth.token_ttl, 90d unless set)")
+      String expires;
+
       @Override
       public Integer call() {
         boolean admin = subject.admin != null;
@@ -153,20 +161,27 @@ public final class Main {
         if (name.isBlank() || name.length() > 128) {
           throw new ConfigException((admin ? "--admin" : "--agent-id") + ": must be 1 to 128 characters");
         }
-        String token = TokenAdmin.create(config(), name, admin ? AgentTokens.Kind.ADMIN : AgentTokens.Kind.AGENT);
+        Optional<Duration> ttl = Optional.ofNullable(expires).map(v -> lifetime("--expires", v));
+        ServerConfig config = config();
+        String token = TokenAdmin.create(config, name, admin ? AgentTokens.Kind.ADMIN : AgentTokens.Kind.AGENT,
+            ttl.orElse(config.auth().tokenTtl()));
         out().println(token);
         return 0;
       }
     }
 
-    @Command(name = "list", description = "List tokens (ids, kind agent|admin, agent id or admin name, created, revoked).")
+    @Command(name = "list", description = "List tokens (ids, kind agent|admin, agent id or admin name, how made:"
+        + " token create or enrolled, created, expires, revoked). An enrolled agent's line is its refresh"
+        + " credential, whose expiry moves on at each renewal.")
     static final class ListTokens extends WithConfig implements Callable<Integer> {
+      private static final String FORMAT = "%-36s  %-5s  %-24s  %-8s  %-32s  %-32s  %s%n";
+
       @Override
       public Integer call() {
-        out().printf("%-36s  %-5s  %-24s  %-32s  %s%n", "TOKEN ID", "KIND", "SUBJECT", "CREATED", "REVOKED");
+        out().printf(FORMAT, "TOKEN ID", "KIND", "SUBJECT", "MADE BY", "CREATED", "EXPIRES", "REVOKED");
         for (TokenAdmin.TokenRow row : TokenAdmin.list(config())) {
-          out().printf("%-36s  %-5s  %-24s  %-32s  %s%n", row.tokenId(), row.kind(), row.agentId(), row.createdAt(),
-              row.revokedAt());
+          out().printf(FORMAT, row.tokenId(), row.kind(), row.agentId(), row.enrolled() ? "enrolled" : "create",
+              row.createdAt(), row.expiresAt(), row.revokedAt());
         }
         return 0;
       }
@@ -195,6 +210,105 @@ public final class Main {
             ? TokenAdmin.revokeAll(config(), AgentTokens.Kind.ADMIN, target.admin)
             : TokenAdmin.revoke(config(), target.tokenId, target.agentId);
         out().println("revoked " + revoked + " token(s)");
+        return 0;
+      }
+    }
+  }
+
+  /** A lifetime option: a duration from 1 minute to 10 years. */
+  static Duration lifetime(String option, String value) {
+    Duration d = Durations.parse(value).orElseThrow(() -> new ConfigException(
+        option + ": must be a duration such as 7d, 12h or 90m, got \"" + value + "\""));
+    if (d.compareTo(Duration.ofMinutes(1)) < 0) {
+      throw new ConfigException(option + ": must be at least 1m");
+    }
+    return d;
+  }
+
+  @Command(name = "enrollment", description = "Manage enrollment tokens: one token lets many PCs enrol themselves.",
+      subcommands = {Enrollment.Create.class, Enrollment.ListTokens.class, Enrollment.Revoke.class})
+  static final class Enrollment {
+    static final int MAX_USES = 1_000_000;
+
+    static String name(String value) {
+      if (!value.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+        throw new ConfigException("--name: 1 to 64 letters, digits, '.', '_' or '-' (starting with a letter or digit),"
+            + " got \"" + value + "\"");
+      }
+      return value;
+    }
+
+    @Command(name = "create", description = "Print a new enrollment token (and nothing else) for the [server]"
+        + " enrollment_token of the agents' INI.")
+    static final class Create extends WithConfig implements Callable<Integer> {
+      @Option(names = "--name", required = true, paramLabel = "NAME", description = "names the token (list, revoke;"
+          + " the agents table's enrolled_via)")
+      String name;
+
+      @Option(names = "--uses", required = true, paramLabel = "N", description = "how many agents may enrol with it"
+          + " (1 to 1000000)")
+      int uses;
+
+      @Option(names = "--expires", required = true, paramLabel = "DURATION", description = "how long it can be used,"
+          + " e.g. 7d")
+      String expires;
+
+      @Override
+      public Integer call() {
+        String checked = name(name);
+        if (uses < 1 || uses > MAX_USES) {
+          throw new ConfigException("--uses: must be from 1 to " + MAX_USES + ", got " + uses);
+        }
+        Duration lifetime = lifetime("--expires", expires);
+        out().println(EnrollmentAdmin.create(config(), checked, uses, lifetime));
+        return 0;
+      }
+    }
+
+    @Command(name = "list", description = "List enrollment tokens (name, uses, created, expires, revoked).")
+    static final class ListTokens extends WithConfig implements Callable<Integer> {
+      private static final String FORMAT = "%-24s  %-15s  %-32s  %-32s  %s%n";
+
+      @Override
+      public Integer call() {
+        out().printf(FORMAT, "NAME", "USES", "CREATED", "EXPIRES", "REVOKED");
+        for (EnrollmentAdmin.EnrollmentRow row : EnrollmentAdmin.list(config())) {
+          out().printf(FORMAT, row.name(), row.uses() + "/" + row.maxUses(), row.createdAt(), row.expiresAt(),
+              row.revokedAt());
+        }
+        return 0;
+      }
+    }
+
+    @Command(name = "revoke", description = "Revoke an enrollment token: no agent enrols with it any more (agents"
+        + " enrolled with it keep their own credentials).")
+    static final class Revoke extends WithConfig implements Callable<Integer> {
+      @CommandLine.Parameters(paramLabel = "NAME", description = "the token's name")
+      String name;
+
+      @Override
+      public Integer call() {
+        String checked = name(name);
+        if (!EnrollmentAdmin.revoke(config(), checked)) {
+          spec.commandLine().getErr().println("dozor-server: no unrevoked enrollment token named " + checked);
+          return 1;
+        }
+        out().println("revoked enrollment token " + checked);
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "secret", description = "Signing secrets.", subcommands = Secret.Generate.class)
+  static final class Secret {
+    @Command(name = "generate", description = "Print a new random auth.token_secret (32 random bytes, base64url).")
+    static final class Generate implements Callable<Integer> {
+      @CommandLine.Spec
+      CommandLine.Model.CommandSpec spec;
+
+      @Override
+      public Integer call() {
+        spec.commandLine().getOut().println(Secrets.generate());
         return 0;
       }
     }

@@ -9,22 +9,31 @@ import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
 /** {@code token create|list|revoke}: token ids live in PostgreSQL, the token itself is never stored. */
 final class TokenAdmin {
-  record TokenRow(UUID tokenId, String kind, String agentId, String createdAt, String revokedAt) {}
+  /** {@code enrolled}: an enrolled agent's session (renewed access tokens and a refresh credential). */
+  record TokenRow(UUID tokenId, String kind, String agentId, String createdAt, String expiresAt, String revokedAt,
+                  boolean enrolled) {}
 
   private TokenAdmin() {}
 
+  /** A token of the default lifetime, {@code auth.token_ttl}. */
   static String create(ServerConfig config, String subject, AgentTokens.Kind kind) {
+    return create(config, subject, kind, config.auth().tokenTtl());
+  }
+
+  static String create(ServerConfig config, String subject, AgentTokens.Kind kind, Duration ttl) {
     return withPool(config, (vertx, pool) -> {
       UUID tokenId = UUID.randomUUID();
-      return pool.preparedQuery(Sql.TOKEN_CREATE).execute(Tuple.of(tokenId, subject, kind.column))
-          .map(done -> AgentTokens.create(AgentTokens.auth(vertx, config.auth().tokenSecret(), kind), subject,
-              tokenId, kind));
+      return pool.preparedQuery(Sql.TOKEN_CREATE).execute(Tuple.of(tokenId, subject, kind.column, ttl.toSeconds()))
+          .map(done -> AgentTokens.create(AgentTokens.signer(vertx, config.auth().tokenSecrets()), subject,
+              tokenId, kind, ttl));
     });
   }
 
@@ -33,11 +42,15 @@ final class TokenAdmin {
       List<TokenRow> out = new ArrayList<>();
       for (Row r : rows) {
         out.add(new TokenRow(r.getUUID("token_id"), r.getString("kind"), r.getString("agent_id"),
-            String.valueOf(r.getOffsetDateTime("created_at")),
-            r.getOffsetDateTime("revoked_at") == null ? "" : r.getOffsetDateTime("revoked_at").toString()));
+            String.valueOf(r.getOffsetDateTime("created_at")), String.valueOf(r.getOffsetDateTime("expires_at")),
+            text(r.getOffsetDateTime("revoked_at")), r.getBoolean("enrolled")));
       }
       return out;
     }));
+  }
+
+  static String text(OffsetDateTime t) {
+    return t == null ? "" : t.toString();
   }
 
   /** Revokes one token by id, or every agent token of an agent; returns how many were revoked. */
@@ -57,14 +70,13 @@ final class TokenAdmin {
         .execute(Tuple.of(name, kind.column)).map(r -> r.rowCount()));
   }
 
-  private interface Action<T> {
+  interface Action<T> {
     Future<T> run(Vertx vertx, Pool pool);
   }
 
-  private static <T> T withPool(ServerConfig config, Action<T> action) {
+  static <T> T withPool(ServerConfig config, Action<T> action) {
     try (CliDatabase db = CliDatabase.open(config)) {
       return action.run(db.vertx(), db.pool()).await();
     }
   }
-
 }

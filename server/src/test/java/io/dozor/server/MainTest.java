@@ -59,7 +59,7 @@ class MainTest {
           "DOZOR_ELASTICSEARCH_URLS", "http://127.0.0.1:1",
           "DOZOR_LOG_DIR", System.getProperty("java.io.tmpdir") + "/dozor-main-test-logs");
       Result created = run(env, "token", "create", "--agent-id", "pc-07");
-      assertThat(created.status()).isEqualTo(0);
+      assertThat(created.status()).as(created.err()).isEqualTo(0);
       assertThat(created.out()).matches("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\n");
 
       Result listed = run(env, "token", "list");
@@ -83,8 +83,8 @@ class MainTest {
       String agent = run(env, "token", "create", "--agent-id", "ops").out().strip();
       String admin = run(env, "token", "create", "--admin", "ops").out().strip();
       String listed = run(env, "token", "list").out();
-      assertThat(listed.lines().filter(l -> l.matches("\\S+\\s+agent\\s+ops\\s+\\S+\\s*"))).hasSize(1);
-      assertThat(listed.lines().filter(l -> l.matches("\\S+\\s+admin\\s+ops\\s+\\S+\\s*"))).hasSize(1);
+      assertThat(listed.lines().filter(l -> l.matches("\\S+\\s+agent\\s+ops\\s+create\\s+\\S+\\s+\\S+\\s*"))).hasSize(1);
+      assertThat(listed.lines().filter(l -> l.matches("\\S+\\s+admin\\s+ops\\s+create\\s+\\S+\\s+\\S+\\s*"))).hasSize(1);
 
       try (TestServer server = new TestServer(env, false)) {
         assertThat(heartbeat(server, agent)).isEqualTo(204);
@@ -94,8 +94,8 @@ class MainTest {
         assertThat(heartbeat(server, agent)).isEqualTo(401);
         assertThat(adminAgents(server, admin)).as("the admin named like the agent").isEqualTo(200);
         String after = run(env, "token", "list").out();
-        assertThat(after.lines().filter(l -> l.matches("\\S+\\s+agent\\s+ops\\s+\\S+\\s+\\S+\\s*"))).hasSize(1);
-        assertThat(after.lines().filter(l -> l.matches("\\S+\\s+admin\\s+ops\\s+\\S+\\s*"))).hasSize(1);
+        assertThat(after.lines().filter(l -> l.matches("\\S+\\s+agent\\s+ops\\s+create\\s+\\S+\\s+\\S+\\s+\\S+\\s*"))).hasSize(1);
+        assertThat(after.lines().filter(l -> l.matches("\\S+\\s+admin\\s+ops\\s+create\\s+\\S+\\s+\\S+\\s*"))).hasSize(1);
 
         String agent2 = run(env, "token", "create", "--agent-id", "ops").out().strip();
         assertThat(run(env, "token", "revoke", "--admin", "ops").out()).isEqualTo("revoked 1 token(s)\n");

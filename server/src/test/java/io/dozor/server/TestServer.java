@@ -21,7 +21,7 @@ import java.util.UUID;
 
 /** A real server process-in-a-test: real config loading, real TLS, its own Vert.x. */
 final class TestServer implements AutoCloseable {
-  static final String SECRET = "test-secret-0123456789abcdef0123456789";
+  static final String SECRET = "test-Kq8vZr2LmX9pWd4NcY7bHs1FgJ6eTa5u";
 
   final Vertx vertx;
   final ServerConfig config;

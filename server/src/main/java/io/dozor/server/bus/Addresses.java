@@ -8,6 +8,10 @@ public final class Addresses {
   public static final String AGENTS_HEARTBEAT = "dozor.agents.heartbeat";
   /** Request {@link Messages.TokenCheck}, reply {@link Messages.TokenStatus}. */
   public static final String TOKENS_CHECK = "dozor.tokens.check";
+  /** Request {@link Messages.EnrollRequest}, reply {@link Messages.Credential}. */
+  public static final String CREDENTIALS_ENROLL = "dozor.credentials.enroll";
+  /** Request {@link Messages.RefreshRequest}, reply {@link Messages.Credential}. */
+  public static final String CREDENTIALS_REFRESH = "dozor.credentials.refresh";
   /** Request (no body), reply {@link Messages.Health} of PostgreSQL. */
   public static final String HEALTH_POSTGRES = "dozor.health.postgres";
   /** Request (no body), reply {@link Messages.Health} of Elasticsearch. */

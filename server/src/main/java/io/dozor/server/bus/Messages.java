@@ -28,6 +28,33 @@ public final class Messages {
 
   public record TokenStatus(boolean active) {}
 
+  /** An agent asks to enrol with the enrollment token {@code tokenId} named {@code name}. */
+  public record EnrollRequest(UUID tokenId, String name, String hostname, String os) {}
+
+  /** An agent renews its access token with its refresh credential. */
+  public record RefreshRequest(String refreshToken) {
+    @Override
+    public String toString() {
+      return "RefreshRequest[****]";
+    }
+  }
+
+  /**
+   * An agent's credential: a short-lived access token and the refresh credential that renews it; or, when
+   * {@code refusal} is set, why none was given (a reason of the bounded set {@code dozor_auth_failures_total} counts).
+   */
+  public record Credential(String agentId, String accessToken, long expiresInSeconds, String refreshToken,
+                           String refusal) {
+    public static Credential refused(String reason) {
+      return new Credential(null, null, 0, null, reason);
+    }
+
+    @Override
+    public String toString() {
+      return "Credential[agentId=" + agentId + ", refusal=" + refusal + "]";
+    }
+  }
+
   /** Admin API filters, each optional (null); {@code before} is the paging cursor (an events.id). */
   public record EventsQuery(OffsetDateTime from, OffsetDateTime to, String user, String process, String agent,
                             Long before, int limit) {}
@@ -37,7 +64,8 @@ public final class Messages {
 
   /** Registers the local codec for every message type; call once per Vert.x instance. */
   public static void registerCodecs(EventBus bus) {
-    for (Class<?> type : List.of(StoreEvents.class, StoreResult.class, Heartbeat.class, TokenCheck.class, TokenStatus.class, Health.class, EventsQuery.class)) {
+    for (Class<?> type : List.of(StoreEvents.class, StoreResult.class, Heartbeat.class, TokenCheck.class, TokenStatus.class, Health.class, EventsQuery.class,
+        EnrollRequest.class, RefreshRequest.class, Credential.class)) {
       register(bus, type);
     }
   }

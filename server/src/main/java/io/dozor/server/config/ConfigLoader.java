@@ -25,7 +25,6 @@ import java.util.function.Function;
  * silently fall back to a default.
  */
 public final class ConfigLoader {
-  static final int MIN_SECRET_LENGTH = 32;
   static final String FILTERS_KEY = "telegram.filters";
   static final int MAX_DIGEST_AFTER = 100;
   /** A burst must hold the largest batch, or such a batch would be refused for ever. */
@@ -155,11 +154,7 @@ public final class ConfigLoader {
           bounded(Setting.INGEST_RATE_PER_AGENT, 0, 1_000_000),
           bounded(Setting.INGEST_BURST_PER_AGENT, MAX_BATCH_EVENTS, 10_000_000));
 
-      String secret = string(Setting.AUTH_TOKEN_SECRET);
-      if (secret.length() < MIN_SECRET_LENGTH) {
-        throw new ConfigException(Setting.AUTH_TOKEN_SECRET,
-            "too short (" + secret.length() + " characters; at least " + MIN_SECRET_LENGTH + ")");
-      }
+      var auth = auth();
 
       String pgUrl = string(Setting.POSTGRES_URL);
       try {
@@ -210,7 +205,7 @@ public final class ConfigLoader {
           duration(Setting.TELEGRAM_SILENT_AGENT_AFTER, true),
           filters(),
           file);
-      return new ServerConfig(http, new ServerConfig.Auth(secret), postgres, elasticsearch, telegram, ingest,
+      return new ServerConfig(http, auth, postgres, elasticsearch, telegram, ingest,
           Path.of(string(Setting.LOG_DIR)), optional(Setting.LOG_LOGSTASH).map(v -> hostPort(Setting.LOG_LOGSTASH, v)),
           retention(), ops(http));
     }
@@ -349,6 +344,38 @@ public final class ConfigLoader {
       } catch (NumberFormatException e) {
         throw new ConfigException(s, (s == Setting.TELEGRAM_CHAT_IDS ? "chat" : "user") + " ids are integers, got \"" + v + "\"");
       }
+    }
+
+    /** One key, or several separated by commas (a YAML list too): the first signs, all verify. */
+    private ServerConfig.Auth auth() {
+      string(Setting.AUTH_TOKEN_SECRET); // "missing" when absent
+      List<String> secrets = list(Setting.AUTH_TOKEN_SECRET, v -> v);
+      if (secrets.isEmpty()) {
+        throw new ConfigException(Setting.AUTH_TOKEN_SECRET, "missing");
+      }
+      for (int i = 0; i < secrets.size(); i++) {
+        String which = secrets.size() == 1 ? "" : "key " + (i + 1) + " of " + secrets.size() + ": ";
+        String problem = io.dozor.server.auth.Secrets.problem(secrets.get(i)).orElse(null);
+        if (problem != null) {
+          throw new ConfigException(Setting.AUTH_TOKEN_SECRET, which + problem);
+        }
+      }
+      if (secrets.stream().distinct().count() < secrets.size()) {
+        throw new ConfigException(Setting.AUTH_TOKEN_SECRET, "the same key is listed twice");
+      }
+      java.time.Duration access = duration(Setting.AUTH_ACCESS_TOKEN_TTL, false);
+      java.time.Duration refresh = duration(Setting.AUTH_REFRESH_TOKEN_TTL, false);
+      if (access.compareTo(java.time.Duration.ofSeconds(2)) < 0 || access.compareTo(java.time.Duration.ofDays(1)) > 0) {
+        throw new ConfigException(Setting.AUTH_ACCESS_TOKEN_TTL, "must be from 2s to 1d");
+      }
+      if (refresh.compareTo(access.multipliedBy(2)) < 0) {
+        throw new ConfigException(Setting.AUTH_REFRESH_TOKEN_TTL, "must be at least twice auth.access_token_ttl");
+      }
+      java.time.Duration tokens = duration(Setting.AUTH_TOKEN_TTL, false);
+      if (tokens.compareTo(java.time.Duration.ofMinutes(1)) < 0) {
+        throw new ConfigException(Setting.AUTH_TOKEN_TTL, "must be at least 1m");
+      }
+      return new ServerConfig.Auth(secrets, access, refresh, tokens);
     }
 
     private java.time.Duration duration(Setting s, boolean zeroAllowed) {

@@ -57,10 +57,16 @@ public record ServerConfig(
    */
   public record Ingest(Duration maxFutureSkew, int ratePerAgent, int burstPerAgent) {}
 
-  public record Auth(String tokenSecret) {
+  /**
+   * Token keys and lifetimes. {@code tokenSecrets}: the first signs, all verify (rotation). Agents get access
+   * tokens of {@code accessTokenTtl}, renewed with a refresh credential that lapses after {@code refreshTokenTtl}
+   * without use; {@code tokenTtl} is the default lifetime of {@code token create}'s tokens.
+   */
+  public record Auth(List<String> tokenSecrets, Duration accessTokenTtl, Duration refreshTokenTtl, Duration tokenTtl) {
     @Override
     public String toString() {
-      return "Auth[tokenSecret=****]";
+      return "Auth[tokenSecrets=****, accessTokenTtl=" + accessTokenTtl + ", refreshTokenTtl=" + refreshTokenTtl
+          + ", tokenTtl=" + tokenTtl + "]";
     }
   }
 

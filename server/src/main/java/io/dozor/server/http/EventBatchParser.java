@@ -1,5 +1,6 @@
 package io.dozor.server.http;
 
+import io.dozor.server.bus.Messages;
 import io.dozor.server.bus.Messages.Heartbeat;
 import io.dozor.server.model.LaunchEvent;
 import com.fasterxml.jackson.core.JsonFactory;
@@ -169,6 +170,26 @@ public final class EventBatchParser {
         counter("dropped_events", root.getValue("dropped_events")),
         counter("unpersisted_events", root.getValue("unpersisted_events")),
         spoolError);
+  }
+
+  /** Longest host name an agent may enrol with: room is left for the suffix of a second PC of that name. */
+  static final int MAX_ENROLL_HOSTNAME = 100;
+
+  /** {@code POST /api/v1/enroll}: the host name (the agent id asked for) and the operating system. */
+  public static Messages.EnrollRequest enrollment(java.util.UUID tokenId, String enrollmentName, Buffer body) {
+    JsonObject root = object(body);
+    String hostname = text("hostname", root.getValue("hostname"), MAX_ENROLL_HOSTNAME, true).strip();
+    if (hostname.isEmpty() || !hostname.equals(hostname.replaceAll("\\s", ""))) {
+      throw new BadRequest("hostname", "must not contain spaces");
+    }
+    return new Messages.EnrollRequest(tokenId, enrollmentName, hostname,
+        text("os", root.getValue("os"), MAX_NAME, true));
+  }
+
+  /** {@code POST /api/v1/token/refresh}: the refresh credential. */
+  public static String refreshToken(Buffer body) {
+    JsonObject root = object(body);
+    return text("refresh_token", root.getValue("refresh_token"), MAX_NAME, true);
   }
 
   private static long counter(String field, Object value) {

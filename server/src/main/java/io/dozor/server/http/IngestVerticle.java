@@ -55,12 +55,16 @@ public final class IngestVerticle extends VerticleBase {
   static final double HEARTBEAT_RATE = 1.0;
   static final String EVENTS_PATH = "/api/v1/events";
   static final String HEARTBEAT_PATH = "/api/v1/heartbeat";
+  static final String ENROLL_PATH = "/api/v1/enroll";
+  static final String REFRESH_PATH = "/api/v1/token/refresh";
+  /** Bodies of the enrolment and renewal requests. */
+  static final long CREDENTIAL_BODY_LIMIT = 4_096;
 
   /** How long a 429 is held back at most (see {@link #tooManyRequests}). */
   static final long REFUSAL_DELAY_MS = 1_000;
 
   private final ServerConfig.Http config;
-  private final String tokenSecret;
+  private final ServerConfig.Auth auth;
   private final Shared shared;
   private HttpServer server;
 
@@ -81,9 +85,9 @@ public final class IngestVerticle extends VerticleBase {
     }
   }
 
-  public IngestVerticle(ServerConfig.Http config, String tokenSecret, Shared shared) {
+  public IngestVerticle(ServerConfig.Http config, ServerConfig.Auth auth, Shared shared) {
     this.config = config;
-    this.tokenSecret = tokenSecret;
+    this.auth = auth;
     this.shared = shared;
   }
 
@@ -98,12 +102,13 @@ public final class IngestVerticle extends VerticleBase {
     });
     // liveness only: readiness and metrics are on the ops listener (OpsVerticle), not reachable by agents
     router.get("/healthz").handler(OpsVerticle::healthy);
-    TokenGuard agents = new TokenGuard(vertx, tokenSecret, AgentTokens.Kind.AGENT);
+    TokenGuard agents = new TokenGuard(vertx, auth.tokenSecrets(), AgentTokens.Kind.AGENT);
     protect(router.post(EVENTS_PATH).handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes())),
         agents.handlers(this::eventsRate)).handler(this::ingest);
     protect(router.post(HEARTBEAT_PATH).handler(BodyHandler.create(false).setBodyLimit(HEARTBEAT_BODY_LIMIT)),
         agents.handlers(this::heartbeatRate)).handler(this::heartbeat);
-    AdminRoutes.mount(router, vertx, new TokenGuard(vertx, tokenSecret, AgentTokens.Kind.ADMIN).handlers());
+    CredentialRoutes.mount(router, vertx, auth.tokenSecrets(), CREDENTIAL_BODY_LIMIT);
+    AdminRoutes.mount(router, vertx, new TokenGuard(vertx, auth.tokenSecrets(), AgentTokens.Kind.ADMIN).handlers());
     router.route().failureHandler(this::failure);
     // no route for the path, or not for this method: JSON like every other answer (Vert.x would send HTML)
     router.errorHandler(404, ctx -> noRoute(ctx, 404, "no such route: " + ctx.request().method() + " "
@@ -241,7 +246,8 @@ public final class IngestVerticle extends VerticleBase {
   /** {@code dozor_ingest_refused_total} counts the agents' requests only, not the admin API's or stray ones. */
   private static void refused(RoutingContext ctx, int status) {
     String path = ctx.normalizedPath();
-    if (ctx.request().method() == HttpMethod.POST && (EVENTS_PATH.equals(path) || HEARTBEAT_PATH.equals(path))) {
+    if (ctx.request().method() == HttpMethod.POST && (EVENTS_PATH.equals(path) || HEARTBEAT_PATH.equals(path)
+        || ENROLL_PATH.equals(path) || REFRESH_PATH.equals(path))) {
       Meters.refused(status);
     }
   }
@@ -263,6 +269,14 @@ public final class IngestVerticle extends VerticleBase {
         .end(new JsonObject().put("error", message).encode());
   }
 
+  /** Why a 401: set by the guard or the credential routes, else the JWT check failed (signature, audience, exp). */
+  private static String failureReason(RoutingContext ctx) {
+    if (ctx.get(TokenGuard.FAILURE_REASON) instanceof String reason) {
+      return reason;
+    }
+    return ENROLL_PATH.equals(ctx.normalizedPath()) ? "enrollment_invalid" : "invalid_token";
+  }
+
   private void failure(RoutingContext ctx) {
     Throwable err = ctx.failure();
     int status = ctx.statusCode();
@@ -280,7 +294,8 @@ public final class IngestVerticle extends VerticleBase {
       log.warn("answering 503 [{}, {}, {}]", kv("path", ctx.normalizedPath()), kv("cause", err.getMessage()),
           kv(REQUEST_ID, ctx.get(REQUEST_ID)));
     } else if (status == 401) {
-      message = "missing, invalid or revoked token";
+      message = "missing, invalid, expired or revoked token";
+      Meters.authFailure(failureReason(ctx));
     } else if (status == 413) {
       message = "body larger than the limit";
     } else if (status >= 400 && status < 500) {
@@ -295,6 +310,10 @@ public final class IngestVerticle extends VerticleBase {
     if (status == 503) {
       response.putHeader("Retry-After", RETRY_AFTER_SECONDS);
     }
-    response.end(new JsonObject().put("error", message).encode());
+    JsonObject body = new JsonObject().put("error", message);
+    if (status == 401) {
+      body.put("reason", failureReason(ctx));
+    }
+    response.end(body.encode());
   }
 }

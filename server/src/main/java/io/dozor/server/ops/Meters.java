@@ -78,6 +78,7 @@ public final class Meters {
         .description("Seconds until Telegram's last 429 (retry_after) ends: nothing is sent to that chat before")
         .baseUnit("seconds").register(registry());
     agents(0, 0, 0, 0);
+    AUTH_REASONS.forEach(reason -> authFailures(reason).increment(0));
   }
 
   /** Events in accepted batches, by {@code accepted} or {@code duplicate}. */
@@ -112,9 +113,30 @@ public final class Meters {
         .register(registry()).record(latency);
   }
 
+  /**
+   * Requests refused for their credential, by {@code reason}: {@code invalid_token} (signature, audience or
+   * {@code exp}), {@code revoked} (unknown, revoked or lapsed token id), {@code enrollment_invalid},
+   * {@code enrollment_unknown}, {@code enrollment_revoked}, {@code enrollment_expired},
+   * {@code enrollment_used_up}, {@code refresh_refused}.
+   */
+  public static void authFailure(String reason) {
+    authFailures(AUTH_REASONS.contains(reason) ? reason : "invalid_token").increment();
+  }
+
+  private static Counter authFailures(String reason) {
+    return Counter.builder("dozor_auth_failures")
+        .description("Requests refused for their token, enrollment token or refresh credential, by reason")
+        .tag("reason", reason).register(registry());
+  }
+
+  private static final java.util.Set<String> AUTH_REASONS = java.util.Set.of("invalid_token", "revoked",
+      "enrollment_invalid", "enrollment_unknown", "enrollment_revoked", "enrollment_expired", "enrollment_used_up",
+      "refresh_refused");
+
   /** Refused batches by HTTP status. */
   public static void refused(int status) {
-    Counter.builder("dozor_ingest_refused").description("The agents' requests (events, heartbeats) answered with"
+    Counter.builder("dozor_ingest_refused").description("The agents' requests (events, heartbeats, enrolment,"
+            + " renewal) answered with"
             + " an error, by HTTP status")
         .tag("status", Integer.toString(status)).register(registry()).increment();
   }

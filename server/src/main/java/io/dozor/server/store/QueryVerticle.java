@@ -114,7 +114,10 @@ public final class QueryVerticle extends VerticleBase {
                 .put("spool_error", r.getString("spool_error"))
                 .put("first_seen", text(r.getOffsetDateTime("first_seen")))
                 .put("last_seen", text(r.getOffsetDateTime("last_seen")))
-                .put("last_heartbeat", text(r.getOffsetDateTime("last_heartbeat"))));
+                .put("last_heartbeat", text(r.getOffsetDateTime("last_heartbeat")))
+                .put("os", r.getString("os"))
+                .put("enrolled_via", r.getString("enrolled_via"))
+                .put("enrolled_at", text(r.getOffsetDateTime("enrolled_at"))));
           }
           return new JsonObject().put("agents", agents);
         })

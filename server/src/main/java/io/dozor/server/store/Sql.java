@@ -6,7 +6,7 @@ public final class Sql {
   public static final String[] MIGRATIONS = {"db/V1__init.sql", "db/V2__agents.sql",
       "db/V3__dead_letters_and_admin_tokens.sql", "db/V4__notifications.sql", "db/V5__outbox_autovacuum.sql",
       "db/V6__events_partitioned.sql",
-      "db/V8__agent_spool_health.sql", "db/V9__launch_context.sql"};
+      "db/V7__enrollment_and_credentials.sql", "db/V8__agent_spool_health.sql", "db/V9__launch_context.sql"};
 
   /** Arbitrary constant: one server migrates at a time. */
   public static final long MIGRATION_LOCK = 0x646f7a6f72L;
@@ -90,16 +90,62 @@ public final class Sql {
 
   public static final String PING = "SELECT 1";
 
-  public static final String TOKEN_CREATE = "INSERT INTO agent_tokens (token_id, agent_id, kind) VALUES ($1, $2, $3)";
-  public static final String TOKEN_ACTIVE =
-      "SELECT revoked_at IS NULL AS active FROM agent_tokens WHERE token_id = $1 AND agent_id = $2 AND kind = $3";
+  public static final String TOKEN_CREATE =
+      "INSERT INTO agent_tokens (token_id, agent_id, kind, expires_at) VALUES ($1, $2, $3, now() + $4 * interval '1 second')";
+  /** One indexed lookup per request, no cache: a revocation holds on every server at the next request. */
+  public static final String TOKEN_ACTIVE = """
+      SELECT revoked_at IS NULL AND expires_at > now() AS active FROM agent_tokens
+      WHERE token_id = $1 AND agent_id = $2 AND kind = $3""";
   public static final String TOKEN_REVOKE_BY_ID =
       "UPDATE agent_tokens SET revoked_at = now() WHERE token_id = $1 AND revoked_at IS NULL";
   /** Every token of one subject of one kind: an agent and an admin may share a name, never a revocation. */
   public static final String TOKEN_REVOKE_BY_SUBJECT =
       "UPDATE agent_tokens SET revoked_at = now() WHERE agent_id = $1 AND kind = $2 AND revoked_at IS NULL";
-  public static final String TOKEN_LIST =
-      "SELECT token_id, agent_id, kind, created_at, revoked_at FROM agent_tokens ORDER BY created_at, agent_id";
+  public static final String TOKEN_LIST = """
+      SELECT token_id, agent_id, kind, created_at, expires_at, revoked_at, refresh_hash IS NOT NULL AS enrolled
+      FROM agent_tokens ORDER BY created_at, agent_id""";
+
+  // enrollment (auth.CredentialsVerticle, EnrollmentAdmin)
+  public static final String ENROLLMENT_CREATE = """
+      INSERT INTO enrollment_tokens (name, token_id, max_uses, expires_at)
+      VALUES ($1, $2, $3, now() + $4 * interval '1 second') ON CONFLICT (name) DO NOTHING""";
+  public static final String ENROLLMENT_LIST = """
+      SELECT name, token_id, max_uses, uses, created_at, expires_at, revoked_at FROM enrollment_tokens
+      ORDER BY created_at, name""";
+  public static final String ENROLLMENT_REVOKE =
+      "UPDATE enrollment_tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL";
+  /** Spends one use: the row lock and the re-checked WHERE make racing agents take distinct uses. */
+  public static final String ENROLLMENT_USE = """
+      UPDATE enrollment_tokens SET uses = uses + 1
+      WHERE token_id = $1 AND name = $2 AND revoked_at IS NULL AND expires_at > now() AND uses < max_uses
+      RETURNING name""";
+  /** Why {@link #ENROLLMENT_USE} spent nothing. */
+  public static final String ENROLLMENT_WHY_NOT = """
+      SELECT revoked_at IS NOT NULL AS revoked, expires_at <= now() AS expired, uses >= max_uses AS used_up
+      FROM enrollment_tokens WHERE token_id = $1 AND name = $2""";
+  /**
+   * Claims an agent id for a new enrolment: free when no agent has it and no token was ever issued for it (a
+   * forgotten agent's id stays its own while its tokens exist); a concurrent claim of the same id waits for the
+   * first and then finds the conflict.
+   */
+  public static final String ENROLLMENT_CLAIM_ID = """
+      INSERT INTO agents (agent_id, hostname, os, enrolled_via, enrolled_at)
+      SELECT $1, $2, $3, $4, now()
+      WHERE NOT EXISTS (SELECT 1 FROM agent_tokens WHERE agent_id = $1 AND kind = 'agent')
+      ON CONFLICT (agent_id) DO NOTHING RETURNING agent_id""";
+  public static final String SESSION_CREATE = """
+      INSERT INTO agent_tokens (token_id, agent_id, kind, expires_at, refresh_hash)
+      VALUES ($1, $2, 'agent', now() + $3 * interval '1 second', $4)""";
+  /**
+   * Renews a session with its current refresh credential or the one before it (the agent may have missed the
+   * answer that replaced it): the new credential becomes current and the refresh lifetime starts again.
+   */
+  public static final String SESSION_REFRESH = """
+      UPDATE agent_tokens SET
+        refresh_prev = CASE WHEN refresh_hash = $1 THEN refresh_hash ELSE refresh_prev END,
+        refresh_hash = $2, refreshed_at = now(), expires_at = now() + $3 * interval '1 second'
+      WHERE kind = 'agent' AND (refresh_hash = $1 OR refresh_prev = $1) AND revoked_at IS NULL AND expires_at > now()
+      RETURNING token_id, agent_id""";
 
   /** Admin API: events newest first, every filter optional, keyset paging by id. */
   public static final String EVENTS_PAGE = """
@@ -123,7 +169,7 @@ public final class Sql {
       LIMIT $7""";
   public static final String AGENTS_LIST = """
       SELECT agent_id, hostname, version, spool_depth, dropped_events, unpersisted_events, spool_error, first_seen,
-             last_seen, last_heartbeat
+             last_seen, last_heartbeat, os, enrolled_via, enrolled_at
       FROM agents ORDER BY agent_id""";
   public static final String OUTBOX_DEPTH = "SELECT sink, count(*) AS depth FROM outbox GROUP BY sink";
   /** The fleet for the gauges: known agents, those seen within $1 ms, their largest spool, all drops reported. */

@@ -75,7 +75,7 @@ public final class IngestBenchmark {
   static final OffsetDateTime BASE = OffsetDateTime.parse("2026-11-01T00:00:00Z");
   static final String[] USERS = {"ivanov", "petrov", "sidorov", "smirnova", "kuznetsov", "popova", "vasiliev", "sokolova"};
   static final String[] PROCESSES = {"chrome.exe", "browser.exe", "Telegram.exe", "explorer.exe"};
-  static final String SECRET = "bench-secret-0123456789abcdef0123456789";
+  static final String SECRET = "bench-Vb7Nm2Qx9Lk4Wp8Rz3Ty6Hd1Gf5Js0Ca";
   static final String CEILING_PREFIX = "dozor-bench-ceiling";
   static final String E2E_PREFIX = "dozor-bench-e2e";
   static final String COPY_SQL = "COPY events (event_id, \"timestamp\", username, process_name, agent_id, pid, "

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
-  static final String SECRET = "0123456789abcdef0123456789abcdef";
+  static final String SECRET = "cfg-Qm4Rt8Wz2Xk7Lp3Nv9Hb6Yd1Sj5Gc0Fa";
 
   @TempDir
   Path dir;
@@ -179,6 +179,43 @@ class ConfigLoaderTest {
     assertThat(load().ops().port()).as("0 for both: two free ports").isZero();
     env.put("DOZOR_OPS_HOST", " ");
     assertRefused("ops.host (DOZOR_OPS_HOST): missing");
+  }
+
+  @Test
+  void weakShippedOrRepeatedSecretsAndBadLifetimesAreRefused() {
+    String prefix = "auth.token_secret (DOZOR_AUTH_TOKEN_SECRET): ";
+    env.put("DOZOR_AUTH_TOKEN_SECRET", "change-me-to-32-or-more-random-characters");
+    assertRefused(prefix + "is an example value shipped with Dozor; make one with `dozor-server secret generate`");
+    env.put("DOZOR_AUTH_TOKEN_SECRET", "12345678901234567890123456789012");
+    assertRefused(prefix + "too predictable (few distinct characters, a repeated block or a run such as 12345678);"
+        + " make one with `dozor-server secret generate`");
+    env.put("DOZOR_AUTH_TOKEN_SECRET", SECRET + ",short");
+    assertRefused(prefix + "key 2 of 2: too short (5 characters; at least 32)");
+    env.put("DOZOR_AUTH_TOKEN_SECRET", SECRET + "," + SECRET);
+    assertRefused(prefix + "the same key is listed twice");
+    env.put("DOZOR_AUTH_TOKEN_SECRET", " , ");
+    assertRefused(prefix + "missing");
+
+    String other = io.dozor.server.auth.Secrets.generate();
+    env.put("DOZOR_AUTH_TOKEN_SECRET", other + ", " + SECRET);
+    ServerConfig.Auth auth = load().auth();
+    assertThat(auth.tokenSecrets()).containsExactly(other, SECRET);
+    assertThat(auth.accessTokenTtl()).isEqualTo(java.time.Duration.ofMinutes(15));
+    assertThat(auth.refreshTokenTtl()).isEqualTo(java.time.Duration.ofDays(30));
+    assertThat(auth.tokenTtl()).isEqualTo(java.time.Duration.ofDays(90));
+    assertThat(auth.toString()).doesNotContain(other).doesNotContain(SECRET);
+
+    env.put("DOZOR_AUTH_ACCESS_TOKEN_TTL", "1s");
+    assertRefused("auth.access_token_ttl (DOZOR_AUTH_ACCESS_TOKEN_TTL): must be from 2s to 1d");
+    env.put("DOZOR_AUTH_ACCESS_TOKEN_TTL", "soon");
+    assertRefused("auth.access_token_ttl (DOZOR_AUTH_ACCESS_TOKEN_TTL): must be a duration such as 30s, 10m, 1h30m,"
+        + " got \"soon\"");
+    env.put("DOZOR_AUTH_ACCESS_TOKEN_TTL", "1h");
+    env.put("DOZOR_AUTH_REFRESH_TOKEN_TTL", "90m");
+    assertRefused("auth.refresh_token_ttl (DOZOR_AUTH_REFRESH_TOKEN_TTL): must be at least twice auth.access_token_ttl");
+    env.remove("DOZOR_AUTH_REFRESH_TOKEN_TTL");
+    env.put("DOZOR_AUTH_TOKEN_TTL", "30s");
+    assertRefused("auth.token_ttl (DOZOR_AUTH_TOKEN_TTL): must be at least 1m");
   }
 
   @Test

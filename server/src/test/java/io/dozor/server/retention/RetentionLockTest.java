@@ -34,7 +34,7 @@ class RetentionLockTest {
     try (PostgresDatabase db = PostgresDatabase.create()) {
       ServerConfig config = new ConfigLoader(Map.of(
           "DOZOR_HTTP_PLAIN", "true",
-          "DOZOR_AUTH_TOKEN_SECRET", "test-secret-0123456789abcdef0123456789",
+          "DOZOR_AUTH_TOKEN_SECRET", "test-Kq8vZr2LmX9pWd4NcY7bHs1FgJ6eTa5u",
           "DOZOR_POSTGRES_URL", db.url(),
           "DOZOR_ELASTICSEARCH_URLS", es.url(),
           "DOZOR_ELASTICSEARCH_INDEX_PREFIX", "dozor-lock-test",
