@@ -216,13 +216,30 @@ public final class Stack implements AutoCloseable {
 
   /** {@code token create} with the stack's configuration: the token it prints. */
   private String tokenCreate(String option, String subject) {
-    List<String> command = new ArrayList<>(List.of(java(), "-jar", options.serverJar().toString(), "token", "create",
-        option, subject, "--config", serverConfig.toString()));
+    String out = cli("token", "create", option, subject);
+    if (out.isEmpty()) {
+      throw new IllegalStateException("token create printed nothing");
+    }
+    return out;
+  }
+
+  /**
+   * Runs a {@code dozor-server} command with the stack's configuration ({@code --config} is added) and returns
+   * what it printed on stdout; its stderr goes to this process's. Fails unless it exits 0 within a minute.
+   */
+  public String cli(String... args) {
+    List<String> command = new ArrayList<>(List.of(java(), "-jar", options.serverJar().toString()));
+    command.addAll(List.of(args));
+    command.addAll(List.of("--config", serverConfig.toString()));
     try {
       Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0 || out.isEmpty()) {
-        throw new IllegalStateException("token create failed (exit " + p.exitValue() + ")");
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException(String.join(" ", args) + ": no exit within 60 s");
+      }
+      if (p.exitValue() != 0) {
+        throw new IllegalStateException(String.join(" ", args) + " failed (exit " + p.exitValue() + ")");
       }
       return out;
     } catch (IOException e) {

@@ -6,7 +6,6 @@ import io.dozor.testkit.Elasticsearch;
 import io.dozor.testkit.PostgresDatabase;
 import io.dozor.testkit.Wait;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -253,22 +251,7 @@ class EnrollmentEndToEndTest {
 
   /** {@code dozor-server ARGS --config <the stack's>}: its output, stripped. */
   static String serverCli(String... args) {
-    List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-jar",
-        EndToEndTest.jar("dozor.server.jar").toString()));
-    command.addAll(List.of(args));
-    command.addAll(List.of("--config", stack.serverConfig().toString()));
-    try {
-      Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-      assertThat(p.exitValue()).as(String.join(" ", args)).isZero();
-      return out;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return stack.cli(args);
   }
 
   static String secret() throws IOException {
