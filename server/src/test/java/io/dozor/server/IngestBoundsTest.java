@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dozor.testkit.DevCertificates;
 import io.dozor.testkit.PostgresDatabase;
+import io.dozor.testkit.Wait;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -175,6 +176,33 @@ class IngestBoundsTest {
     assertThat(again.statusCode()).isEqualTo(429);
     assertThat(Long.parseLong(again.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 50L);
     assertThat(stored(third)).isZero();
+  }
+
+  @Test
+  void aSecondBatchOfAnAgentWhileItsFirstIsBeingStoredIs429AndTheFirstIsStored() throws Exception {
+    String agent = server.token("pc-parallel");
+    List<UUID> first = ids(10);
+    List<UUID> second = ids(10);
+    ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+    Future<HttpResponse<String>> pending;
+    try (AutoCloseable lock = db.holdTransaction("LOCK TABLE events IN EXCLUSIVE MODE")) {
+      pending = pool.submit(() -> server.post("/api/v1/events", agent, batch(first)));
+      Wait.until("the first batch waiting for the table", Duration.ofSeconds(10), () -> ((Number) db.query(
+          "SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation = 'events'::regclass"
+              + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+          .get(0).get("n")).longValue() > 0);
+      HttpResponse<String> refused = server.post("/api/v1/events", agent, batch(second));
+      assertThat(refused.statusCode()).isEqualTo(429);
+      assertThat(refused.headers().firstValue("Retry-After")).contains("1");
+      assertThat(new JsonObject(refused.body()).getString("error")).contains("previous batch");
+    }
+    assertThat(pending.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    pool.shutdown();
+    assertThat(stored(first)).isEqualTo(10);
+    assertThat(stored(second)).isZero();
+    // answered, the agent may send again
+    assertThat(server.post("/api/v1/events", agent, batch(second)).statusCode()).isEqualTo(200);
+    assertThat(stored(second)).isEqualTo(10);
   }
 
   @Test

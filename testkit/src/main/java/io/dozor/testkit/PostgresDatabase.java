@@ -6,6 +6,8 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -90,6 +92,31 @@ public final class PostgresDatabase implements AutoCloseable {
 
   public void execute(String sql) {
     pool.query(sql).execute().await();
+  }
+
+  /**
+   * Runs {@code statements} in a transaction that stays open (holding, e.g., {@code LOCK TABLE events IN
+   * EXCLUSIVE MODE}) until the answer is closed, which rolls it back: what the server does while the database
+   * makes it wait. Takes one of the two connections of this object's pool meanwhile.
+   */
+  public AutoCloseable holdTransaction(String... statements) {
+    SqlConnection conn = pool.getConnection().await();
+    try {
+      Transaction tx = conn.begin().await();
+      for (String statement : statements) {
+        conn.query(statement).execute().await();
+      }
+      return () -> {
+        try {
+          tx.rollback().await();
+        } finally {
+          conn.close().await();
+        }
+      };
+    } catch (RuntimeException e) {
+      conn.close().await();
+      throw e;
+    }
   }
 
   @Override

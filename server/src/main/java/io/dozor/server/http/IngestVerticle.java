@@ -73,14 +73,16 @@ public final class IngestVerticle extends VerticleBase {
    *
    * @param events the agents' event buckets ({@code ingest.rate_per_agent}, {@code ingest.burst_per_agent})
    * @param heartbeats the agents' heartbeat buckets (off when the event rate is 0, as the events' are)
+   * @param batches one event batch in flight per agent (off when the event rate is 0)
    */
   public record Shared(ConnectionGuard.Counts connections, AgentBuckets events, AgentBuckets heartbeats,
-                       EventBatchParser parser) {
+                       OneBatchAtATime batches, EventBatchParser parser) {
     public static Shared of(ServerConfig config) {
       ServerConfig.Ingest ingest = config.ingest();
       return new Shared(new ConnectionGuard.Counts(config.http()),
           new AgentBuckets(ingest.ratePerAgent(), ingest.burstPerAgent()),
           new AgentBuckets(ingest.ratePerAgent() == 0 ? 0 : HEARTBEAT_RATE, HEARTBEAT_BURST),
+          new OneBatchAtATime(ingest.ratePerAgent() != 0),
           new EventBatchParser(Clock.systemUTC(), ingest.maxFutureSkew()));
     }
   }
@@ -157,8 +159,9 @@ public final class IngestVerticle extends VerticleBase {
   }
 
   /**
-   * After the signature, before the token's registration is checked: the batch is parsed (CPU only) and its
-   * events taken from the agent's bucket, so a batch beyond the rate costs no database query.
+   * After the signature, before the token's registration is checked: a second batch of an agent while its first
+   * is in flight is refused at once, then the batch is parsed (CPU only) and its events taken from the agent's
+   * bucket, so a batch beyond the rate costs no database query.
    */
   private void eventsRate(RoutingContext ctx) {
     String agentId = TokenGuard.subject(ctx);
@@ -166,6 +169,12 @@ public final class IngestVerticle extends VerticleBase {
       ctx.next(); // refused by the registration check
       return;
     }
+    if (!shared.batches().enter(agentId)) {
+      tooManyRequests(ctx, agentId, REFUSAL_DELAY_MS * 1_000_000,
+          "this agent's previous batch is still being stored");
+      return;
+    }
+    ctx.addEndHandler(ended -> shared.batches().leave(agentId));
     List<LaunchEvent> events;
     try {
       events = shared.parser().parse(ctx.body().buffer());
@@ -175,7 +184,7 @@ public final class IngestVerticle extends VerticleBase {
     }
     long wait = shared.events().take(agentId, events.size());
     if (wait > 0) {
-      tooManyRequests(ctx, agentId, wait);
+      tooManyRequests(ctx, agentId, wait, "too many events from this agent");
       return;
     }
     ctx.put(PARSED_EVENTS, events);
@@ -186,7 +195,7 @@ public final class IngestVerticle extends VerticleBase {
     String agentId = TokenGuard.subject(ctx);
     long wait = agentId == null ? 0 : shared.heartbeats().take(agentId, 1);
     if (wait > 0) {
-      tooManyRequests(ctx, agentId, wait);
+      tooManyRequests(ctx, agentId, wait, "too many heartbeats from this agent");
     } else {
       ctx.next();
     }
@@ -227,7 +236,7 @@ public final class IngestVerticle extends VerticleBase {
    * the server one request per connection per that delay, not as many as its loop can make; an agent that
    * honours Retry-After waits anyway.
    */
-  private void tooManyRequests(RoutingContext ctx, String agentId, long waitNanos) {
+  private void tooManyRequests(RoutingContext ctx, String agentId, long waitNanos, String why) {
     long seconds = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
     log.debug("rate limited [{}, {}, {}]", kv("agent_id", agentId), kv("retry_after_s", seconds),
         kv(REQUEST_ID, ctx.get(REQUEST_ID)));
@@ -237,7 +246,7 @@ public final class IngestVerticle extends VerticleBase {
         ctx.response().setStatusCode(429)
             .putHeader("Content-Type", "application/json")
             .putHeader("Retry-After", Long.toString(seconds))
-            .end(new JsonObject().put("error", "too many events from this agent; retry after " + seconds + " s")
+            .end(new JsonObject().put("error", why + "; retry after " + seconds + " s")
                 .encode());
       }
     });
