@@ -2,6 +2,7 @@ package io.dozor.server.bus;
 
 import io.dozor.server.auth.AgentTokens;
 import io.dozor.server.model.LaunchEvent;
+import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import java.time.Duration;
@@ -76,6 +77,17 @@ public final class Messages {
 
   public static DeliveryOptions request() {
     return new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT.toMillis()).setLocalOnly(true);
+  }
+
+  /**
+   * Asks a dependency's health check ({@link Addresses#HEALTH_POSTGRES}, {@link Addresses#HEALTH_ELASTICSEARCH}):
+   * the one answer {@code /readyz}, the dependency gauges and the bot's {@code /status} share. No answer
+   * within {@code timeout} (or no one listening) is "down".
+   */
+  public static Future<Health> health(EventBus bus, String address, Duration timeout) {
+    return bus.<Health>request(address, null, request().setSendTimeout(timeout.toMillis()))
+        .map(reply -> reply.body())
+        .otherwise(err -> new Health(false, "no answer: " + err.getMessage()));
   }
 
   private Messages() {}

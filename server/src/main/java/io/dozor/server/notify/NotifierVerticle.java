@@ -26,7 +26,6 @@ public final class NotifierVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(NotifierVerticle.class);
   private static final Logger notifications = LoggerFactory.getLogger("io.dozor.notifications");
 
-  private final ServerConfig server;
   private final ServerConfig.Telegram config;
   private final Pool pool;
   private final Duration pollInterval;
@@ -34,7 +33,6 @@ public final class NotifierVerticle extends VerticleBase {
   private WebClient client;
 
   public NotifierVerticle(ServerConfig server, Pool pool, Duration pollInterval, Clock clock) {
-    this.server = server;
     this.config = server.telegram();
     this.pool = pool;
     this.pollInterval = pollInterval;
@@ -75,8 +73,7 @@ public final class NotifierVerticle extends VerticleBase {
       }
       broadcast = text -> broadcast(api, text);
       if (config.botPolling()) {
-        var status = new StatusReport(pool, client, server.elasticsearch().urls(), config.timeZone(), clock,
-            config.activeWithin());
+        var status = new StatusReport(pool, vertx.eventBus(), config.timeZone(), clock, config.activeWithin());
         bot = vertx.deployVerticle(new BotVerticle(config, pool, api, status));
       }
     }

@@ -6,7 +6,6 @@ import io.dozor.server.bus.Messages.Health;
 import io.dozor.server.config.ServerConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
@@ -87,10 +86,7 @@ public final class OpsVerticle extends VerticleBase {
   }
 
   private Future<Health> check(String address) {
-    DeliveryOptions options = Messages.request().setSendTimeout(CHECK_TIMEOUT_MS);
-    return vertx.eventBus().<Health>request(address, null, options)
-        .map(reply -> reply.body())
-        .otherwise(err -> new Health(false, "no answer: " + err.getMessage()));
+    return Messages.health(vertx.eventBus(), address, java.time.Duration.ofMillis(CHECK_TIMEOUT_MS));
   }
 
   private static JsonObject describe(Health h) {

@@ -289,7 +289,6 @@ public final class Sql {
   public static final String STATUS_TOP_PROGRAMS_SINCE = """
       SELECT process_name, count(*) AS n FROM events WHERE "timestamp" >= $1
       GROUP BY process_name ORDER BY n DESC, process_name LIMIT 5""";
-  public static final String HEALTH_CHECK = "SELECT 1";
   /** Agents silent for longer than $1 ms and not yet announced; announcing is the insert. */
   public static final String AGENTS_NEWLY_SILENT = """
       WITH fresh AS (

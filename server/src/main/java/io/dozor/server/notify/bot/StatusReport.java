@@ -1,12 +1,13 @@
 package io.dozor.server.notify.bot;
 
+import io.dozor.server.bus.Addresses;
+import io.dozor.server.bus.Messages;
 import io.dozor.server.store.Sql;
 import io.vertx.core.Future;
-import io.vertx.ext.web.client.WebClient;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,18 +25,16 @@ public final class StatusReport {
   static final int MAX_AGENTS = 100;
 
   private final Pool pool;
-  private final WebClient client;
-  private final List<URI> elasticsearch;
+  private final EventBus bus;
   private final ZoneId zone;
   private final Clock clock;
   private final Instant startedAt;
   private final Duration onlineWithin;
 
-  public StatusReport(Pool pool, WebClient client, List<URI> elasticsearch, ZoneId zone, Clock clock,
-                      Duration onlineWithin) {
+  /** {@code bus}: where the dependencies' health checks answer, as for {@code /readyz}. */
+  public StatusReport(Pool pool, EventBus bus, ZoneId zone, Clock clock, Duration onlineWithin) {
     this.pool = pool;
-    this.client = client;
-    this.elasticsearch = elasticsearch;
+    this.bus = bus;
     this.zone = zone;
     this.clock = clock;
     this.startedAt = clock.instant();
@@ -47,12 +46,8 @@ public final class StatusReport {
     Duration up = Duration.between(startedAt, clock.instant());
     lines.add("Dozor работает " + uptime(up) + " (с " + startedAt.atZone(zone).format(BotVerticle.TIME) + ")");
     var startOfDay = LocalDate.now(clock.withZone(zone)).atStartOfDay(zone).toOffsetDateTime();
-    Future<String> pg = pool.query(Sql.HEALTH_CHECK).execute().map(r -> "ok")
-        .timeout(CHECK_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-        .otherwise(err -> "недоступен (" + err.getMessage() + ")");
-    Future<String> es = client.getAbs(elasticsearch.get(0) + "/_cluster/health").timeout(CHECK_TIMEOUT.toMillis()).send()
-        .map(r -> r.statusCode() == 200 ? r.bodyAsJsonObject().getString("status", "?") : "HTTP " + r.statusCode())
-        .otherwise(err -> "недоступен (" + err.getMessage() + ")");
+    Future<String> pg = Messages.health(bus, Addresses.HEALTH_POSTGRES, CHECK_TIMEOUT).map(StatusReport::state);
+    Future<String> es = Messages.health(bus, Addresses.HEALTH_ELASTICSEARCH, CHECK_TIMEOUT).map(StatusReport::state);
     return pg.compose(pgState -> es.map(esState -> {
       lines.add("PostgreSQL: " + pgState);
       lines.add("Elasticsearch: " + esState);
@@ -100,6 +95,10 @@ public final class StatusReport {
               }
               return String.join("\n", lines);
             }));
+  }
+
+  private static String state(Messages.Health health) {
+    return health.up() ? health.detail() : "недоступен (" + health.detail() + ")";
   }
 
   static String uptime(Duration d) {
