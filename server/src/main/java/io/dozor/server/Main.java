@@ -364,7 +364,7 @@ public final class Main {
   @Command(name = "setup", description = "Install Elasticsearch templates and Kibana dashboards.",
       subcommands = {Setup.Elasticsearch.class, Setup.Kibana.class})
   static final class Setup {
-    @Command(name = "elasticsearch", description = "Install (or update) the events and logs index templates.")
+    @Command(name = "elasticsearch", description = "Install (or update) every Dozor index template.")
     static final class Elasticsearch extends WithConfig implements Callable<Integer> {
       @Override
       public Integer call() {

@@ -1,7 +1,6 @@
 package io.dozor.server.index;
 
 import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
-import co.elastic.clients.elasticsearch.indices.PutIndexTemplateRequest;
 import co.elastic.clients.elasticsearch._types.HealthStatus;
 import io.dozor.server.bus.Addresses;
 import io.dozor.server.bus.Messages.Health;
@@ -11,7 +10,6 @@ import io.dozor.server.setup.IndexTemplate;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Pool;
-import java.io.StringReader;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -87,40 +85,18 @@ public final class IndexerVerticle extends VerticleBase {
   }
 
   private Future<Void> installTemplate(ElasticsearchAsyncClient client, IndexTemplate template) {
-    String name = template.name(config.indexPrefix());
-    String json = template.json(config.indexPrefix());
-    String pattern = new io.vertx.core.json.JsonObject(json).getJsonArray("index_patterns").getString(0);
-    return putTemplate(client, name, json)
-        .recover(err -> {
-          if (!IndexTemplate.lacksEcsTypes(reasons(err))) {
-            return Future.failedFuture(err);
+    // building the request parses the template: a worker thread, not the event loop
+    return vertx.executeBlocking(() -> TemplateInstaller.install(client, template, config.indexPrefix()))
+        .compose(installing -> Future.fromCompletionStage(installing, context))
+        .onSuccess(installed -> {
+          if (!installed.ecsTypes()) {
+            log.warn("elasticsearch lacks the modules mapper-extras and x-pack-wildcard: the index template maps "
+                + "match_only_text as text and wildcard as keyword [name={}]", installed.name());
           }
-          log.warn("elasticsearch lacks the modules mapper-extras and x-pack-wildcard: the index template maps "
-              + "match_only_text as text and wildcard as keyword [name={}]", name);
-          return putTemplate(client, name, IndexTemplate.withoutEcsTypes(json));
+          log.info("index template installed [name={}, pattern={}]", installed.name(), installed.pattern());
         })
-        .onSuccess(r -> log.info("index template installed [name={}, pattern={}]", name, pattern))
-        .recover(err -> Future.failedFuture(new IllegalStateException(
-            "cannot install the index template in Elasticsearch " + config.urls() + ": " + err.getMessage(), err)))
-        .mapEmpty();
-  }
-
-  /** The error's message with Elasticsearch's nested reasons ({@code caused_by}), where the mapper's own is. */
-  static String reasons(Throwable err) {
-    StringBuilder out = new StringBuilder(String.valueOf(err.getMessage()));
-    for (Throwable t = err; t != null; t = t.getCause()) {
-      if (t instanceof co.elastic.clients.elasticsearch._types.ElasticsearchException e && e.error() != null) {
-        for (var cause = e.error().causedBy(); cause != null; cause = cause.causedBy()) {
-          out.append("; ").append(cause.type()).append(": ").append(cause.reason());
-        }
-      }
-    }
-    return out.toString();
-  }
-
-  private Future<Void> putTemplate(ElasticsearchAsyncClient client, String name, String json) {
-    return vertx.executeBlocking(() -> PutIndexTemplateRequest.of(t -> t.name(name).withJson(new StringReader(json))))
-        .compose(request -> Future.fromCompletionStage(client.indices().putIndexTemplate(request), context))
+        .recover(err -> Future.failedFuture(new IllegalStateException("cannot install the index template in "
+            + "Elasticsearch " + config.urls() + ": " + TemplateInstaller.reasons(err), err)))
         .mapEmpty();
   }
 }
