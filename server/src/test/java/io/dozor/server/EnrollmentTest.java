@@ -246,7 +246,7 @@ class EnrollmentTest {
       assertThat(MainTest.heartbeat(server, expired)).as("an enrollment token on an agent route").isEqualTo(401);
       assertThat(reason(refresh(server, "dzr_guess"))).isEqualTo("refresh_refused");
       assertThat(db.query("SELECT count(*) AS n FROM agents WHERE agent_id LIKE 'X_'").get(0)).containsEntry("n", 0L);
-      assertThat(server.get("/metrics").body())
+      assertThat(server.ops("/metrics").body())
           .contains("dozor_auth_failures_total{reason=\"enrollment_expired\"}")
           .contains("# HELP dozor_auth_failures_total Requests refused");
     }
