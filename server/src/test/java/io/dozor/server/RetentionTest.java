@@ -3,6 +3,7 @@ package io.dozor.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dozor.testkit.DevCertificates;
+import io.dozor.server.setup.IndexTemplate;
 import io.dozor.testkit.Elasticsearch;
 import io.dozor.testkit.PostgresDatabase;
 import io.dozor.testkit.Wait;
@@ -80,6 +81,18 @@ class RetentionTest {
         Set<String> goingIndices = months(going, m -> prefix + "-" + String.format("%04d.%02d", m.getYear(), m.getMonthValue()));
         Set<String> goingPartitions = months(going, m -> String.format("events_p%04d_%02d", m.getYear(), m.getMonthValue()));
         assertThat(indicesBefore.keySet()).containsAll(goingIndices);
+        // heartbeat indices are months too: an old one goes, this month's stays
+        String oldHeartbeats = IndexTemplate.HEARTBEATS_PREFIX + "-2005.03";
+        assertThat(es.request("POST", "/" + oldHeartbeats + "/_doc?refresh=true",
+            "{\"@timestamp\": \"2005-03-10T08:00:00Z\", \"agent\": {\"id\": \"pc-01\"}}").ok()).isTrue();
+        assertThat(server.post("/api/v1/heartbeat", token, "{\"version\": \"1\", \"hostname\": \"PC-01\"}")
+            .statusCode()).isEqualTo(204);
+        String currentHeartbeats = IndexTemplate.HEARTBEATS_PREFIX + "-"
+            + String.format("%04d.%02d", current.getYear(), current.getMonthValue());
+        Wait.until("this month's heartbeat indexed", Duration.ofSeconds(30),
+            () -> indices(es, IndexTemplate.HEARTBEATS_PREFIX).containsKey(currentHeartbeats));
+        goingIndices.add(oldHeartbeats);
+        indicesBefore.put(oldHeartbeats, 1L);
 
         seedSmallTables(db, now);
         Map<String, String> cli = new HashMap<>(env);
@@ -112,7 +125,8 @@ class RetentionTest {
         assertThat(dry.out()).endsWith("would remove: " + expected);
         assertThat(db.count("events")).isEqualTo(22);
         assertThat(partitions(db)).containsAll(goingPartitions);
-        assertThat(indices(es, prefix)).isEqualTo(indicesBefore);
+        assertThat(indices(es, prefix)).isEqualTo(without(indicesBefore, oldHeartbeats));
+        assertThat(indices(es, IndexTemplate.HEARTBEATS_PREFIX)).containsKey(oldHeartbeats);
         assertThat(db.count("dead_letters") + db.count("notify_pairs") + db.count("agents")).isEqualTo(3 + 2 + 2);
 
         // the run: whole months and their indices go, everything else stays, counted exactly
@@ -124,6 +138,8 @@ class RetentionTest {
         assertThat(partitions(db)).doesNotContainAnyElementsOf(goingPartitions)
             .containsAll(months(staying, m -> String.format("events_p%04d_%02d", m.getYear(), m.getMonthValue())));
         assertThat(indices(es, prefix).keySet()).doesNotContainAnyElementsOf(goingIndices).isNotEmpty();
+        assertThat(indices(es, IndexTemplate.HEARTBEATS_PREFIX).keySet()).doesNotContain(oldHeartbeats)
+            .contains(currentHeartbeats);
         assertThat(es.count(prefix + "-*")).isEqualTo(12);
         assertThat(db.query("SELECT sink, reason FROM dead_letters ORDER BY reason"))
             .containsExactly(Map.of("sink", "elasticsearch", "reason", "recent"));
@@ -251,6 +267,12 @@ class RetentionTest {
   }
 
   /** Index name to document count. */
+  static Map<String, Long> without(Map<String, Long> indices, String index) {
+    Map<String, Long> out = new HashMap<>(indices);
+    out.remove(index);
+    return out;
+  }
+
   static Map<String, Long> indices(Elasticsearch es, String prefix) {
     es.count(prefix + "-*");
     Map<String, Long> out = new TreeMap<>();

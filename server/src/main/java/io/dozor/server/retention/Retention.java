@@ -4,6 +4,7 @@ import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
 import co.elastic.clients.elasticsearch.cat.indices.IndicesRecord;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.index.EsClient;
+import io.dozor.server.setup.IndexTemplate;
 import io.dozor.server.store.CliDatabase;
 import io.dozor.server.store.Sql;
 import io.vertx.core.Context;
@@ -30,8 +31,9 @@ import java.util.regex.Pattern;
 /**
  * One retention run: makes the month partitions of {@code events} ahead of need (and gives each month
  * found in the default partition its own), drops whole month partitions past retention together with
- * the rows that pointed at their events, deletes the Elasticsearch indices of the same months, and
- * bounds the small tables by age. A PostgreSQL advisory lock (held on the one connection the run uses)
+ * the rows that pointed at their events, deletes the Elasticsearch indices of the same months (and the
+ * heartbeat indices, {@code dozor-heartbeats-YYYY.MM}, of months past retention), and bounds the small tables
+ * by age. A PostgreSQL advisory lock (held on the one connection the run uses)
  * lets only one server run it at a time; the others skip. A month goes once all of it is older than
  * {@code retention.days}: events are kept at least that long and at most a month longer.
  *
@@ -316,13 +318,18 @@ public final class Retention {
         return Future.succeededFuture();
       }
       String prefix = config.elasticsearch().indexPrefix();
-      return Future.fromCompletionStage(elasticsearch.cat().indices(r -> r.index(prefix + "-*")), context)
+      String heartbeats = IndexTemplate.HEARTBEATS_PREFIX;
+      return Future.fromCompletionStage(elasticsearch.cat().indices(r -> r.index(prefix + "-*", heartbeats + "-*")),
+              context)
           .compose(response -> {
             List<Gone> past = new ArrayList<>();
             for (IndicesRecord record : response.indices()) {
               String index = record.index();
-              if (index != null && indexMonth(prefix, index)
-                  .filter(m -> past(m, cutoff.get()) && !stuck.contains(m)).isPresent()) {
+              // a launch month's index goes with its partition; a heartbeats month has no rows left behind it
+              Optional<YearMonth> month = index == null ? Optional.empty()
+                  : indexMonth(prefix, index).filter(m -> !stuck.contains(m))
+                      .or(() -> indexMonth(heartbeats, index));
+              if (month.filter(m -> past(m, cutoff.get())).isPresent()) {
                 past.add(new Gone(index, parseCount(record.docsCount())));
               }
             }
