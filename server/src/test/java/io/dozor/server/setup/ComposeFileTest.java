@@ -40,9 +40,9 @@ class ComposeFileTest {
   @Test
   void theStackHasEveryServiceAndEveryLongRunningOneAHealthCheck() {
     assertThat(names(services)).containsExactlyInAnyOrder("postgres", "elasticsearch", "kibana", "logstash",
-        "dozor-server", "dozor-setup");
+        "dozor-server", "dozor-setup", "dozor-secret");
     for (String name : names(services)) {
-      if (!name.equals("dozor-setup")) {
+      if (!name.equals("dozor-setup") && !name.equals("dozor-secret")) {
         assertThat(services.get(name).has("healthcheck")).as(name + " healthcheck").isTrue();
         assertThat(services.get(name).get("healthcheck").get("test").isArray()).as(name).isTrue();
       }
@@ -116,6 +116,45 @@ class ComposeFileTest {
         }
       }
     }
+  }
+
+  @Test
+  void theServerAndTheSetupReadTheSecretTheStackMadeOnceAndShipNone() {
+    String make = services.get("dozor-secret").get("command").get(0).asText();
+    assertThat(make).startsWith("test -s /etc/dozor/server.yaml ||").contains("secret generate", "umask 077");
+    assertThat(services.get("dozor-secret").get("volumes").get(0).asText()).isEqualTo("dozor-config:/etc/dozor");
+    for (String name : List.of("dozor-server", "dozor-setup")) {
+      JsonNode service = services.get(name);
+      assertThat(service.get("depends_on").get("dozor-secret").get("condition").asText()).as(name)
+          .isEqualTo("service_completed_successfully");
+      assertThat(service.get("volumes").toString()).as(name).contains("dozor-config:/etc/dozor:ro");
+      assertThat(service.get("environment").has("DOZOR_AUTH_TOKEN_SECRET")).as(name).isFalse();
+    }
+    assertThat(services.get("dozor-server").get("command").toString()).contains("\"--config\",\"/etc/dozor/server.yaml\"");
+    assertThat(services.get("dozor-setup").get("command").get(0).asText())
+        .contains("setup elasticsearch --config /etc/dozor/server.yaml");
+  }
+
+  @Test
+  void theSecretIsMadeOnceIntoAPrivateFileTheServerAccepts(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    String made = io.dozor.server.auth.Secrets.generate();
+    // compose's $$ is the shell's $; the image's java and /etc/dozor are a stand-in and a temporary folder here
+    String command = services.get("dozor-secret").get("command").get(0).asText().replace("$$", "$")
+        .replace("java -jar /app/dozor-server.jar secret generate", "echo " + made)
+        .replace("/etc/dozor", dir.toString());
+    for (int run = 0; run < 2; run++) {
+      Process sh = new ProcessBuilder("sh", "-c", command).redirectErrorStream(true).start();
+      assertThat(new String(sh.getInputStream().readAllBytes())).isEmpty();
+      assertThat(sh.waitFor()).isZero();
+    }
+    Path yaml = dir.resolve("server.yaml");
+    assertThat(Files.getPosixFilePermissions(yaml)).containsExactlyInAnyOrder(
+        java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    var config = new io.dozor.server.config.ConfigLoader(java.util.Map.of(
+        "DOZOR_POSTGRES_URL", "postgresql://dozor@postgres:5432/dozor",
+        "DOZOR_ELASTICSEARCH_URLS", "http://elasticsearch:9200")).loadForTools(java.util.Optional.of(yaml));
+    assertThat(config.auth().tokenSecrets()).as("the second start kept the first secret").containsExactly(made);
   }
 
   @Test
