@@ -138,7 +138,7 @@ class AgentDiskFullEndToEndTest {
   static long warningsSince(long offset) {
     String log = agentLog();
     return log.substring((int) Math.min(offset, log.length())).lines()
-        .filter(l -> l.contains("\"level\":\"WARN\"") || l.contains("\"level\":\"ERROR\"")).count();
+        .filter(l -> l.contains("\"log.level\":\"WARN\"") || l.contains("\"log.level\":\"ERROR\"")).count();
   }
 
   @Test

@@ -90,7 +90,9 @@ public final class IndexerVerticle extends VerticleBase {
         .compose(installing -> Future.fromCompletionStage(installing, context))
         .onSuccess(installed -> {
           if (!installed.ecsTypes()) {
-            log.warn("elasticsearch lacks the modules mapper-extras and x-pack-wildcard: the index template maps "
+            // not a warning: the template works, only those two types' savings are missing (a minimal
+            // Elasticsearch, such as the dev stack's)
+            log.info("elasticsearch lacks the modules mapper-extras and x-pack-wildcard: the index template maps "
                 + "match_only_text as text and wildcard as keyword [name={}]", installed.name());
           }
           log.info("index template installed [name={}, pattern={}]", installed.name(), installed.pattern());
