@@ -96,12 +96,16 @@ public final class DozorServer {
     return opsPort;
   }
 
+  /**
+   * Undeploys one verticle after another in the reverse order of their start: the agents' listener first and
+   * the verticles its requests ask last, so no request in flight finds its consumer gone.
+   */
   public Future<Void> close() {
-    List<Future<?>> undeploys = new ArrayList<>();
+    Future<Void> undeployed = Future.succeededFuture();
     for (String id : deployments.reversed()) {
-      undeploys.add(vertx.undeploy(id));
+      undeployed = undeployed.transform(ignored -> vertx.undeploy(id));
     }
-    return Future.join(undeploys)
+    return undeployed
         .transform(ignored -> pool.close())
         .timeout(CLOSE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
         .otherwiseEmpty();
