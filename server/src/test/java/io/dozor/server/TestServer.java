@@ -114,7 +114,7 @@ final class TestServer implements AutoCloseable {
   /** A GET on the ops listener (plain HTTP): {@code /metrics}, {@code /readyz}, {@code /healthz}. */
   HttpResponse<String> ops(String path) {
     return send(HttpRequest.newBuilder(URI.create("http://" + config.ops().host() + ":" + server.opsPort() + path))
-        .timeout(Duration.ofSeconds(30)).GET().build());
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).timeout(Duration.ofSeconds(30)).GET().build());
   }
 
   private HttpResponse<String> send(HttpRequest request) {

@@ -45,7 +45,9 @@ public final class OpsVerticle extends VerticleBase {
     Meters.dependencyUp(ELASTICSEARCH, false);
     checkDependencies();
     vertx.setPeriodic(DEPENDENCY_CHECK_PERIOD_MS, id -> checkDependencies());
-    return vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+    // HTTP/1.1 only, as Prometheus scrapes: no h2c upgrade dance with clients that offer one
+    return vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
+            .setHttp2ClearTextEnabled(false))
         .requestHandler(router)
         .listen()
         .recover(err -> Future.failedFuture(new IllegalStateException("ops listener (ops.host, ops.port) "
