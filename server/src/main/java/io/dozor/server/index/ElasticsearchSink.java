@@ -49,7 +49,7 @@ final class ElasticsearchSink implements Sink {
 
   /**
    * By default 1000 documents per bulk request (about 0.4 MB), two requests in flight: on the ingest
-   * benchmark (BENCHMARKS.md, issue #4) one serial loop of 500 left Elasticsearch idle during each claim
+   * benchmark (BENCHMARKS.md, "Ingest") one serial loop of 500 left Elasticsearch idle during each claim
    * and delete. {@code elasticsearch.bulk_size} and {@code bulk_concurrency} tune it.
    */
   @Override
