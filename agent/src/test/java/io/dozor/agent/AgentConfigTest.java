@@ -267,15 +267,6 @@ class AgentConfigTest {
     }
 
     @Test
-    void refusesALogDirThatCannotBeCreated() throws IOException {
-        Files.writeString(dir.resolve("afile"), "x");
-
-        assertThatThrownBy(() -> parse(SERVER + "[log]\ndir = afile/logs\n"))
-                .isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith("[log] dir: cannot create directory " + dir.resolve("afile/logs"));
-    }
-
-    @Test
     void theBuildersDefaultsAreTheIniDefaults() throws Exception {
         AgentConfig built = AgentConfig.builder().serverUrl(URI.create("http://server:8080")).token("abc123")
                 .spoolDir(dir.resolve("spool")).build();
@@ -294,13 +285,14 @@ class AgentConfigTest {
         assertThat(AgentConfig.builder().serverUrl(url).enrollmentToken("e").build().token()).isNull();
     }
 
-    @Test
-    void refusesASpoolDirThatCannotBeCreated() throws IOException {
+    @ParameterizedTest(name = "[{0}] dir")
+    @CsvSource({"spool, afile/sub", "log, afile/logs"})
+    void refusesADirectoryThatCannotBeCreated(String section, String path) throws IOException {
         Files.writeString(dir.resolve("afile"), "x");
 
-        assertThatThrownBy(() -> parse(SERVER + "[spool]\ndir = afile/sub\n"))
+        assertThatThrownBy(() -> parse(SERVER + "[" + section + "]\ndir = " + path + "\n"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith("[spool] dir: cannot create directory " + dir.resolve("afile/sub"));
+                .hasMessageStartingWith("[" + section + "] dir: cannot create directory " + dir.resolve(path));
     }
 
     @Test
