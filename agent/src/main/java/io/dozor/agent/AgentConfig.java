@@ -1,32 +1,24 @@
 package io.dozor.agent;
 
 import java.io.IOException;
-import java.io.StringReader;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.cert.CertificateException;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import org.ini4j.Config;
-import org.ini4j.Ini;
-import org.ini4j.InvalidFileFormatException;
-import org.ini4j.Profile;
 
 /**
- * The agent's settings, read once from an INI file (docs/agent-settings.md).
+ * The agent's settings, read once from an INI file (docs/agent-settings.md); {@link #SETTINGS} declares each one.
  *
  * <p>Relative paths ({@code ca_file}, {@code [spool] dir}, {@code [log] dir}) are resolved against the
  * directory of the INI file, not the working directory: a Windows service starts in {@code System32}.
@@ -78,13 +70,85 @@ public record AgentConfig(
     public static final double DEFAULT_SPOOL_MAX_MB = 64;
     private static final long MB = 1024 * 1024;
 
-    private static final Map<String, Set<String>> KNOWN_KEYS = Map.of(
-            "server", Set.of("url", "token", "enrollment_token", "ca_file", "heartbeat_interval_s",
-                    "allow_insecure_http"),
-            "monitor", Set.of("processes", "poll_interval_ms", "exclude_users", "report_existing",
-                    "exclude_names", "exclude_paths"),
-            "spool", Set.of("dir", "max_mb"),
-            "log", Set.of("dir", "logstash"));
+    /**
+     * Every INI setting, in the order they are read and checked: the first bad one is reported, so the
+     * credentials come right after the url, and {@code allow_insecure_http} comes last for a test INI with an
+     * http:// url to report its other mistakes first. Their docs are the rows of docs/agent-settings.md
+     * (ReferenceDocsTest).
+     */
+    static final List<Setting> SETTINGS = List.of(
+            Setting.withoutDefault("server", "url", "none: required",
+                    "base URL of the server, `https://host:port`; no query, fragment or user part. `http://` is"
+                            + " refused unless `allow_insecure_http = true`",
+                    (v, b) -> b.serverUrl(url(v))),
+            Setting.withoutDefault("server", "token", "none: this or `enrollment_token`",
+                    "the agent's token, from `dozor-server token create --agent-id ID`; the server stores this PC's"
+                            + " events under `ID`. It expires (`token list` says when; default 90 days)",
+                    (v, b) -> b.token(token(v))),
+            Setting.withoutDefault("server", "enrollment_token", "none: this or `token`",
+                    "instead of `token`, the same value on every PC: an enrollment token from `dozor-server"
+                            + " enrollment create`. At its first start the agent enrols (`POST /api/v1/enroll` with"
+                            + " its host name and OS), gets its own agent id (the host name; `NAME-2`, … when that id"
+                            + " is taken) and keeps its own credential in `[spool] dir`, file `credential`: on"
+                            + " Windows encrypted with DPAPI in machine scope (readable on this PC only), elsewhere a"
+                            + " file readable by the agent's user only (0600). It renews its short-lived access token"
+                            + " itself, also after a time offline. With the file lost it enrols again (as a new id)"
+                            + " while the enrollment token is valid; a revoked agent never enrols again by itself:"
+                            + " delete the file to let it",
+                    (v, b) -> b.enrollmentToken(enrollmentToken(v))),
+            Setting.withoutDefault("server", "ca_file", "none: required for an `https` url",
+                    "PEM file of the certificate authority (or of the server's certificate) to trust; nothing else"
+                            + " is trusted",
+                    (v, b) -> b.caFile(caFile(v, b.serverUrl))),
+            Setting.of("server", "heartbeat_interval_s", Long.toString(DEFAULT_HEARTBEAT_INTERVAL.toSeconds()),
+                    "seconds between two heartbeats (`POST /api/v1/heartbeat`: version, host name, spool depth,"
+                            + " dropped and unpersisted events, spool error)",
+                    (v, b) -> b.heartbeatInterval(Duration.ofSeconds(v.positiveLong()))),
+            Setting.of("monitor", "processes", String.join(", ", DEFAULT_PROCESSES),
+                    "watched program names, `.exe` optional: Chrome, Yandex Browser, Telegram Desktop, Explorer."
+                            + " At least one",
+                    (v, b) -> b.processes(processes(v))),
+            Setting.of("monitor", "poll_interval_ms", Long.toString(DEFAULT_POLL_INTERVAL.toMillis()),
+                    "milliseconds between two process snapshots; a program that runs for less than this may be"
+                            + " missed",
+                    (v, b) -> b.pollInterval(Duration.ofMillis(v.positiveLong()))),
+            Setting.of("monitor", "exclude_users", String.join(", ", DEFAULT_EXCLUDE_USERS),
+                    "users whose launches are not reported (domain prefix ignored). Session 0, `SYSTEM`, `LOCAL"
+                            + " SERVICE` and `NETWORK SERVICE` are never reported, whatever this says",
+                    (v, b) -> b.excludeUsers(v.list())),
+            Setting.of("monitor", "report_existing", "false",
+                    "`true`: the watched programs already running when the agent starts are reported too; the"
+                            + " spool remembers what it reported, so a restart does not report them again",
+                    (v, b) -> b.reportExisting(v.bool())),
+            Setting.of("monitor", "exclude_names", "",
+                    "program names never reported, even when in `processes`",
+                    (v, b) -> b.excludeNames(v.list())),
+            Setting.of("monitor", "exclude_paths", "",
+                    "executables in these folders (or these exact files) are never reported, e.g. `C:\\Program"
+                            + " Files\\Kiosk\\`",
+                    (v, b) -> b.excludePaths(v.list())),
+            Setting.withoutDefault("spool", "dir", "`spool` beside the INI file",
+                    "directory of the durable queue `spool.db` (SQLite): events wait here until the server stored"
+                            + " them, through restarts, kill and power loss",
+                    (v, b) -> b.spoolDir(spoolDir(v))),
+            Setting.of("spool", "max_mb", BigDecimal.valueOf(DEFAULT_SPOOL_MAX_MB).stripTrailingZeros().toPlainString(),
+                    "bound of the queue in megabytes of events (fractions allowed, 0.001 to 1000000): beyond it the"
+                            + " oldest events are dropped, each logged, and the count is sent in the heartbeat"
+                            + " (`dropped_events`)",
+                    (v, b) -> b.spoolMaxBytes(v.megabytes())),
+            Setting.withoutDefault("log", "dir", "`logs` in the working directory (set it for a service)",
+                    "directory of `dozor-agent.json` (every line) and `dozor-agent-errors.json` (WARN and ERROR),"
+                            + " JSON lines, rotated",
+                    (v, b) -> b.logDir(v.directory())),
+            Setting.withoutDefault("log", "logstash", "none: no Logstash output",
+                    "`host:port` of a Logstash `tcp` input (`json_lines`) that also gets the log lines",
+                    (v, b) -> b.logstash(v.hostPort("Logstash's tcp input"))),
+            Setting.of("server", "allow_insecure_http", "false",
+                    "`true`: accept an `http://` url (tests, or a TLS proxy on the same machine); the token and the"
+                            + " events then cross the network unencrypted, and the agent logs a warning at every"
+                            + " start. Without it an `http://` url stops the agent: `dozor-agent: [server] url:"
+                            + " http:// sends the token and the events unencrypted; ...`",
+                    (v, b) -> requireHttpsUnlessAllowed(v, b.serverUrl)));
 
     public AgentConfig {
         Objects.requireNonNull(serverUrl, "serverUrl");
@@ -99,36 +163,12 @@ public record AgentConfig(
         Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
     }
 
-    /** Settings with the defaults for everything but the server, and a spool in memory (handy in tests). */
-    public static AgentConfig of(URI serverUrl, String token, Path caFile) {
-        return new AgentConfig(serverUrl, token, caFile, DEFAULT_PROCESSES, DEFAULT_POLL_INTERVAL,
-                DEFAULT_EXCLUDE_USERS, false, null, null, null, List.of(), List.of(),
-                (long) (DEFAULT_SPOOL_MAX_MB * MB), DEFAULT_HEARTBEAT_INTERVAL, null);
-    }
-
-    public AgentConfig withProcesses(List<String> names) {
-        return new AgentConfig(serverUrl, token, caFile, names, pollInterval, excludeUsers, reportExisting,
-                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, heartbeatInterval, enrollmentToken);
-    }
-
-    public AgentConfig withPollInterval(Duration interval) {
-        return new AgentConfig(serverUrl, token, caFile, processes, interval, excludeUsers, reportExisting,
-                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, heartbeatInterval, enrollmentToken);
-    }
-
-    public AgentConfig withSpool(Path dir, long maxBytes) {
-        return new AgentConfig(serverUrl, token, caFile, processes, pollInterval, excludeUsers, reportExisting,
-                dir, logDir, logstash, excludeNames, excludePaths, maxBytes, heartbeatInterval, enrollmentToken);
-    }
-
-    public AgentConfig withReportExisting(boolean report) {
-        return new AgentConfig(serverUrl, token, caFile, processes, pollInterval, excludeUsers, report,
-                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, heartbeatInterval, enrollmentToken);
-    }
-
-    public AgentConfig withHeartbeatInterval(Duration interval) {
-        return new AgentConfig(serverUrl, token, caFile, processes, pollInterval, excludeUsers, reportExisting,
-                spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, interval, enrollmentToken);
+    /**
+     * Settings with the defaults of the INI file for everything but the server and its credential, and a spool in
+     * memory (handy in tests).
+     */
+    public static Builder builder() {
+        return new Builder();
     }
 
     /**
@@ -158,79 +198,107 @@ public record AgentConfig(
 
     /** Parses INI text; relative paths are resolved against {@code baseDir}. */
     public static AgentConfig parse(String text, Path baseDir) throws ConfigException {
-        if (text.startsWith("\uFEFF")) { // Notepad's UTF-8 byte order mark
-            text = text.substring(1);
-        }
-        Ini ini = new Ini();
-        Config config = new Config();
-        config.setEscape(false);       // C:\dozor\ca.pem must stay as written
-        config.setMultiOption(false);  // a repeated key: the last one wins
-        config.setMultiSection(false);
-        config.setEmptyOption(true);
-        ini.setConfig(config);
-        try {
-            ini.load(new StringReader(text));
-        } catch (InvalidFileFormatException e) {
-            throw new ConfigException("--config: not a valid INI file: " + e.getMessage());
-        } catch (IOException e) {
-            throw new ConfigException("--config: cannot parse: " + e.getMessage(), e);
-        }
-        Reader r = new Reader(ini);
-        r.rejectUnknown();
+        return Setting.load(SETTINGS, text, baseDir).build();
+    }
 
-        URI url = r.url();
-        String token = r.optional("server", "token");
-        String enrollmentToken = r.optional("server", "enrollment_token");
-        if (token != null && token.isEmpty()) {
-            token = null;
+    private static URI url(Setting.Value v) throws ConfigException {
+        String value = v.required();
+        String problem = "must be an http:// or https:// URL, got \"" + value + "\"";
+        URI uri;
+        try {
+            uri = new URI(value);
+        } catch (URISyntaxException e) {
+            throw v.invalid(problem);
         }
-        if (enrollmentToken != null && enrollmentToken.isEmpty()) {
-            enrollmentToken = null;
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null
+                || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+            throw v.invalid(problem);
         }
-        if (token == null && enrollmentToken == null) {
-            throw ConfigException.of("server", "token", "missing (set token, or enrollment_token for the agent to"
-                    + " enrol itself)");
+        String s = uri.toString();
+        while (s.endsWith("/")) {
+            s = s.substring(0, s.length() - 1);
         }
-        if (token != null && enrollmentToken != null) {
+        return URI.create(s);
+    }
+
+    /** The token; exactly one of it and the enrollment token is set (an empty one counts as not set). */
+    private static String token(Setting.Value v) throws ConfigException {
+        String enrollmentToken = v.other("server", "enrollment_token");
+        boolean enrolling = enrollmentToken != null && !enrollmentToken.isEmpty();
+        if (v.orNull() == null && !enrolling) {
+            throw v.invalid("missing (set token, or enrollment_token for the agent to enrol itself)");
+        }
+        if (v.orNull() != null && enrolling) {
             throw ConfigException.of("server", "enrollment_token", "set together with token: keep only one");
         }
-        for (String key : List.of("token", "enrollment_token")) {
-            String value = key.equals("token") ? token : enrollmentToken;
-            if (value != null && value.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
-                throw ConfigException.of("server", key, "must not contain spaces or control characters");
-            }
-        }
-        if (enrollmentToken != null && baseDir == null && r.optional("spool", "dir") == null) {
+        return credential(v);
+    }
+
+    /** The enrollment token; an enrolled agent keeps its credential in {@code [spool] dir}, which it then needs. */
+    private static String enrollmentToken(Setting.Value v) throws ConfigException {
+        String enrollmentToken = credential(v);
+        if (enrollmentToken != null && v.baseDir() == null && v.other("spool", "dir") == null) {
             throw ConfigException.of("spool", "dir", "missing: an enrolled agent keeps its credential there");
         }
-        Path caFile = r.caFile(url, baseDir);
-        Duration heartbeat = Duration.ofSeconds(r.positiveLong("server", "heartbeat_interval_s",
-                DEFAULT_HEARTBEAT_INTERVAL.toSeconds()));
+        return enrollmentToken;
+    }
 
-        List<String> processes = r.list("monitor", "processes", DEFAULT_PROCESSES);
+    private static String credential(Setting.Value v) throws ConfigException {
+        String value = v.orNull();
+        if (value != null && value.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
+            throw v.invalid("must not contain spaces or control characters");
+        }
+        return value;
+    }
+
+    private static Path caFile(Setting.Value v, URI url) throws ConfigException {
+        Path file = v.path();
+        if (file == null) {
+            if (url.getScheme().equalsIgnoreCase("https")) {
+                throw v.invalid("missing (required for an https url)");
+            }
+            return null;
+        }
+        if (!Files.isRegularFile(file)) {
+            throw v.invalid("file not found: " + file);
+        }
+        String noCertificate = "no valid PEM certificate in " + file;
+        try {
+            if (Pem.readCertificates(file).isEmpty()) {
+                throw v.invalid(noCertificate);
+            }
+        } catch (CertificateException e) {
+            throw v.invalid(noCertificate);
+        } catch (IOException e) {
+            throw v.invalid("cannot read " + file + ": " + e);
+        }
+        return file;
+    }
+
+    private static List<String> processes(Setting.Value v) throws ConfigException {
+        List<String> processes = v.list();
         if (processes.isEmpty()) {
-            throw ConfigException.of("monitor", "processes", "must name at least one process");
+            throw v.invalid("must name at least one process");
         }
-        Duration poll = r.positiveMillis("monitor", "poll_interval_ms", DEFAULT_POLL_INTERVAL);
-        List<String> exclude = r.list("monitor", "exclude_users", DEFAULT_EXCLUDE_USERS);
-        boolean reportExisting = r.bool("monitor", "report_existing", false);
-        List<String> excludeNames = r.list("monitor", "exclude_names", List.of());
-        List<String> excludePaths = r.list("monitor", "exclude_paths", List.of());
-        Path spool = r.directory("spool", "dir", baseDir);
-        if (spool == null && baseDir != null) { // durable by default: next to the INI file
-            spool = r.directory(baseDir.resolve("spool"));
+        return processes;
+    }
+
+    /** {@code [spool] dir}, by default {@code spool} beside the INI file (none, a spool in memory, without one). */
+    private static Path spoolDir(Setting.Value v) throws ConfigException {
+        Path dir = v.directory();
+        if (dir == null && v.baseDir() != null) {
+            dir = v.createDirectory(v.baseDir().resolve("spool"));
         }
-        long spoolMax = r.positiveMegabytes("spool", "max_mb", DEFAULT_SPOOL_MAX_MB);
-        Path log = r.directory("log", "dir", baseDir);
-        String logstash = r.hostPort("log", "logstash");
-        // last, so that a test INI with an http:// url still reports its other mistakes
-        boolean insecureAllowed = r.bool("server", "allow_insecure_http", false);
-        if (url.getScheme().equalsIgnoreCase("http") && !insecureAllowed) {
+        return dir;
+    }
+
+    private static void requireHttpsUnlessAllowed(Setting.Value v, URI url) throws ConfigException {
+        boolean allowed = v.bool();
+        if (url.getScheme().equalsIgnoreCase("http") && !allowed) {
             throw ConfigException.of("server", "url", "http:// sends the token and the events unencrypted; use "
                     + "https:// with ca_file, or set [server] allow_insecure_http = true (tests only)");
         }
-        return new AgentConfig(url, token, caFile, processes, poll, exclude, reportExisting, spool, log, logstash,
-                excludeNames, excludePaths, spoolMax, heartbeat, enrollmentToken);
     }
 
     @Override
@@ -244,203 +312,109 @@ public record AgentConfig(
                 + ", heartbeatInterval=" + heartbeatInterval + "]";
     }
 
-    /** Typed access to the raw INI values, each failure naming its setting. */
-    private record Reader(Ini ini) {
+    /**
+     * Builds an {@link AgentConfig}; starts from the defaults of the INI file, with a spool in memory. The server url
+     * and exactly one of the token and the enrollment token must be set.
+     */
+    public static final class Builder {
+        private URI serverUrl;
+        private String token;
+        private String enrollmentToken;
+        private Path caFile;
+        private List<String> processes = DEFAULT_PROCESSES;
+        private Duration pollInterval = DEFAULT_POLL_INTERVAL;
+        private List<String> excludeUsers = DEFAULT_EXCLUDE_USERS;
+        private boolean reportExisting;
+        private Path spoolDir;
+        private Path logDir;
+        private String logstash;
+        private List<String> excludeNames = List.of();
+        private List<String> excludePaths = List.of();
+        private long spoolMaxBytes = (long) (DEFAULT_SPOOL_MAX_MB * MB);
+        private Duration heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
 
-        void rejectUnknown() throws ConfigException {
-            for (String section : ini.keySet()) {
-                Set<String> keys = KNOWN_KEYS.get(section);
-                if (keys == null) {
-                    throw new ConfigException("[" + section + "]: unknown section (expected one of "
-                            + "[server], [monitor], [spool], [log])");
-                }
-                for (String key : ini.get(section).keySet()) {
-                    if (!keys.contains(key)) {
-                        throw ConfigException.of(section, key, "unknown setting");
-                    }
-                }
-            }
+        private Builder() {
         }
 
-        /** The value without its trailing comment, trimmed; null when absent. */
-        String optional(String section, String key) {
-            Profile.Section s = ini.get(section);
-            String raw = s == null ? null : s.get(key);
-            return raw == null ? null : stripComment(raw);
+        public Builder serverUrl(URI url) {
+            this.serverUrl = url;
+            return this;
         }
 
-        String required(String section, String key) throws ConfigException {
-            String value = optional(section, key);
-            if (value == null || value.isEmpty()) {
-                throw ConfigException.of(section, key, "missing");
-            }
-            return value;
+        public Builder token(String token) {
+            this.token = token;
+            return this;
         }
 
-        URI url() throws ConfigException {
-            String value = required("server", "url");
-            String problem = "must be an http:// or https:// URL, got \"" + value + "\"";
-            URI uri;
-            try {
-                uri = new URI(value);
-            } catch (URISyntaxException e) {
-                throw ConfigException.of("server", "url", problem);
-            }
-            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-            if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null
-                    || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
-                throw ConfigException.of("server", "url", problem);
-            }
-            String s = uri.toString();
-            while (s.endsWith("/")) {
-                s = s.substring(0, s.length() - 1);
-            }
-            return URI.create(s);
+        public Builder enrollmentToken(String enrollmentToken) {
+            this.enrollmentToken = enrollmentToken;
+            return this;
         }
 
-        Path caFile(URI url, Path baseDir) throws ConfigException {
-            String value = optional("server", "ca_file");
-            boolean https = url.getScheme().equalsIgnoreCase("https");
-            if (value == null || value.isEmpty()) {
-                if (https) {
-                    throw ConfigException.of("server", "ca_file", "missing (required for an https url)");
-                }
-                return null;
-            }
-            Path file = path("server", "ca_file", value, baseDir);
-            if (!Files.isRegularFile(file)) {
-                throw ConfigException.of("server", "ca_file", "file not found: " + file);
-            }
-            String noCertificate = "no valid PEM certificate in " + file;
-            try {
-                if (Pem.readCertificates(file).isEmpty()) {
-                    throw ConfigException.of("server", "ca_file", noCertificate);
-                }
-            } catch (CertificateException e) {
-                throw ConfigException.of("server", "ca_file", noCertificate);
-            } catch (IOException e) {
-                throw ConfigException.of("server", "ca_file", "cannot read " + file + ": " + e);
-            }
-            return file;
+        public Builder caFile(Path file) {
+            this.caFile = file;
+            return this;
         }
 
-        List<String> list(String section, String key, List<String> defaults) {
-            String value = optional(section, key);
-            if (value == null) {
-                return defaults;
-            }
-            return Arrays.stream(value.split(","))
-                    .map(String::trim)
-                    .filter(s -> !s.isEmpty())
-                    .toList();
+        public Builder processes(List<String> names) {
+            this.processes = names;
+            return this;
         }
 
-        Duration positiveMillis(String section, String key, Duration defaultValue) throws ConfigException {
-            return Duration.ofMillis(positiveLong(section, key, defaultValue.toMillis()));
+        public Builder pollInterval(Duration interval) {
+            this.pollInterval = interval;
+            return this;
         }
 
-        long positiveLong(String section, String key, long defaultValue) throws ConfigException {
-            String value = optional(section, key);
-            if (value == null) {
-                return defaultValue;
-            }
-            try {
-                long n = Long.parseLong(value);
-                if (n > 0) {
-                    return n;
-                }
-            } catch (NumberFormatException e) {
-                // reported below
-            }
-            throw ConfigException.of(section, key, "must be a positive integer, got \"" + value + "\"");
+        public Builder excludeUsers(List<String> users) {
+            this.excludeUsers = users;
+            return this;
         }
 
-        /** A positive number of megabytes ({@code 64}, {@code 0.5}) as bytes, at least 1 KiB. */
-        long positiveMegabytes(String section, String key, double defaultValue) throws ConfigException {
-            String value = optional(section, key);
-            if (value == null) {
-                return (long) (defaultValue * MB);
-            }
-            try {
-                double mb = Double.parseDouble(value);
-                if (Double.isFinite(mb) && mb * MB >= 1024 && mb <= 1_000_000 && !value.matches(".*[a-zA-Z].*")) {
-                    return (long) (mb * MB);
-                }
-            } catch (NumberFormatException e) {
-                // reported below
-            }
-            throw ConfigException.of(section, key,
-                    "must be a number of megabytes between 0.001 and 1000000, got \"" + value + "\"");
+        public Builder reportExisting(boolean report) {
+            this.reportExisting = report;
+            return this;
         }
 
-        boolean bool(String section, String key, boolean defaultValue) throws ConfigException {
-            String value = optional(section, key);
-            if (value == null) {
-                return defaultValue;
-            }
-            return switch (value.toLowerCase(Locale.ROOT)) {
-                case "true", "yes", "on", "1" -> true;
-                case "false", "no", "off", "0" -> false;
-                default -> throw ConfigException.of(section, key, "must be true or false, got \"" + value + "\"");
-            };
+        public Builder spoolDir(Path dir) {
+            this.spoolDir = dir;
+            return this;
         }
 
-        String hostPort(String section, String key) throws ConfigException {
-            String value = optional(section, key);
-            if (value == null || value.isEmpty()) {
-                return null;
-            }
-            int colon = value.lastIndexOf(':');
-            String host = colon > 0 ? value.substring(0, colon) : "";
-            String port = colon > 0 ? value.substring(colon + 1) : "";
-            if (!host.matches("[A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+]") || !port.matches("[0-9]{1,5}")
-                    || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
-                throw ConfigException.of(section, key,
-                        "must be host:port of Logstash's tcp input, got \"" + value + "\"");
-            }
-            return value;
+        public Builder logDir(Path dir) {
+            this.logDir = dir;
+            return this;
         }
 
-        Path directory(String section, String key, Path baseDir) throws ConfigException {
-            String value = optional(section, key);
-            if (value == null || value.isEmpty()) {
-                return null;
-            }
-            return createDirectory(section, key, path(section, key, value, baseDir));
+        public Builder logstash(String hostPort) {
+            this.logstash = hostPort;
+            return this;
         }
 
-        /** The default spool directory (no key given): errors name {@code [spool] dir}. */
-        Path directory(Path dir) throws ConfigException {
-            return createDirectory("spool", "dir", dir);
+        public Builder excludeNames(List<String> names) {
+            this.excludeNames = names;
+            return this;
         }
 
-        private static Path createDirectory(String section, String key, Path dir) throws ConfigException {
-            try {
-                PrivateFiles.createDirectories(dir);
-            } catch (IOException e) {
-                throw ConfigException.of(section, key, "cannot create directory " + dir + ": " + e);
-            }
-            return dir;
+        public Builder excludePaths(List<String> paths) {
+            this.excludePaths = paths;
+            return this;
         }
 
-        private static Path path(String section, String key, String value, Path baseDir) throws ConfigException {
-            try {
-                Path p = Path.of(value);
-                return (baseDir == null ? p : baseDir.resolve(p)).normalize();
-            } catch (InvalidPathException e) {
-                throw ConfigException.of(section, key, "not a valid path: \"" + value + "\"");
-            }
+        public Builder spoolMaxBytes(long maxBytes) {
+            this.spoolMaxBytes = maxBytes;
+            return this;
         }
 
-        private static String stripComment(String raw) {
-            for (int i = 1; i < raw.length(); i++) {
-                char c = raw.charAt(i);
-                if ((c == ';' || c == '#') && Character.isWhitespace(raw.charAt(i - 1))) {
-                    return raw.substring(0, i).trim();
-                }
-            }
-            String trimmed = raw.trim();
-            return trimmed.startsWith(";") || trimmed.startsWith("#") ? "" : trimmed;
+        public Builder heartbeatInterval(Duration interval) {
+            this.heartbeatInterval = interval;
+            return this;
+        }
+
+        public AgentConfig build() {
+            return new AgentConfig(serverUrl, token, caFile, processes, pollInterval, excludeUsers, reportExisting,
+                    spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, heartbeatInterval,
+                    enrollmentToken);
         }
     }
 }

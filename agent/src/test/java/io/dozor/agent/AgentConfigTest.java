@@ -168,6 +168,8 @@ class AgentConfigTest {
             ftp url                     | [server]\\nurl = ftp://server\\ntoken = t              | [server] url: must be an http:// or https:// URL, got "ftp://server"
             url with spaces             | [server]\\nurl = http://a b\\ntoken = t                | [server] url: must be an http:// or https:// URL, got "http://a b"
             url with a query            | [server]\\nurl = http://a/?x=1\\ntoken = t             | [server] url: must be an http:// or https:// URL, got "http://a/?x=1"
+            url with a fragment         | [server]\\nurl = http://a/#top\\ntoken = t            | [server] url: must be an http:// or https:// URL, got "http://a/#top"
+            url with a user             | [server]\\nurl = http://me@a\\ntoken = t              | [server] url: must be an http:// or https:// URL, got "http://me@a"
             missing token               | [server]\\nurl = http://a                              | [server] token: missing (set token, or enrollment_token for the agent to enrol itself)
             token and enrollment_token  | [server]\\nurl = http://a\\ntoken = t\\nenrollment_token = e | [server] enrollment_token: set together with token: keep only one
             enrollment_token with space | [server]\\nurl = http://a\\nenrollment_token = a b     | [server] enrollment_token: must not contain spaces or control characters
@@ -189,6 +191,11 @@ class AgentConfigTest {
             infinite max_mb             | %s[spool]\\nmax_mb = Infinity                        | [spool] max_mb: must be a number of megabytes between 0.001 and 1000000, got "Infinity"
             letters as heartbeat        | [server]\\nurl = http://a\\ntoken = t\\nheartbeat_interval_s = x   | [server] heartbeat_interval_s: must be a positive integer, got "x"
             zero heartbeat              | [server]\\nurl = http://a\\ntoken = t\\nheartbeat_interval_s = 0   | [server] heartbeat_interval_s: must be a positive integer, got "0"
+            empty heartbeat             | [server]\\nurl = http://a\\ntoken = t\\nheartbeat_interval_s =    | [server] heartbeat_interval_s: must be a positive integer, got ""
+            empty ca_file for https     | [server]\\nurl = https://a\\ntoken = t\\nca_file =        | [server] ca_file: missing (required for an https url)
+            empty ca_file, no cert      | [server]\\nurl = https://a\\ntoken = t\\nca_file = empty.pem | [server] ca_file: no valid PEM certificate in {dir}/empty.pem
+            misspelt server key         | [server]\\nurl = http://a\\ntoken = t\\ntokn = t          | [server] tokn: unknown setting
+            key before any section      | url = http://a\\n[server]\\ntoken = t                 | --config: not a valid INI file: parse error (at line: 1): url = http://a
             misspelt spool key          | %s[spool]\\nmax_mbs = 5                              | [spool] max_mbs: unknown setting
             misspelt key                | %s[monitor]\\npoll_intervall_ms = 5                    | [monitor] poll_intervall_ms: unknown setting
             unknown section             | %s[moniter]\\nprocesses = chrome                       | [moniter]: unknown section (expected one of [server], [monitor], [spool], [log])
@@ -198,6 +205,7 @@ class AgentConfigTest {
             """)
     void refusesABadSettingNamingIt(String what, String ini, String expected) throws IOException {
         Files.writeString(dir.resolve("x.txt"), "not a certificate");
+        Files.writeString(dir.resolve("empty.pem"), "");
         String text = ini.replace("\\n", "\n").replace("%s", SERVER);
 
         assertThatThrownBy(() -> parse(text))
@@ -213,12 +221,78 @@ class AgentConfigTest {
     }
 
     @Test
-    void refusesASpoolDirThatCannotBeCreated() throws IOException {
+    void theFirstBadSettingInReadingOrderIsTheOneReported() {
+        // the credentials before ca_file, ca_file before [monitor], a bad allow_insecure_http and a plain http url
+        // after everything else
+        assertThatThrownBy(() -> parse("[server]\nurl = https://a\nca_file = missing.pem\n"))
+                .hasMessage("[server] token: missing (set token, or enrollment_token for the agent to enrol itself)");
+        assertThatThrownBy(() -> parse("[server]\nurl = https://a\ntoken = a b\nenrollment_token = e\n"))
+                .hasMessage("[server] enrollment_token: set together with token: keep only one");
+        assertThatThrownBy(() -> parse("[monitor]\npoll_interval_ms = 0\n[server]\nurl = https://a\ntoken = t\n"))
+                .hasMessage("[server] ca_file: missing (required for an https url)");
+        assertThatThrownBy(() -> parse("[server]\nurl = http://a\ntoken = t\nallow_insecure_http = maybe\n"
+                + "[log]\nlogstash = x\n"))
+                .hasMessage("[log] logstash: must be host:port of Logstash's tcp input, got \"x\"");
+        assertThatThrownBy(() -> parse("[server]\nurl = http://a\ntoken = t\n[spool]\nmax_mb = 0\n"))
+                .hasMessageStartingWith("[spool] max_mb: ");
+    }
+
+    @Test
+    void anEnrolledAgentWithoutABaseDirectoryNeedsASpoolDir() throws Exception {
+        String enrolled = "[server]\nurl = http://a\nenrollment_token = e\nallow_insecure_http = true\n";
+
+        assertThatThrownBy(() -> AgentConfig.parse(enrolled, null))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("[spool] dir: missing: an enrolled agent keeps its credential there");
+        AgentConfig config = AgentConfig.parse(enrolled + "[spool]\ndir = " + dir.resolve("spool") + "\n", null);
+        assertThat(config.enrollmentToken()).isEqualTo("e");
+        assertThat(config.token()).isNull();
+        assertThat(config.spoolDir()).isEqualTo(dir.resolve("spool")).isDirectory();
+        assertThat(config.toString()).contains("enrollmentToken=***");
+    }
+
+    @Test
+    void withoutABaseDirectoryTheSpoolIsInMemory() throws Exception {
+        assertThat(AgentConfig.parse(SERVER, null).spoolDir()).isNull();
+    }
+
+    @Test
+    void refusesAFileThatIsNotUtf8() throws IOException {
+        Path file = dir.resolve("agent.ini");
+        Files.write(file, new byte[] {'[', 's', ']', '\n', (byte) 0xC3, (byte) 0x28, '\n'});
+
+        assertThatThrownBy(() -> AgentConfig.load(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("--config " + file + ": not UTF-8 text");
+    }
+
+    @Test
+    void theBuildersDefaultsAreTheIniDefaults() throws Exception {
+        AgentConfig built = AgentConfig.builder().serverUrl(URI.create("http://server:8080")).token("abc123")
+                .spoolDir(dir.resolve("spool")).build();
+
+        assertThat(parse(SERVER)).isEqualTo(built);
+    }
+
+    @Test
+    void theBuilderNeedsTheServerAndExactlyOneCredential() {
+        URI url = URI.create("https://a");
+        assertThatThrownBy(() -> AgentConfig.builder().token("t").build()).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> AgentConfig.builder().serverUrl(url).build())
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> AgentConfig.builder().serverUrl(url).token("t").enrollmentToken("e").build())
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(AgentConfig.builder().serverUrl(url).enrollmentToken("e").build().token()).isNull();
+    }
+
+    @ParameterizedTest(name = "[{0}] dir")
+    @CsvSource({"spool, afile/sub", "log, afile/logs"})
+    void refusesADirectoryThatCannotBeCreated(String section, String path) throws IOException {
         Files.writeString(dir.resolve("afile"), "x");
 
-        assertThatThrownBy(() -> parse(SERVER + "[spool]\ndir = afile/sub\n"))
+        assertThatThrownBy(() -> parse(SERVER + "[" + section + "]\ndir = " + path + "\n"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith("[spool] dir: cannot create directory " + dir.resolve("afile/sub"));
+                .hasMessageStartingWith("[" + section + "] dir: cannot create directory " + dir.resolve(path));
     }
 
     @Test

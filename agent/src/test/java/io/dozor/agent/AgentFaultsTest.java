@@ -64,8 +64,8 @@ class AgentFaultsTest {
     }
 
     private AgentConfig config() {
-        return AgentConfig.of(server.url(), "tok", null).withProcesses(List.of("chrome"))
-                .withPollInterval(Duration.ofMillis(20)).withHeartbeatInterval(Duration.ofSeconds(1));
+        return AgentConfig.builder().serverUrl(server.url()).token("tok").processes(List.of("chrome"))
+                .pollInterval(Duration.ofMillis(20)).heartbeatInterval(Duration.ofSeconds(1)).build();
     }
 
     private List<JsonNode> events() {

@@ -37,12 +37,12 @@ class AgentSpoolTest {
         }
     }
 
-    private AgentConfig config(TestServer server) {
-        return AgentConfig.of(server.url(), "tok", null)
-                .withProcesses(List.of("chrome", "telegram"))
-                .withPollInterval(Duration.ofMillis(20))
-                .withSpool(dir.resolve("spool"), 1 << 20)
-                .withHeartbeatInterval(Duration.ofMillis(50));
+    private AgentConfig.Builder config(TestServer server) {
+        return AgentConfig.builder().serverUrl(server.url()).token("tok")
+                .processes(List.of("chrome", "telegram"))
+                .pollInterval(Duration.ofMillis(20))
+                .spoolDir(dir.resolve("spool")).spoolMaxBytes(1 << 20)
+                .heartbeatInterval(Duration.ofMillis(50));
     }
 
     private Agent start(AgentConfig config) {
@@ -57,7 +57,7 @@ class AgentSpoolTest {
         for (int i = 0; i < 1000; i++) {
             server.then(503, null, "{}");
         }
-        start(config(server));
+        start(config(server).build());
         source.start(process(200, 5, "chrome.exe", "ivanov", 100));
         source.start(process(201, 6, "telegram.exe", "ivanov", 100));
         TestServer.await("two refused attempts", TIMEOUT, () -> server.requests.size() >= 2);
@@ -65,7 +65,7 @@ class AgentSpoolTest {
         server.close();
 
         server = TestServer.http();
-        start(config(server));
+        start(config(server).build());
         TestServer.await("the spooled launches", TIMEOUT, () -> server.receivedEventIds().size() >= 2);
         TestServer.await("a heartbeat with an empty spool", TIMEOUT, () -> server.heartbeats.stream()
                 .anyMatch(h -> h.body().get("spool_depth").asLong() == 0));
@@ -79,7 +79,7 @@ class AgentSpoolTest {
         server = TestServer.http();
         source.start(process(200, 5, "chrome.exe", "ivanov", 100));
         source.start(process(201, 6, "chrome.exe", "petrov", 100));
-        AgentConfig config = config(server).withReportExisting(true);
+        AgentConfig config = config(server).reportExisting(true).build();
         start(config);
         TestServer.await("the two running chromes", TIMEOUT, () -> server.receivedEventIds().size() >= 2);
         agent.close();
@@ -132,7 +132,7 @@ class AgentSpoolTest {
         server = TestServer.http();
         Path ini = dir.resolve("agent.ini");
         Files.writeString(ini, "[server]\nurl = " + server.url() + "\ntoken = tok\nallow_insecure_http = true\n" + monitor);
-        agent = new Agent(config(server).withProcesses(List.of("chrome")), source, Clock.systemUTC(), "PC-01",
+        agent = new Agent(config(server).processes(List.of("chrome")).build(), source, Clock.systemUTC(), "PC-01",
                 new InMemoryEventQueue()).reloadingFrom(ini);
         agent.start();
         return ini;

@@ -26,9 +26,10 @@ class AgentTest {
     @BeforeEach
     void startAgent() throws Exception {
         server = TestServer.http();
-        AgentConfig config = AgentConfig.of(server.url(), "tok", null)
-                .withProcesses(List.of("chrome", "telegram"))
-                .withPollInterval(Duration.ofMillis(20));
+        AgentConfig config = AgentConfig.builder().serverUrl(server.url()).token("tok")
+                .processes(List.of("chrome", "telegram"))
+                .pollInterval(Duration.ofMillis(20))
+                .build();
         Clock moscow = Clock.fixed(Instant.parse("2030-01-01T00:00:00Z"), ZoneId.of("Europe/Moscow"));
         agent = new Agent(config, source, moscow, "PC-01", new InMemoryEventQueue());
         agent.start();

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,42 +19,53 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps the operator's reference in {@code docs/} true to the agent: every INI key the agent reads (its
- * table of known keys, read by reflection) has a row in {@code docs/agent-settings.md} under its section, and
- * what {@code dozor-agent --help} prints is in {@code docs/cli.md} verbatim and names every command.
+ * Keeps the operator's reference in {@code docs/} true to the agent: every INI setting the agent reads
+ * ({@link AgentConfig#SETTINGS}) has its row, as declared there, in {@code docs/agent-settings.md} under its
+ * section, and what {@code dozor-agent --help} prints is in {@code docs/cli.md} verbatim and names every command.
+ *
+ * <p>To rewrite the settings' rows of {@code docs/agent-settings.md} from the table (then review the diff):
+ * {@value #REGENERATE_HINT}
  */
 class ReferenceDocsTest {
     static final Path DOCS = Path.of("..", "docs");
     static final Pattern SECTION_HEADING = Pattern.compile("^## `\\[([a-z]+)]`.*$");
     static final Pattern KEY_ROW = Pattern.compile("^\\|\\s*`([a-z0-9_]+)`\\s*\\|.*$");
     static final String HEADING = "### `dozor-agent`";
+    static final String REGENERATE_HINT = "mvn -B -q -pl testkit,agent verify -Dtest=ReferenceDocsTest"
+            + " -Dsurefire.failIfNoSpecifiedTests=false -Ddozor.docs.regenerate=true";
 
     @Test
-    void everyIniKeyHasItsRowUnderItsSection() throws Exception {
+    void everyIniSettingHasItsRowUnderItsSection() throws Exception {
         Path file = DOCS.resolve("agent-settings.md");
-        Map<String, Set<String>> documented = documentedKeys(Files.readAllLines(file, StandardCharsets.UTF_8));
-        Map<String, Set<String>> known = knownKeys();
+        if (Boolean.getBoolean("dozor.docs.regenerate")) {
+            List<String> lines = regenerate(Files.readAllLines(file, StandardCharsets.UTF_8));
+            Files.writeString(file, String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
+        }
+        Map<String, Map<String, String>> documented = documentedRows(Files.readAllLines(file, StandardCharsets.UTF_8));
         List<String> problems = new ArrayList<>();
-        known.forEach((section, keys) -> {
-            if (!documented.containsKey(section)) {
-                problems.add("section [" + section + "] has no heading \"## `[" + section + "]`\" with a table of its keys");
-                return;
+        for (Setting s : AgentConfig.SETTINGS) {
+            Map<String, String> rows = documented.get(s.section());
+            if (rows == null) {
+                problems.add("section [" + s.section() + "] has no heading \"## `[" + s.section() + "]`\" with a table"
+                        + " of its keys");
+            } else if (!rows.containsKey(s.key())) {
+                problems.add("[" + s.section() + "] " + s.key() + " is not documented; add the row " + s.docRow()
+                        + " under \"## `[" + s.section() + "]`\"");
+            } else if (!rows.get(s.key()).equals(s.docRow())) {
+                problems.add("[" + s.section() + "] " + s.key() + ": its row differs from its declaration in"
+                        + " AgentConfig.SETTINGS, which says:\n" + s.docRow());
             }
-            for (String key : keys) {
-                if (!documented.get(section).contains(key)) {
-                    problems.add("[" + section + "] " + key + " is not documented; add the row | `" + key
-                            + "` | DEFAULT | MEANING | under \"## `[" + section + "]`\"");
-                }
-            }
-        });
-        documented.forEach((section, keys) -> {
-            for (String key : keys) {
+        }
+        Map<String, Set<String>> known = Setting.knownKeys(AgentConfig.SETTINGS);
+        documented.forEach((section, rows) -> {
+            for (String key : rows.keySet()) {
                 if (!known.getOrDefault(section, Set.of()).contains(key)) {
                     problems.add("[" + section + "] " + key + " is documented but the agent does not read it (remove it)");
                 }
             }
         });
-        assertThat(problems).as(file + " is out of step with AgentConfig's known keys").isEmpty();
+        assertThat(problems).as(file + " is out of step with AgentConfig.SETTINGS (fix it by hand or regenerate its"
+                + " rows with: " + REGENERATE_HINT + ", then review the diff)").isEmpty();
     }
 
     @Test
@@ -100,32 +110,63 @@ class ReferenceDocsTest {
         return words;
     }
 
-    @SuppressWarnings("unchecked")
-    private static Map<String, Set<String>> knownKeys() throws ReflectiveOperationException {
-        Field field = AgentConfig.class.getDeclaredField("KNOWN_KEYS");
-        field.setAccessible(true);
-        Map<String, Set<String>> known = (Map<String, Set<String>>) field.get(null);
-        assertThat(known).containsKey("server");
-        return known;
-    }
-
-    static Map<String, Set<String>> documentedKeys(List<String> lines) {
-        Map<String, Set<String>> keys = new LinkedHashMap<>();
+    /** Section to key to its table row, as written under the headings {@code ## `[section]`}. */
+    static Map<String, Map<String, String>> documentedRows(List<String> lines) {
+        Map<String, Map<String, String>> rows = new LinkedHashMap<>();
         String section = null;
         for (String line : lines) {
             Matcher heading = SECTION_HEADING.matcher(line);
             if (heading.matches()) {
                 section = heading.group(1);
-                keys.put(section, new LinkedHashSet<>());
+                rows.put(section, new LinkedHashMap<>());
             } else if (line.startsWith("## ")) {
                 section = null;
             } else if (section != null) {
                 Matcher row = KEY_ROW.matcher(line);
                 if (row.matches()) {
-                    keys.get(section).add(row.group(1));
+                    rows.get(section).put(row.group(1), line);
                 }
             }
         }
-        return keys;
+        return rows;
+    }
+
+    /**
+     * The lines with each setting's row as declared: rows in place are rewritten, rows of keys the agent does not
+     * read are dropped, and missing rows are added at the end of their section's table.
+     */
+    static List<String> regenerate(List<String> lines) {
+        List<String> out = new ArrayList<>();
+        Map<String, Setting> pending = new LinkedHashMap<>(); // the current section's rows not written yet
+        String section = null;
+        boolean inTable = false;
+        for (String line : lines) {
+            if (inTable && !line.startsWith("|")) {
+                pending.values().forEach(s -> out.add(s.docRow()));
+                pending.clear();
+            }
+            inTable = section != null && line.startsWith("|");
+            Matcher heading = SECTION_HEADING.matcher(line);
+            if (line.startsWith("## ")) {
+                section = heading.matches() ? heading.group(1) : null;
+                pending.clear();
+                for (Setting s : AgentConfig.SETTINGS) {
+                    if (s.section().equals(section)) {
+                        pending.put(s.key(), s);
+                    }
+                }
+            }
+            Matcher row = KEY_ROW.matcher(line);
+            if (section != null && row.matches()) {
+                Setting s = pending.remove(row.group(1));
+                if (s != null) {
+                    out.add(s.docRow());
+                }
+            } else {
+                out.add(line);
+            }
+        }
+        pending.values().forEach(s -> out.add(s.docRow()));
+        return out;
     }
 }

@@ -140,8 +140,8 @@ class ServiceControlTest {
     void theRealAgentClosesItsQueueBeforeStoppedIsReported() throws Exception {
         FakeWindowsApi windows = new FakeWindowsApi().start(600, "C:\\Windows\\explorer.exe", Instant.now(),
                 "PC-01\\ivanov", 1, 500);
-        AgentConfig config = AgentConfig.of(URI.create("https://127.0.0.1:9/"), "tok", null)
-                .withPollInterval(Duration.ofMillis(50));
+        AgentConfig config = AgentConfig.builder().serverUrl(URI.create("https://127.0.0.1:9/")).token("tok")
+                .pollInterval(Duration.ofMillis(50)).build();
         Agent agent = new Agent(config, new WindowsProcessSource(windows), Clock.systemUTC(), "PC-01",
                 new RecordingQueue());
         ServiceControl control = new ServiceControl(scm, agent::start, agent::close);
