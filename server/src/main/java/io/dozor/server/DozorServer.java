@@ -5,7 +5,10 @@ import io.dozor.server.bus.Messages;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.http.IngestVerticle;
 import io.dozor.server.index.IndexerVerticle;
+import io.dozor.server.notify.BotApi;
 import io.dozor.server.notify.NotifierVerticle;
+import io.dozor.server.notify.NotifyStore;
+import io.dozor.server.notify.bot.BotVerticle;
 import io.dozor.server.ops.Meters;
 import io.dozor.server.ops.OpsVerticle;
 import io.dozor.server.retention.RetentionVerticle;
@@ -21,6 +24,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +60,9 @@ public final class DozorServer {
     List<IngestVerticle> ingest = new ArrayList<>();
     IngestVerticle.Shared shared = IngestVerticle.Shared.of(config);
     OpsVerticle ops = new OpsVerticle(config.ops());
+    Clock clock = Clock.systemUTC();
+    NotifyStore notifyStore = new NotifyStore(pool);
+    Optional<BotApi> botApi = BotApi.of(vertx, config.telegram(), clock);
     Meters.declare(sinks);
     return Migrations.migrate(vertx, pool)
         .recover(err -> Future.failedFuture(new IllegalStateException(
@@ -65,8 +72,11 @@ public final class DozorServer {
         .compose(v -> server.deploy(vertx.deployVerticle(new CredentialsVerticle(pool, config.auth()))))
         .compose(v -> server.deploy(vertx.deployVerticle(new IndexerVerticle(config.elasticsearch(), pool, OUTBOX_POLL,
             config.retention().days()))))
-        .compose(v -> server.deploy(vertx.deployVerticle(new NotifierVerticle(config, pool, OUTBOX_POLL, Clock.systemUTC()))))
-        .compose(v -> server.deploy(vertx.deployVerticle(new RetentionVerticle(config, pool, Clock.systemUTC()))))
+        .compose(v -> server.deploy(vertx.deployVerticle(new NotifierVerticle(config, pool, notifyStore, botApi,
+            OUTBOX_POLL, clock))))
+        .compose(v -> botApi.isEmpty() || !config.telegram().botPolling() ? Future.<Void>succeededFuture()
+            : server.deploy(vertx.deployVerticle(new BotVerticle(config.telegram(), notifyStore, botApi.get(), clock))))
+        .compose(v -> server.deploy(vertx.deployVerticle(new RetentionVerticle(config, pool, clock))))
         .compose(v -> server.deploy(vertx.deployVerticle(ops)))
         .compose(v -> server.deploy(vertx.deployVerticle(() -> {
           var verticle = new IngestVerticle(config.http(), config.auth(), shared);

@@ -2,7 +2,7 @@ package io.dozor.server;
 
 import io.dozor.server.config.ConfigException;
 import io.dozor.server.config.ServerConfig;
-import io.dozor.server.notify.Durations;
+import io.dozor.server.rules.Durations;
 import io.dozor.server.store.CliDatabase;
 import io.dozor.server.store.QueryVerticle;
 import io.dozor.server.store.Sql;

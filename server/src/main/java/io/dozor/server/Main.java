@@ -2,7 +2,7 @@ package io.dozor.server;
 
 import io.dozor.server.auth.AgentTokens;
 import io.dozor.server.auth.Secrets;
-import io.dozor.server.notify.Durations;
+import io.dozor.server.rules.Durations;
 import java.time.Duration;
 import io.dozor.server.config.ConfigException;
 import io.dozor.server.config.ConfigLoader;

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Verifies delivery to Telegram against the fake Bot API, on a real server with real PostgreSQL and
- * Elasticsearch: filters, thresholds, cooldowns, quiet hours, digests, limits and failures.
+ * Elasticsearch: the wiring of the rules (each rule itself is in notify.NotifyCoreTest, their SQL in
+ * notify.NotifyStoreTest), Telegram's limits and failures, restarts, and the agent alerts.
  */
 class TelegramNotificationsTest {
   static final long CHAT = 42L;
@@ -40,61 +41,6 @@ class TelegramNotificationsTest {
 
   static String text(String time, String user, String process) {
     return "[2026-11-27 " + time + "] Пользователь " + user + " запустил " + process;
-  }
-
-  @Test
-  void burstLargerThanDigestAfterBecomesOneDigest() {
-    t.env.put("DOZOR_TELEGRAM_DIGEST_AFTER", "5");
-    t.start();
-    List<String[]> launches = List.of(
-        new String[] {"10:15:00", "ivanov", "chrome.exe"}, new String[] {"10:15:30", "petrov", "explorer.exe"},
-        new String[] {"10:16:00", "ivanov", "chrome.exe"}, new String[] {"10:16:30", "sidorov", "telegram.exe"},
-        new String[] {"10:17:00", "petrov", "explorer.exe"}, new String[] {"10:17:30", "ivanov", "chrome.exe"},
-        new String[] {"10:18:00", "sidorov", "telegram.exe"}, new String[] {"10:18:30", "petrov", "explorer.exe"},
-        new String[] {"10:19:00", "ivanov", "chrome.exe"}, new String[] {"10:19:30", "sidorov", "telegram.exe"},
-        new String[] {"10:20:00", "petrov", "explorer.exe"}, new String[] {"10:20:59", "ivanov", "chrome.exe"});
-    t.postLaunches(launches);
-
-    t.awaitDrained();
-    assertThat(t.telegram.messages()).extracting(FakeTelegram.Sent::text).containsExactly(
-        "12 запусков за 10:15–10:20: ivanov — chrome.exe ×5, petrov — explorer.exe ×4, sidorov — telegram.exe ×3");
-  }
-
-  @Test
-  void digestLongerThanTelegramAllowsIsSplitAtTheLimit() {
-    t.env.put("DOZOR_TELEGRAM_DIGEST_AFTER", "1");
-    t.start();
-    List<String[]> launches = new java.util.ArrayList<>();
-    for (int i = 0; i < 60; i++) {
-      launches.add(new String[] {"10:15:00", "user" + i + "_" + "x".repeat(100), "chrome.exe"});
-    }
-    t.postLaunches(launches);
-
-    t.awaitDrained();
-    var parts = t.telegram.messages();
-    assertThat(parts).hasSizeGreaterThan(1);
-    assertThat(parts).allSatisfy(p -> assertThat(p.text().length()).isLessThanOrEqualTo(4096));
-    String all = String.join(" ", parts.stream().map(FakeTelegram.Sent::text).toList());
-    assertThat(all).startsWith("60 запусков за 10:15–10:15: ");
-    for (int i = 0; i < 60; i++) {
-      assertThat(all).contains("user" + i + "_" + "x".repeat(100) + " — chrome.exe ×1");
-    }
-  }
-
-  @Test
-  void thresholdNotifiesFromTheNthLaunchOfAPairWithinTheWindow() {
-    t.env.put("DOZOR_TELEGRAM_THRESHOLD_COUNT", "3");
-    t.env.put("DOZOR_TELEGRAM_THRESHOLD_WINDOW", "1m");
-    t.start();
-    t.postLaunches(List.of(
-        new String[] {"10:00:00", "ivanov", "chrome.exe"}, new String[] {"10:00:10", "ivanov", "chrome.exe"},
-        new String[] {"10:00:20", "ivanov", "chrome.exe"},
-        new String[] {"11:00:00", "petrov", "chrome.exe"}, new String[] {"11:00:50", "petrov", "chrome.exe"},
-        new String[] {"11:02:00", "petrov", "chrome.exe"}));
-
-    t.awaitDrained();
-    assertThat(t.telegram.messages()).extracting(FakeTelegram.Sent::text)
-        .containsExactly(text("10:00:20", "ivanov", "chrome.exe"));
   }
 
   @Test
@@ -132,20 +78,9 @@ class TelegramNotificationsTest {
     assertThat(t.db.count("notify_held")).isZero();
   }
 
+  /** The rules themselves, and the reload, are in NotifyCoreTest and FiltersWatcherTest. */
   @Test
-  void quietHoursDropLaunchesWhenConfiguredTo() {
-    t.env.put("DOZOR_TELEGRAM_QUIET_HOURS", "00:00-23:59:59");
-    t.env.put("DOZOR_TELEGRAM_QUIET_ACTION", "drop");
-    t.start();
-    t.postLaunches(List.<String[]>of(new String[] {"10:00:00", "ivanov", "chrome.exe"}));
-
-    t.awaitDrained();
-    assertThat(t.db.count("events")).isEqualTo(1);
-    assertThat(t.telegram.attempts()).isEmpty();
-  }
-
-  @Test
-  void filtersFromYamlApplyAndAreReloadedWithoutRestart() throws Exception {
+  void filtersFromYamlApply() throws Exception {
     Path yaml = dir.resolve("server.yaml");
     Files.writeString(yaml, """
         telegram:
@@ -163,34 +98,6 @@ class TelegramNotificationsTest {
     t.awaitDrained();
     assertThat(t.telegram.messages()).extracting(FakeTelegram.Sent::text)
         .containsExactly(text("10:00:01", "ivanov", "chrome.exe"));
-
-    Files.writeString(yaml, """
-        telegram:
-          filters:
-            include:
-              process: [explorer.exe]
-            exclude_system: false
-        """);
-    Thread.sleep(3_000); // the file is checked every second
-    t.postLaunches(List.of(new String[] {"10:01:00", "Guest1", "chrome.exe"},
-        new String[] {"10:01:01", "SYSTEM", "explorer.exe"}));
-    t.awaitDrained();
-    assertThat(t.telegram.messages()).extracting(FakeTelegram.Sent::text).containsExactly(
-        text("10:00:01", "ivanov", "chrome.exe"), text("10:01:01", "SYSTEM", "explorer.exe"));
-
-    Files.writeString(yaml, """
-        telegram:
-          filters:
-            include:
-              process: ["re:(unclosed"]
-        """);
-    Thread.sleep(3_000); // the file is checked every second
-    t.postLaunches(List.of(new String[] {"10:02:00", "petrov", "explorer.exe"},
-        new String[] {"10:02:01", "petrov", "chrome.exe"}));
-    t.awaitDrained();
-    assertThat(t.telegram.messages()).extracting(FakeTelegram.Sent::text)
-        .as("a bad reload keeps the previous filters").containsExactly(text("10:00:01", "ivanov", "chrome.exe"),
-            text("10:01:01", "SYSTEM", "explorer.exe"), text("10:02:00", "petrov", "explorer.exe"));
   }
 
   @Test
@@ -245,21 +152,6 @@ class TelegramNotificationsTest {
     t.awaitDrained();
     assertThat(t.telegram.messages()).extracting(FakeTelegram.Sent::text).containsExactly(
         text("10:50:00", "ivanov", "chrome.exe"), text("10:50:01", "petrov", "chrome.exe"));
-  }
-
-  @Test
-  void chatThatBlockedTheBotIsParkedNotRetried() throws Exception {
-    t.start();
-    t.telegram.block(CHAT);
-    t.postLaunches(List.of(new String[] {"11:00:00", "ivanov", "chrome.exe"},
-        new String[] {"11:00:01", "petrov", "chrome.exe"}));
-
-    Wait.until("dead-lettered", DELIVERY, () -> t.db.count("dead_letters WHERE sink = 'telegram:42'") == 2);
-    Thread.sleep(3_000);
-    assertThat(t.telegram.attempts()).hasSize(1);
-    assertThat(t.db.count("outbox WHERE sink = 'telegram:42'")).as("not retried").isZero();
-    assertThat(t.db.query("SELECT reason FROM dead_letters WHERE sink = 'telegram:42'"))
-        .allSatisfy(row -> assertThat((String) row.get("reason")).startsWith("403 Forbidden: bot was blocked"));
   }
 
   @Test

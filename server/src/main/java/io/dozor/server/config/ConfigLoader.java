@@ -331,7 +331,7 @@ public final class ConfigLoader {
     /** A person's id: Telegram's own senders (0, the service account, the anonymous admins' bot) are refused. */
     private Long adminUserId(String v) {
       long id = integer(Setting.TELEGRAM_ADMIN_USER_IDS, v);
-      if (io.dozor.server.notify.bot.Senders.isTelegramItself(id)) {
+      if (io.dozor.server.rules.Senders.isTelegramItself(id)) {
         throw new ConfigException(Setting.TELEGRAM_ADMIN_USER_IDS, id + " is not a person's user id (user ids are "
             + "positive; 777000 and 1087968824 are Telegram's service account and anonymous admins' bot)");
       }
@@ -380,7 +380,7 @@ public final class ConfigLoader {
 
     private java.time.Duration duration(Setting s, boolean zeroAllowed) {
       String v = string(s);
-      var d = io.dozor.server.notify.Durations.parse(v)
+      var d = io.dozor.server.rules.Durations.parse(v)
           .orElseThrow(() -> new ConfigException(s, "must be a duration such as 30s, 10m, 1h30m, got \"" + v + "\""));
       if (d.isZero() && !zeroAllowed) {
         throw new ConfigException(s, "must be longer than zero");
@@ -388,9 +388,9 @@ public final class ConfigLoader {
       return d;
     }
 
-    private io.dozor.server.notify.QuietHours quietHours() {
+    private io.dozor.server.rules.QuietHours quietHours() {
       try {
-        return io.dozor.server.notify.QuietHours.parse(list(Setting.TELEGRAM_QUIET_HOURS, v -> v));
+        return io.dozor.server.rules.QuietHours.parse(list(Setting.TELEGRAM_QUIET_HOURS, v -> v));
       } catch (IllegalArgumentException e) {
         throw new ConfigException(Setting.TELEGRAM_QUIET_HOURS, e.getMessage());
       }
@@ -413,9 +413,9 @@ public final class ConfigLoader {
       return v;
     }
 
-    private io.dozor.server.notify.Filters filters() {
+    private io.dozor.server.rules.Filters filters() {
       try {
-        return io.dozor.server.notify.Filters.parse(filters);
+        return io.dozor.server.rules.Filters.parse(filters);
       } catch (IllegalArgumentException e) {
         throw new ConfigException(e.getMessage() + " (YAML only)");
       }

@@ -1,7 +1,7 @@
 package io.dozor.server.config;
 
-import io.dozor.server.notify.Filters;
-import io.dozor.server.notify.QuietHours;
+import io.dozor.server.rules.Filters;
+import io.dozor.server.rules.QuietHours;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.dozor.server.notify;
 
+import io.dozor.server.config.ServerConfig;
 import io.dozor.server.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -8,9 +9,12 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The Bot API methods Dozor uses, over one {@link WebClient}. Every {@code sendMessage} waits for its
@@ -47,6 +51,16 @@ public final class BotApi {
     this.base = apiUrl + "/bot" + botToken + "/";
     this.botToken = botToken;
     this.limiter = limiter;
+  }
+
+  /**
+   * The configured bot's API, on a client of its own, with the one {@link RateLimiter} of this process (every
+   * chat's sink and the bot share it); empty without a bot token.
+   */
+  public static Optional<BotApi> of(Vertx vertx, ServerConfig.Telegram config, Clock clock) {
+    return config.botToken().map(token -> new BotApi(vertx,
+        WebClient.create(vertx, new WebClientOptions().setUserAgent("dozor-server").setConnectTimeout(5_000)),
+        config.apiUrl(), token, new RateLimiter(clock)));
   }
 
   /**

@@ -1,8 +1,6 @@
 package io.dozor.server.notify;
 
-import io.dozor.server.store.Sql;
 import io.vertx.core.Future;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import java.time.Clock;
 import java.time.Duration;
@@ -21,32 +19,30 @@ final class DegradedAgents {
   /** Heartbeats come every {@code heartbeat_interval_s} (60 s by default); a look costs one small query. */
   static final Duration CHECK_INTERVAL = Duration.ofSeconds(2);
 
-  private final Pool pool;
+  private final NotifyStore store;
   private final ZoneId zone;
   private final Clock clock;
   private final Function<String, Future<Boolean>> broadcast;
 
   /** {@code broadcast} sends a text to every chat; false means "try again later". */
-  DegradedAgents(Pool pool, ZoneId zone, Clock clock, Function<String, Future<Boolean>> broadcast) {
-    this.pool = pool;
+  DegradedAgents(NotifyStore store, ZoneId zone, Clock clock, Function<String, Future<Boolean>> broadcast) {
+    this.store = store;
     this.zone = zone;
     this.clock = clock;
     this.broadcast = broadcast;
   }
 
   Future<Void> check() {
-    return pool.withTransaction(tx -> tx.query(Sql.AGENTS_NEWLY_DEGRADED).execute()
-        .compose(degraded -> tx.query(Sql.AGENTS_SPOOL_RECOVERED).execute().map(recovered -> {
-          String prefix = SilentAgents.prefix(clock, zone);
-          List<String> texts = new ArrayList<>();
-          degraded.forEach(r -> texts.add(prefix + "Агент " + SilentAgents.agent(r) + " не может записать очередь: "
-              + r.getString("reason") + lost(r) + ". Запуски хранятся в памяти агента и отправляются сразу."));
-          recovered.forEach(r -> texts.add(prefix + "Очередь агента " + SilentAgents.agent(r)
-              + " снова записывается (ошибка «" + r.getString("reason") + "» с "
-              + SilentAgents.time(r, "since", zone) + ")" + lost(r)));
-          return texts;
-        }))
-        .compose(texts -> SilentAgents.sendAll(broadcast, texts, 0))).mapEmpty();
+    return store.announceSpool((degraded, recovered) -> {
+      String prefix = SilentAgents.prefix(clock, zone);
+      List<String> texts = new ArrayList<>();
+      degraded.forEach(r -> texts.add(prefix + "Агент " + SilentAgents.agent(r) + " не может записать очередь: "
+          + r.getString("reason") + lost(r) + ". Запуски хранятся в памяти агента и отправляются сразу."));
+      recovered.forEach(r -> texts.add(prefix + "Очередь агента " + SilentAgents.agent(r)
+          + " снова записывается (ошибка «" + r.getString("reason") + "» с "
+          + SilentAgents.time(r, "since", zone) + ")" + lost(r)));
+      return SilentAgents.sendAll(broadcast, texts, 0);
+    });
   }
 
   private static String lost(Row r) {

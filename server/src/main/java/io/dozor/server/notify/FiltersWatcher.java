@@ -1,5 +1,6 @@
 package io.dozor.server.notify;
 
+import io.dozor.server.rules.Filters;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;

@@ -4,6 +4,7 @@ import io.dozor.server.outbox.Delivery;
 import io.dozor.server.outbox.Failures;
 import io.dozor.server.outbox.OutboxItem;
 import io.dozor.server.outbox.Sink;
+import io.dozor.server.rules.Filters;
 import io.vertx.core.Future;
 import java.util.List;
 import java.util.function.Supplier;

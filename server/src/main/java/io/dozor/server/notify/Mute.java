@@ -1,19 +1,12 @@
 package io.dozor.server.notify;
 
 import io.dozor.server.model.StoredEvent;
-import io.dozor.server.store.Sql;
-import io.vertx.core.Future;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 
 /**
- * One chat's mute (from the bot's {@code /mute}), stored in PostgreSQL so it outlives restarts: of
- * everything, of a user, of a program ({@code .exe} optional), of an agent (id or host name), or of
+ * One chat's mute (from the bot's {@code /mute}), stored in PostgreSQL by {@link NotifyStore} so it outlives
+ * restarts: of everything, of a user, of a program ({@code .exe} optional), of an agent (id or host name), or of
  * whichever of these bears a bare name.
  */
 public record Mute(Kind kind, String value, Instant until) {
@@ -56,17 +49,5 @@ public record Mute(Kind kind, String value, Instant until) {
 
   private static String stripExe(String name) {
     return name.toLowerCase(Locale.ROOT).endsWith(".exe") ? name.substring(0, name.length() - 4) : name;
-  }
-
-  /** The chat's mutes still in force. */
-  public static Future<List<Mute>> active(SqlClient sql, long chatId) {
-    return sql.preparedQuery(Sql.NOTIFY_MUTES_ACTIVE).execute(Tuple.of(chatId)).map(rows -> {
-      List<Mute> mutes = new ArrayList<>();
-      for (Row row : rows) {
-        mutes.add(new Mute(Kind.valueOf(row.getString("kind").toUpperCase(Locale.ROOT)), row.getString("value"),
-            row.getOffsetDateTime("until").toInstant()));
-      }
-      return mutes;
-    });
   }
 }

@@ -1,26 +1,24 @@
 package io.dozor.server.notify;
 
 import io.dozor.server.config.ServerConfig;
-import io.dozor.server.notify.bot.BotVerticle;
-import io.dozor.server.notify.bot.StatusReport;
 import io.dozor.server.outbox.OutboxWorker;
 import io.dozor.server.outbox.Sink;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Feeds every configured Telegram chat (or, with no bot token, the log) from the outbox, reloads the
- * filters when the settings file changes, watches for silent agents, and deploys the bot.
+ * Feeds every configured Telegram chat (or, with no bot token, the log) from the outbox, with the filters
+ * reloaded when the settings file changes, and announces silent agents and agents whose spool fails.
  */
 public final class NotifierVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(NotifierVerticle.class);
@@ -28,13 +26,18 @@ public final class NotifierVerticle extends VerticleBase {
 
   private final ServerConfig.Telegram config;
   private final Pool pool;
+  private final NotifyStore store;
+  private final Optional<BotApi> api;
   private final Duration pollInterval;
   private final Clock clock;
-  private WebClient client;
 
-  public NotifierVerticle(ServerConfig server, Pool pool, Duration pollInterval, Clock clock) {
+  /** {@code api}: the bot's ({@link BotApi#of}), empty without a bot token. */
+  public NotifierVerticle(ServerConfig server, Pool pool, NotifyStore store, Optional<BotApi> api,
+                          Duration pollInterval, Clock clock) {
     this.config = server.telegram();
     this.pool = pool;
+    this.store = store;
+    this.api = api;
     this.pollInterval = pollInterval;
     this.clock = clock;
   }
@@ -54,9 +57,7 @@ public final class NotifierVerticle extends VerticleBase {
     config.filtersFile().ifPresent(file -> filters.watch(vertx, file));
     List<Sink> sinks = new ArrayList<>();
     Function<String, Future<Boolean>> broadcast;
-    client = WebClient.create(vertx, new WebClientOptions().setUserAgent("dozor-server").setConnectTimeout(5_000));
-    Future<?> bot = Future.succeededFuture();
-    if (config.botToken().isEmpty()) {
+    if (api.isEmpty()) {
       log.info("no telegram bot token: notifications go to the log");
       sinks.add(new LogSink(formatter, filters));
       broadcast = text -> {
@@ -64,30 +65,25 @@ public final class NotifierVerticle extends VerticleBase {
         return Future.succeededFuture(true);
       };
     } else {
-      var api = new BotApi(vertx, client, config.apiUrl(), config.botToken().get(), new RateLimiter(clock));
       for (long chat : config.chatIds()) {
-        sinks.add(new TelegramSink(api, chat, formatter, config, filters, clock));
+        sinks.add(new TelegramSink(api.get(), store, chat, formatter, config, filters, clock));
       }
       if (sinks.isEmpty()) {
         log.warn("telegram bot token set but no chat ids: nobody will be notified");
       }
-      broadcast = text -> broadcast(api, text);
-      if (config.botPolling()) {
-        var status = new StatusReport(pool, vertx.eventBus(), config.timeZone(), clock, config.activeWithin());
-        bot = vertx.deployVerticle(new BotVerticle(config, pool, api, status));
-      }
+      broadcast = text -> broadcast(api.get(), text);
     }
     if (!config.silentAgentAfter().isZero()) {
-      var silent = new SilentAgents(pool, config.silentAgentAfter(), config.timeZone(), clock, broadcast);
+      var silent = new SilentAgents(store, config.silentAgentAfter(), config.timeZone(), clock, broadcast);
       watch("silent agent", silent.checkInterval(), silent::check);
     }
-    var degraded = new DegradedAgents(pool, config.timeZone(), clock, broadcast);
+    var degraded = new DegradedAgents(store, config.timeZone(), clock, broadcast);
     watch("agent spool", DegradedAgents.CHECK_INTERVAL, degraded::check);
-    return bot.compose(v -> Future.all(sinks.stream().map(s -> new OutboxWorker(vertx, pool, s, pollInterval).start()).toList()));
+    return Future.all(sinks.stream().map(s -> new OutboxWorker(vertx, pool, s, pollInterval).start()).toList());
   }
 
   /** Runs an alert check periodically; a failure is logged once until a check succeeds. */
-  private void watch(String what, Duration interval, java.util.function.Supplier<Future<Void>> check) {
+  private void watch(String what, Duration interval, Supplier<Future<Void>> check) {
     boolean[] failing = {false};
     vertx.setPeriodic(interval.toMillis(), id -> check.get().onComplete(ar -> {
       if (ar.failed() && !failing[0]) {

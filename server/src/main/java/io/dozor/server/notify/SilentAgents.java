@@ -1,10 +1,7 @@
 package io.dozor.server.notify;
 
-import io.dozor.server.store.Sql;
 import io.vertx.core.Future;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.ZoneId;
@@ -22,15 +19,15 @@ import java.util.function.Function;
 final class SilentAgents {
   static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
 
-  private final Pool pool;
+  private final NotifyStore store;
   private final Duration after;
   private final ZoneId zone;
   private final Clock clock;
   private final Function<String, Future<Boolean>> broadcast;
 
   /** {@code broadcast} sends a text to every chat; false means "try again later". */
-  SilentAgents(Pool pool, Duration after, ZoneId zone, Clock clock, Function<String, Future<Boolean>> broadcast) {
-    this.pool = pool;
+  SilentAgents(NotifyStore store, Duration after, ZoneId zone, Clock clock, Function<String, Future<Boolean>> broadcast) {
+    this.store = store;
     this.after = after;
     this.zone = zone;
     this.clock = clock;
@@ -43,15 +40,13 @@ final class SilentAgents {
   }
 
   Future<Void> check() {
-    return pool.withTransaction(tx -> tx.preparedQuery(Sql.AGENTS_NEWLY_SILENT).execute(Tuple.of(after.toMillis()))
-        .compose(silent -> tx.preparedQuery(Sql.AGENTS_BACK).execute().map(back -> {
-          List<String> texts = new ArrayList<>();
-          silent.forEach(r -> texts.add(prefix() + "Агент " + agent(r) + " молчит с " + time(r, "silent_since")));
-          back.forEach(r -> texts.add(prefix() + "Агент " + agent(r) + " снова на связи (молчал с "
-              + time(r, "silent_since") + ")"));
-          return texts;
-        }))
-        .compose(texts -> sendAll(broadcast, texts, 0))).mapEmpty();
+    return store.announceSilence(after, (silent, back) -> {
+      List<String> texts = new ArrayList<>();
+      silent.forEach(r -> texts.add(prefix() + "Агент " + agent(r) + " молчит с " + time(r, "silent_since")));
+      back.forEach(r -> texts.add(prefix() + "Агент " + agent(r) + " снова на связи (молчал с "
+          + time(r, "silent_since") + ")"));
+      return sendAll(broadcast, texts, 0);
+    });
   }
 
   /** Sends the texts in order; fails (so the caller's transaction rolls back) when one must be retried. */

@@ -1,6 +1,6 @@
 package io.dozor.server.store;
 
-/** All SQL the server runs, in one place. */
+/** All SQL the server runs, in one place, but for the notifications' own ({@code notify.NotifyStore}). */
 public final class Sql {
   /** Migrations in order; each is a classpath resource applied once, in a transaction. */
   public static final String[] MIGRATIONS = {"db/V1__init.sql", "db/V2__agents.sql",
@@ -245,78 +245,6 @@ public final class Sql {
   public static final String OUTBOX_ATTEMPT_KEEP = "RELEASE SAVEPOINT outbox_delivery";
   public static final String OUTBOX_ATTEMPT_UNDO =
       "ROLLBACK TO SAVEPOINT outbox_delivery; RELEASE SAVEPOINT outbox_delivery";
-
-  // notifications: mutes, thresholds, cooldowns, quiet hours, the bot, silent agents
-
-  public static final String NOTIFY_MUTES_ACTIVE =
-      "SELECT kind, value, until FROM notify_mutes WHERE chat_id = $1 AND until > now() ORDER BY until, id";
-  public static final String NOTIFY_MUTE_ADD = """
-      INSERT INTO notify_mutes (chat_id, kind, value, until, created_by)
-      VALUES ($1, $2, $3, now() + $4 * interval '1 millisecond', $5) RETURNING until""";
-  public static final String NOTIFY_MUTES_REMOVE_ALL = "DELETE FROM notify_mutes WHERE chat_id = $1 AND until > now()";
-  public static final String NOTIFY_MUTES_REMOVE = """
-      DELETE FROM notify_mutes WHERE chat_id = $1 AND until > now() AND kind = $2 AND lower(value) = lower($3)""";
-  /** For each item (in order) how many launches its pair had in the window ending at its own launch. */
-  public static final String NOTIFY_PAIR_COUNTS = """
-      SELECT i.ord, (SELECT count(*) FROM events e
-                     WHERE e.username = i.username AND e.process_name = i.process_name
-                       AND e."timestamp" > i.ts - $4 * interval '1 millisecond' AND e."timestamp" <= i.ts) AS n
-      FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS i(username, process_name, ts, ord)
-      ORDER BY i.ord""";
-  public static final String NOTIFY_PAIRS_LAST = """
-      SELECT username, process_name, last_notified FROM notify_pairs
-      WHERE chat_id = $1 AND (username, process_name) IN (SELECT * FROM unnest($2::text[], $3::text[]))""";
-  /** Pairs must be distinct within one call. */
-  public static final String NOTIFY_PAIRS_SAVE = """
-      INSERT INTO notify_pairs (chat_id, username, process_name, last_notified)
-      SELECT $1, u, p, t FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS x(u, p, t)
-      ON CONFLICT (chat_id, username, process_name)
-      DO UPDATE SET last_notified = greatest(notify_pairs.last_notified, excluded.last_notified)""";
-  public static final String NOTIFY_HELD_LIST =
-      "SELECT event_pk FROM notify_held WHERE sink = $1 AND event_pk = ANY($2::bigint[])";
-  public static final String NOTIFY_HELD_ADD = """
-      INSERT INTO notify_held (sink, event_pk) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING""";
-  public static final String NOTIFY_HELD_REMOVE =
-      "DELETE FROM notify_held WHERE sink = $1 AND event_pk = ANY($2::bigint[])";
-  public static final String BOT_STATE_GET = "SELECT value FROM bot_state WHERE key = $1";
-  public static final String BOT_STATE_PUT = """
-      INSERT INTO bot_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value""";
-  public static final String STATUS_AGENTS =
-      "SELECT agent_id, hostname, last_seen, now() - last_seen < $1 * interval '1 millisecond' AS online, "
-          + "spool_error, dropped_events, unpersisted_events "
-          + "FROM agents ORDER BY agent_id";
-  public static final String STATUS_LAUNCHES_SINCE = "SELECT count(*) AS n FROM events WHERE \"timestamp\" >= $1";
-  public static final String STATUS_TOP_PROGRAMS_SINCE = """
-      SELECT process_name, count(*) AS n FROM events WHERE "timestamp" >= $1
-      GROUP BY process_name ORDER BY n DESC, process_name LIMIT 5""";
-  /** Agents silent for longer than $1 ms and not yet announced; announcing is the insert. */
-  public static final String AGENTS_NEWLY_SILENT = """
-      WITH fresh AS (
-        INSERT INTO agent_alerts (agent_id, silent_since)
-        SELECT agent_id, last_seen FROM agents WHERE last_seen < now() - $1 * interval '1 millisecond'
-        ON CONFLICT (agent_id) DO NOTHING
-        RETURNING agent_id, silent_since
-      )
-      SELECT f.agent_id, a.hostname, f.silent_since FROM fresh f JOIN agents a USING (agent_id)""";
-  /** Agents whose last heartbeat reports a spool error not yet announced; announcing is the insert. */
-  public static final String AGENTS_NEWLY_DEGRADED = """
-      WITH fresh AS (
-        INSERT INTO agent_spool_alerts (agent_id, reason, since)
-        SELECT agent_id, spool_error, last_heartbeat FROM agents WHERE spool_error IS NOT NULL
-        ON CONFLICT (agent_id) DO NOTHING
-        RETURNING agent_id, reason, since
-      )
-      SELECT f.agent_id, a.hostname, f.reason, f.since, a.unpersisted_events FROM fresh f JOIN agents a USING (agent_id)""";
-  /** Announced agents whose last heartbeat reports a working spool again; the alert row goes. */
-  public static final String AGENTS_SPOOL_RECOVERED = """
-      DELETE FROM agent_spool_alerts al USING agents a
-      WHERE a.agent_id = al.agent_id AND a.spool_error IS NULL
-      RETURNING al.agent_id, a.hostname, al.reason, al.since, a.unpersisted_events""";
-  /** Announced agents heard from since; the alert row goes. */
-  public static final String AGENTS_BACK = """
-      DELETE FROM agent_alerts al USING agents a
-      WHERE a.agent_id = al.agent_id AND a.last_seen > al.silent_since
-      RETURNING al.agent_id, a.hostname, al.silent_since, a.last_seen""";
 
   // retention (store.Retention): whole month partitions of events, the ES indices of the same months,
   // and age bounds on the small tables

@@ -2,16 +2,16 @@ package io.dozor.server.notify.bot;
 
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.notify.BotApi;
-import io.dozor.server.notify.Durations;
 import io.dozor.server.notify.Mute;
+import io.dozor.server.notify.NotifyStore;
 import io.dozor.server.outbox.Backoff;
-import io.dozor.server.store.Sql;
+import io.dozor.server.rules.Durations;
+import io.dozor.server.rules.Senders;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -31,7 +31,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class BotVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(BotVerticle.class);
-  static final String OFFSET_KEY = "updates_offset";
   static final Duration POLL_TIMEOUT = Duration.ofSeconds(25);
   static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
   static final JsonArray COMMANDS = new JsonArray()
@@ -42,9 +41,10 @@ public final class BotVerticle extends VerticleBase {
       .add(command("help", "Справка"));
 
   private final ServerConfig.Telegram config;
-  private final Pool pool;
+  private final NotifyStore store;
   private final BotApi api;
-  private final StatusReport status;
+  private final Clock clock;
+  private StatusReport status;
   private final Senders senders;
   private boolean stopped;
   /** Known once getMe answered; until then commands addressed to any bot are taken. */
@@ -52,11 +52,12 @@ public final class BotVerticle extends VerticleBase {
   private boolean failing;
   private int failures;
 
-  public BotVerticle(ServerConfig.Telegram config, Pool pool, BotApi api, StatusReport status) {
+  /** {@code api}: the one the chats' sinks use too ({@link BotApi#of}), so they share its rate limits. */
+  public BotVerticle(ServerConfig.Telegram config, NotifyStore store, BotApi api, Clock clock) {
     this.config = config;
-    this.pool = pool;
+    this.store = store;
     this.api = api;
-    this.status = status;
+    this.clock = clock;
     this.senders = new Senders(config.chatIds(), config.adminUserIds());
   }
 
@@ -66,10 +67,9 @@ public final class BotVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    status = new StatusReport(store, vertx.eventBus(), config.timeZone(), clock, config.activeWithin());
     registerCommands(0);
-    pool.preparedQuery(Sql.BOT_STATE_GET).execute(Tuple.of(OFFSET_KEY))
-        .map(rows -> rows.size() == 0 ? 0L : rows.iterator().next().getLong("value"))
-        .onComplete(ar -> poll(ar.succeeded() ? ar.result() : 0L));
+    store.botOffset().onComplete(ar -> poll(ar.succeeded() ? ar.result() : 0L));
     log.info("telegram bot polling [chats={}, admins={}]", config.chatIds(), config.adminUserIds());
     if (config.adminUserIds().isEmpty() && config.chatIds().stream().anyMatch(id -> id < 0)) {
       log.warn("the bot obeys no one in group chats until telegram.admin_user_ids lists who may command it");
@@ -139,7 +139,7 @@ public final class BotVerticle extends VerticleBase {
           log.error("telegram update not handled [update_id={}, error={}]", id.get(), err.getMessage());
           return Future.succeededFuture();
         })
-        .compose(v -> pool.preparedQuery(Sql.BOT_STATE_PUT).execute(Tuple.of(OFFSET_KEY, next)))
+        .compose(v -> store.saveBotOffset(next))
         .compose(v -> handleAll(updates, index + 1, next));
   }
 
@@ -174,19 +174,15 @@ public final class BotVerticle extends VerticleBase {
       case Command.Help h -> Future.succeededFuture(help());
       case Command.Status s -> status.render();
       case Command.Invalid i -> Future.succeededFuture(i.answer());
-      case Command.Mutes x -> Mute.active(pool, m.chatId()).map(mutes -> mutes.isEmpty()
+      case Command.Mutes x -> store.activeMutes(m.chatId()).map(mutes -> mutes.isEmpty()
           ? "Заглушек нет."
           : "Заглушки:\n" + mutes.stream().map(mute -> "• " + mute.describe() + " — до "
               + mute.until().atZone(zone).format(TIME)).collect(Collectors.joining("\n")));
-      case Command.MuteCmd mute -> pool.preparedQuery(Sql.NOTIFY_MUTE_ADD)
-          .execute(Tuple.of(m.chatId(), mute.kind().key(), mute.value(), mute.duration().toMillis(), m.userId()))
-          .map(rows -> "Заглушено: " + new Mute(mute.kind(), mute.value(), null).describe() + " на "
-              + Durations.format(mute.duration()) + ", до "
-              + rows.iterator().next().getOffsetDateTime("until").atZoneSameInstant(zone).format(TIME));
-      case Command.Unmute un -> (un.kind().isEmpty()
-          ? pool.preparedQuery(Sql.NOTIFY_MUTES_REMOVE_ALL).execute(Tuple.of(m.chatId()))
-          : pool.preparedQuery(Sql.NOTIFY_MUTES_REMOVE).execute(Tuple.of(m.chatId(), un.kind().get().key(), un.value())))
-          .map(rows -> rows.rowCount() == 0 ? "Таких заглушек нет." : "Снято заглушек: " + rows.rowCount());
+      case Command.MuteCmd mute -> store.mute(m.chatId(), mute.kind(), mute.value(), mute.duration(), m.userId())
+          .map(until -> "Заглушено: " + new Mute(mute.kind(), mute.value(), null).describe() + " на "
+              + Durations.format(mute.duration()) + ", до " + until.atZoneSameInstant(zone).format(TIME));
+      case Command.Unmute un -> store.unmute(m.chatId(), un.kind(), un.value())
+          .map(n -> n == 0 ? "Таких заглушек нет." : "Снято заглушек: " + n);
     };
   }
 

@@ -1,7 +1,7 @@
 package io.dozor.server.notify.bot;
 
-import io.dozor.server.notify.Durations;
 import io.dozor.server.notify.Mute;
+import io.dozor.server.rules.Durations;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;

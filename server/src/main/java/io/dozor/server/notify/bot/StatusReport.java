@@ -2,12 +2,10 @@ package io.dozor.server.notify.bot;
 
 import io.dozor.server.bus.Addresses;
 import io.dozor.server.bus.Messages;
-import io.dozor.server.store.Sql;
+import io.dozor.server.notify.NotifyStore;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,7 +22,7 @@ public final class StatusReport {
   static final Duration CHECK_TIMEOUT = Duration.ofSeconds(5);
   static final int MAX_AGENTS = 100;
 
-  private final Pool pool;
+  private final NotifyStore store;
   private final EventBus bus;
   private final ZoneId zone;
   private final Clock clock;
@@ -32,8 +30,8 @@ public final class StatusReport {
   private final Duration onlineWithin;
 
   /** {@code bus}: where the dependencies' health checks answer, as for {@code /readyz}. */
-  public StatusReport(Pool pool, EventBus bus, ZoneId zone, Clock clock, Duration onlineWithin) {
-    this.pool = pool;
+  public StatusReport(NotifyStore store, EventBus bus, ZoneId zone, Clock clock, Duration onlineWithin) {
+    this.store = store;
     this.bus = bus;
     this.zone = zone;
     this.clock = clock;
@@ -53,7 +51,7 @@ public final class StatusReport {
       lines.add("Elasticsearch: " + esState);
       return pgState;
     })).compose(pgState -> !"ok".equals(pgState) ? Future.succeededFuture(String.join("\n", lines))
-        : pool.preparedQuery(Sql.STATUS_AGENTS).execute(Tuple.of(onlineWithin.toMillis()))
+        : store.agents(onlineWithin)
             .compose(agents -> {
               int online = 0;
               List<String> each = new ArrayList<>();
@@ -81,11 +79,11 @@ public final class StatusReport {
                 lines.add("Очередь агента не записывается: " + degraded.size());
                 lines.addAll(degraded);
               }
-              return pool.preparedQuery(Sql.STATUS_LAUNCHES_SINCE).execute(Tuple.of(startOfDay));
+              return store.launchesSince(startOfDay);
             })
             .compose(count -> {
-              lines.add("Запусков сегодня: " + count.iterator().next().getLong("n"));
-              return pool.preparedQuery(Sql.STATUS_TOP_PROGRAMS_SINCE).execute(Tuple.of(startOfDay));
+              lines.add("Запусков сегодня: " + count);
+              return store.topProgramsSince(startOfDay);
             })
             .map(top -> {
               List<String> programs = new ArrayList<>();

@@ -1,4 +1,4 @@
-package io.dozor.server.notify;
+package io.dozor.server.rules;
 
 import java.time.Instant;
 import java.time.LocalDate;

@@ -1,4 +1,4 @@
-package io.dozor.server.notify.bot;
+package io.dozor.server.rules;
 
 import io.vertx.core.json.JsonObject;
 import java.util.List;

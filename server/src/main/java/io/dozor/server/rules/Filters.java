@@ -1,4 +1,4 @@
-package io.dozor.server.notify;
+package io.dozor.server.rules;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dozor.server.model.StoredEvent;
