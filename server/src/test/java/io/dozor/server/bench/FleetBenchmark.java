@@ -256,14 +256,19 @@ public final class FleetBenchmark {
         drainedAt = System.nanoTime();
         break;
       }
-      if (System.nanoTime() - burstEnd > 300e9) {
-        throw new IllegalStateException("the burst's outbox rows were not delivered in 300 s: " + left + " left");
+      if (System.nanoTime() - burstEnd > 180e9) {
+        log("the burst's outbox rows were not delivered in 180 s: " + left + " left");
+        drainedAt = System.nanoTime();
+        break;
       }
       Thread.sleep(200);
     }
     double drainSecs = (drainedAt - burstEnd) / 1e9;
-    log(String.format(Locale.ROOT, "burst: %d launches generated; all acknowledged %.1f s after its end; its outbox"
-        + " rows delivered %.1f s after its end", generatedAtEnd - burstGeneratedBefore, ackedAfter, drainSecs));
+    long unacked = Math.max(0, generatedAtEnd - acked.sum());
+    log(String.format(Locale.ROOT, "burst: %d launches generated; %s %.1f s after its end; the outbox rows of what was"
+            + " stored delivered %.1f s after its end", generatedAtEnd - burstGeneratedBefore,
+        unacked == 0 ? "all acknowledged" : unacked + " of the launches made until then still not acknowledged",
+        ackedAfter, drainSecs));
     long[] rssAfterBurst = server.rssMb();
     double cpuBurst = server.cpuSeconds() - cpu0;
 
@@ -275,7 +280,9 @@ public final class FleetBenchmark {
     row("new TLS connections: office / burst", office.connects + " / " + burst.connects);
     row("errors other than 429: office / burst (target 0)", office.errors + " / " + burst.errors);
     row("429 answers: office / burst", office.tooMany + " / " + burst.tooMany);
-    row("burst acknowledged after its end", String.format(Locale.ROOT, "%.1f s", ackedAfter));
+    row("every launch made until the burst's end acknowledged after its end", unacked == 0
+        ? String.format(Locale.ROOT, "%.1f s", ackedAfter)
+        : String.format(Locale.ROOT, "no: %d still not acknowledged after %.0f s", unacked, ackedAfter));
     row("outbox (the burst's rows) drained after the burst's end (target ≤ 30 s)",
         String.format(Locale.ROOT, "%.1f s", drainSecs));
     row("server RSS at the end of office / burst / after the drain (peak) (target ≤ 1024 MB)",
@@ -294,13 +301,13 @@ public final class FleetBenchmark {
     launching = false;
     phase = "final delivery";
     long stopAt = System.nanoTime();
-    while (acked.sum() < generated.sum() && System.nanoTime() - stopAt < 180e9) {
+    while (acked.sum() < generated.sum() && System.nanoTime() - stopAt < 120e9) {
       Thread.sleep(100);
     }
     long gen = generated.sum();
     long ack = acked.sum();
     while (((Number) db.query("SELECT count(*) AS c FROM outbox").get(0).get("c")).longValue() > 0
-        && System.nanoTime() - stopAt < 300e9) {
+        && System.nanoTime() - stopAt < 240e9) {
       Thread.sleep(200);
     }
     long pg = db.count("events");
