@@ -663,7 +663,9 @@ public final class FleetBenchmark {
         s.client = clients.computeIfAbsent(address, a -> vertx.createHttpClient(new HttpClientOptions()
             .setProtocolVersion(HttpVersion.HTTP_1_1).setSsl(true).setTrustOptions(new PemTrustOptions()
                 .addCertPath(ca.toString())).setLocalAddress("127.1." + (a / 250) + "." + (1 + a % 250))
-            .setKeepAlive(true).setPipelining(false)));
+            .setKeepAlive(true).setPipelining(false)
+            // the agent's handshake ends at its read timeout (15 s heartbeat, 30 s events), not Vert.x's 10 s
+            .setSslHandshakeTimeout(30).setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS)));
         mine.add(s);
       }
     }
