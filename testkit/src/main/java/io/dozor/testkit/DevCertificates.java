@@ -48,25 +48,46 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  */
 public record DevCertificates(Path caCert, Path serverCert, Path serverKey) {
 
+  /** The algorithm of the CA's and the server's keys. */
+  public enum KeyType {
+    RSA_2048("RSA", 2048, "SHA256withRSA"),
+    ECDSA_P256("EC", 256, "SHA256withECDSA");
+
+    final String algorithm;
+    final int size;
+    final String signature;
+
+    KeyType(String algorithm, int size, String signature) {
+      this.algorithm = algorithm;
+      this.size = size;
+      this.signature = signature;
+    }
+  }
+
   public static DevCertificates generate(Path dir) {
+    return generate(dir, KeyType.RSA_2048);
+  }
+
+  public static DevCertificates generate(Path dir, KeyType type) {
     try {
       Files.createDirectories(dir);
-      KeyPair caKeys = rsa();
+      KeyPair caKeys = keys(type);
       X500Name caName = new X500Name("CN=Dozor development CA");
       X509Certificate ca = sign(new JcaX509v3CertificateBuilder(caName, serial(), notBefore(), notAfter(), caName,
               caKeys.getPublic())
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
-          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign)), caKeys);
+          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign)), caKeys, type);
 
-      KeyPair serverKeys = rsa();
+      KeyPair serverKeys = keys(type);
       var ext = new JcaX509ExtensionUtils();
       X509Certificate server = sign(new JcaX509v3CertificateBuilder(ca, serial(), notBefore(), notAfter(),
               new X500Name("CN=localhost"), serverKeys.getPublic())
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
-          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment))
+          .addExtension(Extension.keyUsage, true, new KeyUsage(type == KeyType.RSA_2048
+              ? KeyUsage.digitalSignature | KeyUsage.keyEncipherment : KeyUsage.digitalSignature))
           .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
           .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca))
-          .addExtension(Extension.subjectAlternativeName, false, subjectAltNames()), caKeys);
+          .addExtension(Extension.subjectAlternativeName, false, subjectAltNames()), caKeys, type);
 
       var certs = new DevCertificates(dir.resolve("ca.pem"), dir.resolve("server.pem"), dir.resolve("server-key.pem"));
       Files.writeString(certs.caCert(), pem(ca));
@@ -124,15 +145,15 @@ public record DevCertificates(Path caCert, Path serverCert, Path serverKey) {
     return new GeneralNames(names.toArray(GeneralName[]::new));
   }
 
-  private static KeyPair rsa() throws GeneralSecurityException {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-    generator.initialize(2048);
+  private static KeyPair keys(KeyType type) throws GeneralSecurityException {
+    KeyPairGenerator generator = KeyPairGenerator.getInstance(type.algorithm);
+    generator.initialize(type.size);
     return generator.generateKeyPair();
   }
 
-  private static X509Certificate sign(X509v3CertificateBuilder builder, KeyPair issuer)
+  private static X509Certificate sign(X509v3CertificateBuilder builder, KeyPair issuer, KeyType type)
       throws GeneralSecurityException, org.bouncycastle.operator.OperatorCreationException {
-    ContentSigner signer = new JcaContentSignerBuilder("SHA256withRSA").build(issuer.getPrivate());
+    ContentSigner signer = new JcaContentSignerBuilder(type.signature).build(issuer.getPrivate());
     return new JcaX509CertificateConverter().getCertificate(builder.build(signer));
   }
 

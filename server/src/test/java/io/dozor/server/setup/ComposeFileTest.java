@@ -90,6 +90,14 @@ class ComposeFileTest {
   }
 
   @Test
+  void theServerMayHoldMoreFileDescriptorsThanItsDefaultConnectionCap() {
+    JsonNode nofile = services.get("dozor-server").get("ulimits").get("nofile");
+    int cap = Integer.parseInt(io.dozor.server.config.Setting.HTTP_MAX_CONNECTIONS.defaultValue().orElseThrow());
+    assertThat(nofile.get("soft").asInt()).isGreaterThan(cap + 200);
+    assertThat(nofile.get("hard").asInt()).isGreaterThanOrEqualTo(nofile.get("soft").asInt());
+  }
+
+  @Test
   void theElasticProductsShareTheVersionTheTestsRunAgainst() {
     Set<String> tags = new TreeSet<>();
     for (String name : List.of("elasticsearch", "kibana", "logstash")) {
