@@ -7,7 +7,7 @@
 # 10 M rows take about 4 GB in PostgreSQL (the benchmark's own database, dropped at the end).
 # Env: ROWS (1000000,10000000: the sizes, loaded by COPY), HOSTS (5000 agents), USERS (3000), QUERIES (200 of
 #      each kind), INGEST_EVENTS (100000), INGEST_ROUNDS (2), AGENTS (8) and BATCH (500) of the ingest,
-#      REINDEX (1; 0 leaves the reindex out), HTTP_INSTANCES (0 = cores), JAVA_OPTS; any DOZOR_* server setting is passed on.
+#      REINDEX (1; 0 leaves the reindex out), REINDEX_SECONDS (0; stop it after that long), HTTP_INSTANCES (0 = cores), JAVA_OPTS; any DOZOR_* server setting is passed on.
 # Writes server/target/bench/growth-<time>.md.
 set -euo pipefail
 exec "$(dirname "$0")/run.sh" io.dozor.server.bench.GrowthBenchmark

@@ -85,6 +85,8 @@ public final class GrowthBenchmark {
   final int ingestEvents = IngestBenchmark.env("INGEST_EVENTS", 100_000);
   final int ingestRounds = IngestBenchmark.env("INGEST_ROUNDS", 2);
   final boolean reindex = IngestBenchmark.env("REINDEX", 1) == 1;
+  /** Stop the reindex after this long (0: let it finish); what it indexed by then is counted in ES. */
+  final int reindexSeconds = IngestBenchmark.env("REINDEX_SECONDS", 0);
   final Path outDir = Path.of(System.getenv().getOrDefault("OUT", "server/target/bench"));
   final List<String> lines = new ArrayList<>();
   final List<String> explains = new ArrayList<>();
@@ -92,6 +94,8 @@ public final class GrowthBenchmark {
   final double[] processCdf = cdf(PROCESSES.length, 2.0);
   final IngestBenchmark ingest = new IngestBenchmark();
   final Random random = new Random(7);
+  /** By table size: the SQL of each query kind without the filter indexes (when the schema has them). */
+  final Map<Long, Map<String, Latencies>> withoutIndexes = new LinkedHashMap<>();
 
   public static void main(String[] args) {
     int status = 0;
@@ -176,7 +180,14 @@ public final class GrowthBenchmark {
           for (int r = 0; r < ingestRounds; r++) {
             rates.add(ingestRate(fleet, db, es));
           }
-          Reindex reindex = target == 0 || !this.reindex ? null : reindex(env, es, dir, rows);
+          Reindex reindex = null;
+          if (target > 0 && this.reindex) {
+            try {
+              reindex = reindex(env, es, dir, rows);
+            } catch (Exception e) {
+              log("  reindex failed: " + e);
+            }
+          }
           steps.add(new Step(rows, q, rates, reindex, copySeconds));
         }
         report(steps);
@@ -362,7 +373,12 @@ public final class GrowthBenchmark {
       log(String.format(Locale.ROOT, "  %-40s p50 %7.1f ms  p99 %7.1f ms  max %7.1f ms  (SQL alone p50 %.1f p99 %.1f ms;"
           + " %d rows per answer on average)", e.getKey(), l.ms(50), l.ms(99), l.ms(100), l.sqlMs(50), l.sqlMs(99), l.rows()));
     }
-    explain(jdbc, rows, kinds);
+    explain(jdbc, rows + " rows", kinds);
+    try {
+      withoutIndexes.put(rows, withoutFilterIndexes(jdbc, rows, kinds));
+    } catch (Exception e) {
+      log("  without the filter indexes: failed: " + e);
+    }
     return out;
   }
 
@@ -391,38 +407,83 @@ public final class GrowthBenchmark {
       JsonObject page = admin.events(q);
       nanos[i] = System.nanoTime() - t0;
       rows += page.getJsonArray("events").size();
-      for (int a = 0; a < args.length; a++) {
-        switch (args[a]) {
-          case null -> sql.setNull(a + 1, a < 2 ? Types.TIMESTAMP_WITH_TIMEZONE : a == 5 ? Types.BIGINT : Types.VARCHAR);
-          case String v -> sql.setString(a + 1, v);
-          case Long v -> sql.setLong(a + 1, v);
-          default -> sql.setObject(a + 1, args[a]);
-        }
-      }
-      sql.setInt(7, 101);
-      long t1 = System.nanoTime();
-      try (ResultSet rs = sql.executeQuery()) {
-        while (rs.next()) {
-          rs.getLong(1);
-        }
-      }
-      sqlNanos[i] = System.nanoTime() - t1;
+      sqlNanos[i] = timeSql(sql, args);
     }
     Arrays.sort(nanos);
     Arrays.sort(sqlNanos);
     return new Latencies(nanos, sqlNanos, (int) (rows / queries));
   }
 
+  /** Runs EVENTS_PAGE with these values (and a limit of 101, as the server asks), answers its time. */
+  static long timeSql(PreparedStatement sql, Object[] args) throws Exception {
+    for (int a = 0; a < args.length; a++) {
+      switch (args[a]) {
+        case null -> sql.setNull(a + 1, a < 2 ? Types.TIMESTAMP_WITH_TIMEZONE : a == 5 ? Types.BIGINT : Types.VARCHAR);
+        case String v -> sql.setString(a + 1, v);
+        case Long v -> sql.setLong(a + 1, v);
+        default -> sql.setObject(a + 1, args[a]);
+      }
+    }
+    sql.setInt(7, 101);
+    long t0 = System.nanoTime();
+    try (ResultSet rs = sql.executeQuery()) {
+      while (rs.next()) {
+        rs.getLong(1);
+      }
+    }
+    return System.nanoTime() - t0;
+  }
+
+  static final String FILTER_INDEXES = "events_agent_id_idx, events_username_id_idx, events_process_id_idx";
+
+  /**
+   * The same statements without the filter indexes (dropped in a transaction that is rolled back, with
+   * nothing else running): {@code QUERIES / 10} of each kind timed through JDBC, and their plans.
+   */
+  Map<String, Latencies> withoutFilterIndexes(Connection jdbc, long rows, Map<String, Function<Random, Query>> kinds)
+      throws Exception {
+    Map<String, Latencies> out = new LinkedHashMap<>();
+    try (Statement st = jdbc.createStatement(); ResultSet rs = st.executeQuery(
+        "SELECT to_regclass('events_agent_id_idx') IS NOT NULL")) {
+      rs.next();
+      if (!rs.getBoolean(1)) {
+        return out;
+      }
+    }
+    int n = Math.max(5, queries / 10);
+    jdbc.setAutoCommit(false);
+    try (Statement st = jdbc.createStatement();
+         PreparedStatement page = jdbc.prepareStatement(Sql.EVENTS_PAGE.replaceAll("\\$\\d+", "?"))) {
+      st.execute("DROP INDEX " + FILTER_INDEXES);
+      for (var kind : kinds.entrySet()) {
+        long[] nanos = new long[n];
+        for (int i = 0; i < n; i++) {
+          nanos[i] = timeSql(page, kind.getValue().apply(random).sql());
+        }
+        Arrays.sort(nanos);
+        Latencies l = new Latencies(nanos, nanos, 0);
+        out.put(kind.getKey(), l);
+        log(String.format(Locale.ROOT, "  without the filter indexes: %-30s SQL p50 %.1f ms, max %.1f ms (%d queries)",
+            kind.getKey(), l.sqlMs(50), l.sqlMs(100), n));
+      }
+      explain(jdbc, rows + " rows, without the filter indexes", kinds);
+    } finally {
+      jdbc.rollback();
+      jdbc.setAutoCommit(true);
+    }
+    return out;
+  }
+
   /**
    * {@code EXPLAIN (ANALYZE, BUFFERS)} of the admin API's statement for one query of each kind, through a
    * prepared statement run as the server runs it (its plan cache may have turned generic by then).
    */
-  void explain(Connection jdbc, long rows, Map<String, Function<Random, Query>> kinds) throws Exception {
+  void explain(Connection jdbc, String label, Map<String, Function<Random, Query>> kinds) throws Exception {
     try (Statement st = jdbc.createStatement()) {
       st.execute("DEALLOCATE ALL");
       st.execute("PREPARE page(timestamptz, timestamptz, text, text, text, bigint, integer) AS " + Sql.EVENTS_PAGE);
       for (var kind : kinds.entrySet()) {
-        Query q = kind.getValue().apply(new Random(rows));
+        Query q = kind.getValue().apply(new Random(label.hashCode()));
         StringBuilder args = new StringBuilder();
         for (Object a : q.sql()) {
           args.append(a == null ? "NULL" : "'" + a + "'").append(',');
@@ -437,7 +498,7 @@ public final class GrowthBenchmark {
             plan.append(rs.getString(1)).append('\n');
           }
         }
-        explains.add("#### " + rows + " rows: " + kind.getKey() + " (" + q.http() + ")\n\n```\n" + plan + "```\n");
+        explains.add("#### " + label + ": " + kind.getKey() + " (" + q.http() + ")\n\n```\n" + plan + "```\n");
       }
       st.execute("DEALLOCATE ALL");
     }
@@ -502,7 +563,13 @@ public final class GrowthBenchmark {
     Process p = pb.start();
     List<Long> rss = new ArrayList<>();
     Path status = Path.of("/proc", Long.toString(p.pid()), "status");
+    long stopAt = reindexSeconds > 0 ? t0 + reindexSeconds * 1_000_000_000L : Long.MAX_VALUE;
+    boolean stopped = false;
     while (p.isAlive()) {
+      if (System.nanoTime() > stopAt && !stopped) {
+        p.destroy();
+        stopped = true;
+      }
       try {
         for (String line : Files.readAllLines(status)) {
           if (line.startsWith("VmRSS:")) {
@@ -516,10 +583,12 @@ public final class GrowthBenchmark {
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     String out = Files.readString(output);
-    IngestBenchmark.check(p.exitValue() == 0, "reindex failed: " + out);
-    Matcher m = Pattern.compile("reindexed (\\d+) events").matcher(out);
-    IngestBenchmark.check(m.find(), "no result line in: " + out);
-    long events = Long.parseLong(m.group(1));
+    IngestBenchmark.check(stopped || p.exitValue() == 0, "reindex failed: " + out);
+    es.request("POST", "/" + REINDEX_PREFIX + "-*/_refresh", null);
+    long events = es.count(REINDEX_PREFIX + "-*");
+    if (stopped) {
+      log("  stopped after " + reindexSeconds + " s (REINDEX_SECONDS)");
+    }
     List<Long> heap = new ArrayList<>();
     for (String line : Files.readAllLines(gcLog)) {
       Matcher g = GC_AFTER.matcher(line);
@@ -584,6 +653,12 @@ public final class GrowthBenchmark {
         Latencies l = s.queries().get(kind);
         return l == null ? "" : String.format(Locale.ROOT, "%.1f / %.1f", l.sqlMs(50), l.sqlMs(99));
       }));
+      if (withoutIndexes.values().stream().anyMatch(m -> m.containsKey(kind))) {
+        t.add(cells("… its SQL without the filter indexes: p50 / max (ms)", steps, s -> {
+          Latencies l = withoutIndexes.getOrDefault(s.rows(), Map.of()).get(kind);
+          return l == null ? "" : String.format(Locale.ROOT, "%.1f / %.1f", l.sqlMs(50), l.sqlMs(100));
+        }));
+      }
     }
     double emptyAcked = steps.get(0).ingest().stream().mapToDouble(Rate::acked).max().orElse(0);
     double emptyE2e = steps.get(0).ingest().stream().mapToDouble(Rate::endToEnd).max().orElse(0);
@@ -593,7 +668,8 @@ public final class GrowthBenchmark {
     t.add(cells("ingest end to end (committed + indexed), each round (events/s)", steps, s -> join(s.ingest(), Rate::endToEnd)));
     t.add(cells("… best round, ratio to the empty table", steps, s -> String.format(Locale.ROOT, "%.2f",
         s.ingest().stream().mapToDouble(Rate::endToEnd).max().orElse(0) / emptyE2e)));
-    t.add(cells("reindex of the newest month: events / seconds", steps, s -> s.reindex() == null ? ""
+    t.add(cells("reindex of the newest month: events / seconds" + (reindexSeconds > 0
+        ? " (stopped after " + reindexSeconds + " s)" : ""), steps, s -> s.reindex() == null ? ""
         : String.format(Locale.ROOT, "%d / %.1f", s.reindex().events(), s.reindex().seconds())));
     t.add(cells("… RSS over the run (MB, 10 samples)", steps, s -> s.reindex() == null ? "" : series(s.reindex().rssKb(), 10)));
     t.add(cells("… heap after GC over the run (MB, 10 samples)", steps, s -> s.reindex() == null ? ""
