@@ -361,7 +361,7 @@ public final class GrowthBenchmark {
       }
     }
     List<Function<Random, Query>> all = new ArrayList<>(kinds.values());
-    try (PreparedStatement page = jdbc.prepareStatement(Sql.EVENTS_PAGE.replaceAll("\\$\\d+", "?"))) {
+    try (PreparedStatement page = jdbc.prepareStatement(JDBC_PAGE)) {
       for (var kind : kinds.entrySet()) {
         out.put(kind.getKey(), measure(admin, page, kind.getValue(), false));
       }
@@ -414,17 +414,25 @@ public final class GrowthBenchmark {
     return new Latencies(nanos, sqlNanos, (int) (rows / queries));
   }
 
+  /** EVENTS_PAGE for JDBC: each {@code $n} a {@code ?}, bound by {@link #PAGE_PARAMS}. */
+  static final String JDBC_PAGE = Sql.EVENTS_PAGE.replaceAll("\\$\\d+", "?");
+  /** The {@code $n} of each {@code ?} of {@link #JDBC_PAGE}, in order (a parameter may occur twice). */
+  static final int[] PAGE_PARAMS = Pattern.compile("\\$(\\d+)").matcher(Sql.EVENTS_PAGE).results()
+      .mapToInt(m -> Integer.parseInt(m.group(1))).toArray();
+
   /** Runs EVENTS_PAGE with these values (and a limit of 101, as the server asks), answers its time. */
   static long timeSql(PreparedStatement sql, Object[] args) throws Exception {
-    for (int a = 0; a < args.length; a++) {
-      switch (args[a]) {
-        case null -> sql.setNull(a + 1, a < 2 ? Types.TIMESTAMP_WITH_TIMEZONE : a == 5 ? Types.BIGINT : Types.VARCHAR);
-        case String v -> sql.setString(a + 1, v);
-        case Long v -> sql.setLong(a + 1, v);
-        default -> sql.setObject(a + 1, args[a]);
+    for (int q = 0; q < PAGE_PARAMS.length; q++) {
+      int a = PAGE_PARAMS[q] - 1;
+      Object v = a < args.length ? args[a] : Integer.valueOf(101);
+      switch (v) {
+        case null -> sql.setNull(q + 1, a < 2 ? Types.TIMESTAMP_WITH_TIMEZONE : a == 5 ? Types.BIGINT : Types.VARCHAR);
+        case String t -> sql.setString(q + 1, t);
+        case Long n -> sql.setLong(q + 1, n);
+        case Integer n -> sql.setInt(q + 1, n);
+        default -> sql.setObject(q + 1, v);
       }
     }
-    sql.setInt(7, 101);
     long t0 = System.nanoTime();
     try (ResultSet rs = sql.executeQuery()) {
       while (rs.next()) {
@@ -453,7 +461,7 @@ public final class GrowthBenchmark {
     int n = Math.max(5, queries / 10);
     jdbc.setAutoCommit(false);
     try (Statement st = jdbc.createStatement();
-         PreparedStatement page = jdbc.prepareStatement(Sql.EVENTS_PAGE.replaceAll("\\$\\d+", "?"))) {
+         PreparedStatement page = jdbc.prepareStatement(JDBC_PAGE)) {
       st.execute("DROP INDEX " + FILTER_INDEXES);
       for (var kind : kinds.entrySet()) {
         long[] nanos = new long[n];
