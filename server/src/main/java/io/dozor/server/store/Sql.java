@@ -6,7 +6,8 @@ public final class Sql {
   public static final String[] MIGRATIONS = {"db/V1__init.sql", "db/V2__agents.sql",
       "db/V3__dead_letters_and_admin_tokens.sql", "db/V4__notifications.sql", "db/V5__outbox_autovacuum.sql",
       "db/V6__events_partitioned.sql",
-      "db/V7__enrollment_and_credentials.sql", "db/V8__agent_spool_health.sql", "db/V9__launch_context.sql"};
+      "db/V7__enrollment_and_credentials.sql", "db/V8__agent_spool_health.sql", "db/V9__launch_context.sql",
+      "db/V10__events_filter_indexes.sql"};
 
   /** Arbitrary constant: one server migrates at a time. */
   public static final long MIGRATION_LOCK = 0x646f7a6f72L;
