@@ -55,7 +55,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.postgresql.PGConnection;
 
 /**
- * Ingest benchmark of issue #4 (see BENCHMARKS.md); run it with {@code server/bench/ingest.sh}. Not a test.
+ * Ingest benchmark (BENCHMARKS.md, "Ingest"); run it with {@code server/bench/ingest.sh}. Not a test.
  *
  * <p>One run, on one machine with PostgreSQL and Elasticsearch beside the server:
  * <ol>
