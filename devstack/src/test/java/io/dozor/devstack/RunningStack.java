@@ -2,37 +2,30 @@ package io.dozor.devstack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dozor.testkit.Elasticsearch;
 import io.dozor.testkit.FakeTelegram;
-import io.dozor.testkit.PostgresDatabase;
+import io.dozor.testkit.TestServices;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * One end-to-end test class's system: a fresh PostgreSQL database, the shared Elasticsearch node, a fake Bot API
- * if asked for, and the built jars running as a {@link Stack} in {@code target/NAME/stack}. Registered as
- * {@code @RegisterExtension static final RunningStack system = RunningStack.in("NAME")...build();}, it starts
- * before the class's {@code @BeforeAll} methods and stops after its {@code @AfterAll} ones: the stack, the fake
- * Bot API, the database, then what {@link Builder#after} was given, each even if one before failed (what a failed
- * start left unmade is skipped).
+ * One end-to-end test class's system: the built jars running as a {@link Stack} in {@code target/NAME/stack}, on
+ * a fresh database, the shared Elasticsearch node and, if asked for, a fake Bot API ({@link TestServices}).
+ * Registered as {@code @RegisterExtension static final RunningStack system = RunningStack.in("NAME")...build();},
+ * it starts before the class's {@code @BeforeAll} methods and stops after its {@code @AfterAll} ones: the stack,
+ * the fake Bot API, the database, then what {@link Builder#after} was given.
  */
-final class RunningStack implements BeforeAllCallback, AfterAllCallback {
+final class RunningStack extends TestServices {
   private final Builder options;
-  private Path dir;
-  private PostgresDatabase db;
-  private FakeTelegram telegram;
   private Stack stack;
 
   private RunningStack(Builder options) {
+    super(options.botToken.orElse(null));
     this.options = options;
   }
 
@@ -102,7 +95,7 @@ final class RunningStack implements BeforeAllCallback, AfterAllCallback {
       return this;
     }
 
-    /** Closed after the stack and the database are. */
+    /** Closed after the stack and the database are, in the order given. */
     Builder after(AutoCloseable closeable) {
       after.add(closeable);
       return this;
@@ -114,56 +107,20 @@ final class RunningStack implements BeforeAllCallback, AfterAllCallback {
   }
 
   @Override
-  public void beforeAll(ExtensionContext context) throws Exception {
-    dir = Files.createDirectories(Path.of("target", options.name).toAbsolutePath());
+  protected Path folder(ExtensionContext context) throws Exception {
+    Path dir = Files.createDirectories(Path.of("target", options.name).toAbsolutePath());
+    options.after.reversed().forEach(this::closeLater);
     options.before.prepare(dir);
-    db = PostgresDatabase.create();
-    telegram = options.botToken.map(FakeTelegram::start).orElse(null);
-    stack = Stack.start(new Stack.Options(dir.resolve("stack"), jar("dozor.server.jar"), jar("dozor.agent.jar"),
-        db.url(), es().url(), Optional.ofNullable(telegram).map(FakeTelegram::apiUrl), options.botToken,
-        options.chatIds, options.timeZone, options.agentId, options.watch, options.pollIntervalMs, false,
-        Map.copyOf(options.agentSettings)));
-  }
-
-  @Override
-  public void afterAll(ExtensionContext context) throws Exception {
-    List<AutoCloseable> parts = new ArrayList<>(Arrays.asList(stack, telegram, db));
-    parts.addAll(options.after);
-    Exception failure = null;
-    for (AutoCloseable part : parts) {
-      try {
-        if (part != null) {
-          part.close();
-        }
-      } catch (Exception e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
-    }
-    if (failure != null) {
-      throw failure;
-    }
-  }
-
-  /** {@code target/NAME}, absolute. */
-  Path dir() {
     return dir;
   }
 
-  PostgresDatabase db() {
-    return db;
-  }
-
-  Elasticsearch es() {
-    return Elasticsearch.shared();
-  }
-
-  /** The fake Bot API, if {@link Builder#telegram} asked for one. */
-  FakeTelegram telegram() {
-    return telegram;
+  @Override
+  protected void start() {
+    stack = Stack.start(new Stack.Options(dir().resolve("stack"), jar("dozor.server.jar"), jar("dozor.agent.jar"),
+        db().url(), es().url(), Optional.ofNullable(telegram()).map(FakeTelegram::apiUrl), options.botToken,
+        options.chatIds, options.timeZone, options.agentId, options.watch, options.pollIntervalMs, false,
+        Map.copyOf(options.agentSettings)));
+    closeLater(stack);
   }
 
   Stack stack() {

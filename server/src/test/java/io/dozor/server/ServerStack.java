@@ -1,11 +1,9 @@
 package io.dozor.server;
 
 import io.dozor.testkit.DevCertificates;
-import io.dozor.testkit.Elasticsearch;
-import io.dozor.testkit.FakeTelegram;
-import io.dozor.testkit.PostgresDatabase;
 import io.dozor.testkit.ProcessLogs;
 import io.dozor.testkit.TcpProxy;
+import io.dozor.testkit.TestServices;
 import io.vertx.pgclient.PgConnectOptions;
 import java.io.IOException;
 import java.net.URI;
@@ -16,22 +14,18 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * One test class's running system: a fresh PostgreSQL database, the shared Elasticsearch node, a fake Bot API if
- * asked for, and a {@link TestServer} on them with {@link TestServer#env the shared settings} plus the class's own.
- * Registered as {@code @RegisterExtension static final ServerStack stack = ServerStack.builder()...build();}, it
- * starts before the class's {@code @BeforeAll} methods and closes after its {@code @AfterAll} ones: the server,
- * then the proxies, the fake Bot API and the database (what a failed start left unmade is skipped).
+ * One test class's running server: a {@link TestServer} with {@link TestServer#env the shared settings} plus the
+ * class's own, on a fresh database, the shared Elasticsearch node and, if asked for, a fake Bot API
+ * ({@link TestServices}). Registered as
+ * {@code @RegisterExtension static final ServerStack stack = ServerStack.builder()...build();}, it starts before the
+ * class's {@code @BeforeAll} methods and closes after its {@code @AfterAll} ones: the server, the proxies, the fake
+ * Bot API, the database, then its temporary folder.
  */
-final class ServerStack implements BeforeAllCallback, AfterAllCallback {
+final class ServerStack extends TestServices {
   private final Builder options;
-  private Path dir;
-  private PostgresDatabase db;
-  private FakeTelegram telegram;
   private TcpProxy pgProxy;
   private TcpProxy esProxy;
   private DevCertificates certs;
@@ -39,6 +33,7 @@ final class ServerStack implements BeforeAllCallback, AfterAllCallback {
   private TestServer server;
 
   private ServerStack(Builder options) {
+    super(options.botToken);
     this.options = options;
   }
 
@@ -87,54 +82,37 @@ final class ServerStack implements BeforeAllCallback, AfterAllCallback {
   }
 
   @Override
-  public void beforeAll(ExtensionContext context) throws IOException {
-    dir = Files.createTempDirectory("dozor-" + context.getRequiredTestClass().getSimpleName() + "-");
-    db = PostgresDatabase.create();
-    String pgUrl = db.url();
+  protected Path folder(ExtensionContext context) throws IOException {
+    Path dir = Files.createTempDirectory("dozor-" + context.getRequiredTestClass().getSimpleName() + "-");
+    closeLater(() -> ProcessLogs.deleteRecursively(dir));
+    return dir;
+  }
+
+  @Override
+  protected void start() {
+    String pgUrl = db().url();
     String esUrl = options.elasticsearchUrl != null ? options.elasticsearchUrl : es().url();
     if (options.proxied) {
-      PgConnectOptions pg = PgConnectOptions.fromUri(db.url());
+      PgConnectOptions pg = PgConnectOptions.fromUri(pgUrl);
       pgProxy = TcpProxy.to(pg.getHost(), pg.getPort());
+      closeLater(pgProxy);
       pgUrl = "postgresql://" + pg.getUser() + "@127.0.0.1:" + pgProxy.port() + "/" + pg.getDatabase();
       URI esUri = URI.create(esUrl);
       esProxy = TcpProxy.to(esUri.getHost(), esUri.getPort());
+      closeLater(esProxy);
       esUrl = "http://127.0.0.1:" + esProxy.port();
     }
-    certs = DevCertificates.generate(dir.resolve("tls"));
-    env = TestServer.env(pgUrl, esUrl, certs, dir.resolve("logs"));
-    if (options.botToken != null) {
-      telegram = FakeTelegram.start(options.botToken);
-      env.put("DOZOR_TELEGRAM_API_URL", telegram.apiUrl());
+    certs = DevCertificates.generate(dir().resolve("tls"));
+    env = TestServer.env(pgUrl, esUrl, certs, dir().resolve("logs"));
+    if (telegram() != null) {
+      env.put("DOZOR_TELEGRAM_API_URL", telegram().apiUrl());
       env.put("DOZOR_TELEGRAM_BOT_TOKEN", options.botToken);
       env.put("DOZOR_TELEGRAM_CHAT_IDS",
           Arrays.stream(options.chatIds).mapToObj(Long::toString).collect(Collectors.joining(",")));
     }
     env.putAll(options.env);
     server = new TestServer(env);
-  }
-
-  @Override
-  public void afterAll(ExtensionContext context) {
-    TestServer.closeAll(server, pgProxy, esProxy, telegram, db, () -> ProcessLogs.deleteRecursively(dir));
-  }
-
-  /** A folder of the test class's own (the server's TLS files and logs are in it); deleted after the class. */
-  Path dir() {
-    return dir;
-  }
-
-  PostgresDatabase db() {
-    return db;
-  }
-
-  /** The shared Elasticsearch node, started on first use (the server may reach it through a proxy or not at all). */
-  Elasticsearch es() {
-    return Elasticsearch.shared();
-  }
-
-  /** The fake Bot API, if {@link Builder#telegram} asked for one. */
-  FakeTelegram telegram() {
-    return telegram;
+    closeLater(server);
   }
 
   /** The proxy to PostgreSQL, if {@link Builder#proxied}. */

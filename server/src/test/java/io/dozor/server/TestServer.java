@@ -69,19 +69,6 @@ final class TestServer implements AutoCloseable {
     return env;
   }
 
-  /** Closes what a test class started, in order; parts a failed start left null are skipped. */
-  static void closeAll(AutoCloseable... parts) {
-    for (AutoCloseable part : parts) {
-      if (part != null) {
-        try {
-          part.close();
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      }
-    }
-  }
-
   URI uri(String path) {
     return URI.create((config.http().plain() ? "http" : "https") + "://127.0.0.1:" + server.port() + path);
   }
