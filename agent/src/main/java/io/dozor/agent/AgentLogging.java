@@ -14,6 +14,7 @@ import ch.qos.logback.core.spi.ContextAwareBase;
 import ch.qos.logback.core.util.Duration;
 import ch.qos.logback.core.util.FileSize;
 import ch.qos.logback.core.util.StatusPrinter2;
+import io.dozor.common.PrivateFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.regex.Pattern;

@@ -1,5 +1,6 @@
 package io.dozor.agent;
 
+import io.dozor.common.PrivateFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

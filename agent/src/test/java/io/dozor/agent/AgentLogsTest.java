@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dozor.testkit.FileModes;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -93,16 +94,16 @@ class AgentLogsTest {
         // the plain http:// url was allowed explicitly, and is warned about
         assertThat(lines(logs.resolve(AgentLogging.ERRORS_FILE))).extracting(l -> l.get("message").asText())
                 .anyMatch(m -> m.startsWith("server url is plain http"));
-        if (PrivateFilesTest.posix(dir)) {
+        if (FileModes.posix(dir)) {
             // what the agent created is its user's only: the log and spool directories, the logs, the spool files
             Path spool = dir.resolve("spool");
-            assertThat(PrivateFilesTest.mode(logs)).isEqualTo("rwx------");
-            assertThat(PrivateFilesTest.mode(spool)).isEqualTo("rwx------");
-            assertThat(logs.resolve(AgentLogging.JSON_FILE)).satisfies(PrivateFilesTest::isPrivateFile);
-            assertThat(logs.resolve(AgentLogging.ERRORS_FILE)).satisfies(PrivateFilesTest::isPrivateFile);
+            assertThat(FileModes.mode(logs)).isEqualTo("rwx------");
+            assertThat(FileModes.mode(spool)).isEqualTo("rwx------");
+            assertThat(logs.resolve(AgentLogging.JSON_FILE)).satisfies(PrivateAgentFilesTest::isPrivateFile);
+            assertThat(logs.resolve(AgentLogging.ERRORS_FILE)).satisfies(PrivateAgentFilesTest::isPrivateFile);
             assertThat(spool.resolve(SqliteSpool.FILE_NAME)).isRegularFile();
             try (Stream<Path> list = Files.list(spool)) {
-                assertThat(list.toList()).allSatisfy(PrivateFilesTest::isPrivateFile);
+                assertThat(list.toList()).allSatisfy(PrivateAgentFilesTest::isPrivateFile);
             }
         }
     }

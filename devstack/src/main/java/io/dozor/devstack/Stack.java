@@ -1,6 +1,6 @@
 package io.dozor.devstack;
 
-import io.dozor.server.PrivateFiles;
+import io.dozor.common.PrivateFiles;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.testkit.DevCertificates;
 import io.dozor.testkit.FreePort;

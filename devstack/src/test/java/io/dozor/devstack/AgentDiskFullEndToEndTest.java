@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dozor.agent.SqliteSpool;
-import io.dozor.testkit.Elasticsearch;
-import io.dozor.testkit.PostgresDatabase;
 import io.dozor.testkit.SmallDisk;
 import io.dozor.testkit.Wait;
 import io.vertx.core.json.JsonObject;
@@ -22,14 +20,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The real agent and server with the agent's spool on a real 1 MB filesystem (a tmpfs this test mounts as
@@ -44,16 +40,18 @@ class AgentDiskFullEndToEndTest {
   static final String PROGRAM = "dfull" + ThreadLocalRandom.current().nextInt(10_000, 99_999);
   static final Duration TIMEOUT = Duration.ofSeconds(60);
 
-  static Path dir;
+  @RegisterExtension
+  static final RunningStack system = RunningStack.in("agent-disk-full-e2e").agent(AGENT_ID, PROGRAM, 200)
+      .agentSetting("server.heartbeat_interval_s", "1")
+      .before(AgentDiskFullEndToEndTest::smallDiskAndProgram)
+      .after(AgentDiskFullEndToEndTest::unmountAndDelete)
+      .build();
   static Path bin;
   static SmallDisk disk;
-  static PostgresDatabase db;
-  static Stack stack;
   static final List<Process> launched = new ArrayList<>();
 
-  @BeforeAll
-  static void startTheSystem() throws IOException {
-    dir = Path.of("target", "agent-disk-full-e2e").toAbsolutePath();
+  /** The agent's spool on a small disk in a new folder, and the program it watches. */
+  static void smallDiskAndProgram(Path dir) throws IOException {
     if (Files.exists(dir)) { // a new database each run: the admin token of a previous run is unknown to it
       try (var files = Files.walk(dir)) {
         for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
@@ -65,22 +63,14 @@ class AgentDiskFullEndToEndTest {
     bin = Files.createTempDirectory("dozor-disk-full-bin", PosixFilePermissions.asFileAttribute(
         PosixFilePermissions.fromString("rwxr-xr-x")));
     Files.copy(Path.of("/bin/sleep"), bin.resolve(PROGRAM));
-    db = PostgresDatabase.create();
-    stack = Stack.start(new Stack.Options(dir.resolve("stack"), EndToEndTest.jar("dozor.server.jar"),
-        EndToEndTest.jar("dozor.agent.jar"), db.url(), Elasticsearch.shared().url(), Optional.empty(),
-        Optional.empty(), List.of(), "UTC", AGENT_ID, PROGRAM, 200, false,
-        Map.of("server.heartbeat_interval_s", "1")));
   }
 
   @AfterAll
-  static void stopTheSystem() throws IOException {
+  static void stopPrograms() {
     launched.forEach(Process::destroyForcibly);
-    if (stack != null) {
-      stack.close();
-    }
-    if (db != null) {
-      db.close();
-    }
+  }
+
+  static void unmountAndDelete() throws IOException {
     if (disk != null) {
       disk.close();
     }
@@ -102,13 +92,13 @@ class AgentDiskFullEndToEndTest {
   }
 
   static List<Long> rows() {
-    return db.query("SELECT pid FROM events WHERE process_name = $1", PROGRAM).stream()
+    return system.db().query("SELECT pid FROM events WHERE process_name = $1", PROGRAM).stream()
         .map(r -> ((Number) r.get("pid")).longValue()).toList();
   }
 
   static String agentLog() {
     try {
-      return Files.readString(stack.agentLog(), StandardCharsets.UTF_8);
+      return Files.readString(system.stack().agentLog(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       return "";
     }
@@ -121,6 +111,7 @@ class AgentDiskFullEndToEndTest {
 
   /** This agent as {@code GET /api/v1/agents} shows it. */
   static JsonObject agentShown() {
+    Stack stack = system.stack();
     try {
       HttpClient http = HttpClient.newBuilder().sslContext(stack.clientTls()).build();
       String admin = Files.readString(stack.adminTokenFile()).trim();
@@ -145,6 +136,7 @@ class AgentDiskFullEndToEndTest {
 
   @Test
   void aFullDiskLosesOnlyWhatMemoryCannotHoldAndTheSpoolRecoversWithoutARestart() throws Exception {
+    Stack stack = system.stack();
     Wait.until("a healthy heartbeat", TIMEOUT, () -> agentShown().containsKey("spool_error")
         && agentShown().getString("spool_error") == null);
     long logBefore = agentLog().length();

@@ -3,8 +3,7 @@ package io.dozor.devstack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.dozor.testkit.Elasticsearch;
-import io.dozor.testkit.PostgresDatabase;
+import io.dozor.testkit.ProcessLogs;
 import io.dozor.testkit.Unprivileged;
 import io.dozor.testkit.Wait;
 import java.io.IOException;
@@ -18,15 +17,14 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Verifies the agent's launch semantics and its durability with the real jars, PostgreSQL and
@@ -39,48 +37,27 @@ class AgentEndToEndTest {
   static final Duration TIMEOUT = Duration.ofSeconds(30);
   static final Pattern DROPPED = Pattern.compile("spool full, dropped the oldest event");
 
-  static Path dir;
   static Path bin;
-  static PostgresDatabase db;
-  static Stack stack;
+  @RegisterExtension
+  static final RunningStack system = RunningStack.in("agent-e2e")
+      .agent(AGENT_ID, "killed, browser, telegram, explorer, reused", 200)
+      .agentSetting("monitor.exclude_users", OTHER_USER)
+      .agentSetting("server.heartbeat_interval_s", "1")
+      .agentSetting("spool.max_mb", "0.002") // about nine events of this test's size: five fit, fourteen do not
+      .after(() -> ProcessLogs.deleteRecursively(bin))
+      .build();
   final List<Process> launched = new ArrayList<>();
 
   @BeforeAll
-  static void startTheSystem() throws IOException {
-    dir = Files.createDirectories(Path.of("target", "agent-e2e").toAbsolutePath());
+  static void programsEveryUserCanRun() throws IOException {
     // programs in a directory every user can read, so that another user can run them
     bin = Files.createTempDirectory("dozor-e2e-bin", PosixFilePermissions.asFileAttribute(
         PosixFilePermissions.fromString("rwxr-xr-x")));
-    db = PostgresDatabase.create();
-    Elasticsearch es = Elasticsearch.shared();
-    stack = Stack.start(new Stack.Options(dir.resolve("stack"), EndToEndTest.jar("dozor.server.jar"),
-        EndToEndTest.jar("dozor.agent.jar"), db.url(), es.url(), Optional.empty(), Optional.empty(), List.of(),
-        "UTC", AGENT_ID, "killed, browser, telegram, explorer, reused", 200, false,
-        Map.of("monitor.exclude_users", OTHER_USER, "server.heartbeat_interval_s", "1",
-            // about nine events of this test's size: five fit, fourteen do not
-            "spool.max_mb", "0.002")));
-  }
-
-  @AfterAll
-  static void stopTheSystem() throws IOException {
-    if (stack != null) {
-      stack.close();
-    }
-    if (db != null) {
-      db.close();
-    }
-    if (bin != null) {
-      try (var files = Files.list(bin)) {
-        for (Path f : files.toList()) {
-          Files.delete(f);
-        }
-      }
-      Files.delete(bin);
-    }
   }
 
   @AfterEach
   void stopPrograms() {
+    Stack stack = system.stack();
     launched.forEach(Process::destroyForcibly);
     if (!stack.isRunning()) {
       stack.restartServer();
@@ -108,13 +85,13 @@ class AgentEndToEndTest {
   }
 
   static List<Map<String, Object>> rows(String processName) {
-    return db.query("SELECT event_id, \"timestamp\", username, pid FROM events WHERE process_name = $1 ORDER BY id",
-        processName);
+    return system.db().query("SELECT event_id, \"timestamp\", username, pid FROM events WHERE process_name = $1 "
+        + "ORDER BY id", processName);
   }
 
   static String agentLog() {
     try {
-      return Files.readString(stack.agentLog(), StandardCharsets.UTF_8);
+      return Files.readString(system.stack().agentLog(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       return "";
     }
@@ -170,6 +147,7 @@ class AgentEndToEndTest {
 
   @Test
   void launchesWhileTheServerIsDownSurviveAKilledAgentAndArriveOnce() throws Exception {
+    Stack stack = system.stack();
     stack.stopServer();
     List<Long> pids = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
@@ -216,7 +194,8 @@ class AgentEndToEndTest {
 
   @Test
   void aFullSpoolDropsTheOldestAndTheServerLearnsHowMany() throws Exception {
-    Wait.until("a first heartbeat", TIMEOUT, () -> !db.query(
+    Stack stack = system.stack();
+    Wait.until("a first heartbeat", TIMEOUT, () -> !system.db().query(
         "SELECT 1 FROM agents WHERE agent_id = $1 AND last_heartbeat IS NOT NULL", AGENT_ID).isEmpty());
     long droppedBefore = droppedEvents();
     long droppedLinesBefore = count(DROPPED, agentLog());
@@ -242,16 +221,17 @@ class AgentEndToEndTest {
 
   @Test
   void theAgentReportsItselfInHeartbeats() {
-    Wait.until("a heartbeat", TIMEOUT, () -> !db.query(
+    Wait.until("a heartbeat", TIMEOUT, () -> !system.db().query(
         "SELECT 1 FROM agents WHERE agent_id = $1 AND last_heartbeat IS NOT NULL", AGENT_ID).isEmpty());
 
-    Map<String, Object> agent = db.query("SELECT hostname, version FROM agents WHERE agent_id = $1", AGENT_ID).get(0);
+    Map<String, Object> agent = system.db().query("SELECT hostname, version FROM agents WHERE agent_id = $1", AGENT_ID)
+        .get(0);
     assertThat(agent.get("version")).isEqualTo("0.1.0");
     assertThat((String) agent.get("hostname")).isNotBlank();
   }
 
   static long droppedEvents() {
-    var rows = db.query("SELECT dropped_events FROM agents WHERE agent_id = $1", AGENT_ID);
+    var rows = system.db().query("SELECT dropped_events FROM agents WHERE agent_id = $1", AGENT_ID);
     Object dropped = rows.isEmpty() ? null : rows.get(0).get("dropped_events");
     return dropped == null ? 0 : ((Number) dropped).longValue();
   }

@@ -1,5 +1,6 @@
 package io.dozor.devstack;
 
+import static io.dozor.testkit.FileModes.mode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dozor.testkit.Elasticsearch;
@@ -82,10 +83,6 @@ class DevStackTest {
     }
   }
 
-  static String mode(Path path) throws IOException {
-    return PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
-  }
-
   static Process start(Path dir, Path out) throws IOException {
     List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
         "-cp", System.getProperty("java.class.path")));
@@ -94,8 +91,8 @@ class DevStackTest {
       command.add("-D" + Elasticsearch.ZIP_PROPERTY + "=" + zip);
     }
     command.addAll(List.of(DevStack.class.getName(), "--dir", dir.toString(),
-        "--server-jar", EndToEndTest.jar("dozor.server.jar").toString(),
-        "--agent-jar", EndToEndTest.jar("dozor.agent.jar").toString(), "--watch", "chrome", "--poll-ms", "500"));
+        "--server-jar", RunningStack.jar("dozor.server.jar").toString(),
+        "--agent-jar", RunningStack.jar("dozor.agent.jar").toString(), "--watch", "chrome", "--poll-ms", "500"));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.to(out.toFile()));
     pb.environment().keySet().removeIf(k -> k.startsWith("DOZOR_"));

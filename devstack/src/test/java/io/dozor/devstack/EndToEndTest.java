@@ -2,9 +2,7 @@ package io.dozor.devstack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dozor.testkit.Elasticsearch;
 import io.dozor.testkit.FakeTelegram;
-import io.dozor.testkit.PostgresDatabase;
 import io.dozor.testkit.Wait;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -17,12 +15,10 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Verifies the whole path with the built jars as separate processes: a program named chrome starts
@@ -36,46 +32,15 @@ class EndToEndTest {
   static final String ZONE = "Europe/Moscow";
   static final String AGENT_ID = "e2e-agent";
 
-  static Path dir;
-  static PostgresDatabase db;
-  static Elasticsearch es;
-  static FakeTelegram telegram;
-  static Stack stack;
   static final String INDEX_PREFIX = "dozor-events";
 
-  @BeforeAll
-  static void startTheSystem() throws IOException {
-    dir = Files.createDirectories(Path.of("target", "e2e").toAbsolutePath());
-    db = PostgresDatabase.create();
-    es = Elasticsearch.shared();
-    telegram = FakeTelegram.start(BOT_TOKEN);
-    stack = Stack.start(new Stack.Options(dir.resolve("stack"), jar("dozor.server.jar"), jar("dozor.agent.jar"),
-        db.url(), es.url(), Optional.of(telegram.apiUrl()), Optional.of(BOT_TOKEN), List.of(CHAT), ZONE, AGENT_ID,
-        "chrome, browser, telegram, explorer", 500, false));
-  }
-
-  @AfterAll
-  static void stopTheSystem() {
-    if (stack != null) {
-      stack.close();
-    }
-    if (telegram != null) {
-      telegram.close();
-    }
-    if (db != null) {
-      db.close();
-    }
-  }
-
-  static Path jar(String property) {
-    Path jar = Path.of(System.getProperty(property, "missing-" + property));
-    assertThat(jar).as("built jar (run mvn verify, not mvn test)").isRegularFile();
-    return jar;
-  }
+  @RegisterExtension
+  static final RunningStack system = RunningStack.in("e2e").telegram(BOT_TOKEN, CHAT).timeZone(ZONE)
+      .agent(AGENT_ID, "chrome, browser, telegram, explorer", 500).build();
 
   /** A copy of a system binary under another name: the agent sees a program of that name. */
   static Process launch(String name) throws IOException {
-    Path bin = dir.resolve("bin");
+    Path bin = system.dir().resolve("bin");
     Files.createDirectories(bin);
     Path exe = bin.resolve(name);
     if (!Files.exists(exe)) {
@@ -112,11 +77,11 @@ class EndToEndTest {
       String byId = new JsonObject().put("query", new JsonObject().put("term",
           new JsonObject().put("event.id", eventId))).encode();
       Wait.until("the document in Elasticsearch", Duration.ofSeconds(30), () -> {
-        es.request("POST", "/" + INDEX_PREFIX + "-*/_refresh", null);
-        return new JsonObject(es.post("/" + INDEX_PREFIX + "-*/_count", byId)).getLong("count") == 1;
+        system.es().request("POST", "/" + INDEX_PREFIX + "-*/_refresh", null);
+        return new JsonObject(system.es().post("/" + INDEX_PREFIX + "-*/_count", byId)).getLong("count") == 1;
       });
       Instant indexed = Instant.now();
-      var hits = new JsonObject(es.post("/" + INDEX_PREFIX + "-*/_search", query)).getJsonObject("hits");
+      var hits = new JsonObject(system.es().post("/" + INDEX_PREFIX + "-*/_search", query)).getJsonObject("hits");
       assertThat(hits.getJsonObject("total").getLong("value")).isEqualTo(1L);
       var doc = hits.getJsonArray("hits").getJsonObject(0);
       assertThat(doc.getString("_id")).isEqualTo(eventId);
@@ -125,7 +90,7 @@ class EndToEndTest {
       String text = "[" + launchedAt.atZoneSameInstant(ZoneId.of(ZONE))
           .format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")) + "] Пользователь "
           + System.getProperty("user.name") + " запустил chrome";
-      List<FakeTelegram.Sent> messages = telegram.awaitMessages(1, Duration.ofSeconds(30));
+      List<FakeTelegram.Sent> messages = system.telegram().awaitMessages(1, Duration.ofSeconds(30));
       assertThat(messages).extracting(FakeTelegram.Sent::text).containsExactly(text);
       assertThat(messages.get(0).chatId()).isEqualTo(CHAT);
 
@@ -133,11 +98,11 @@ class EndToEndTest {
       Instant later = Instant.now().plusSeconds(2);
       Wait.until("two more polls", Duration.ofSeconds(5), () -> Instant.now().isAfter(later));
       assertThat(rows("true")).hasSize(1);
-      assertThat(telegram.messages()).hasSize(1);
-      assertThat(stack.isRunning()).isTrue();
+      assertThat(system.telegram().messages()).hasSize(1);
+      assertThat(system.stack().isRunning()).isTrue();
 
-      Instant committed = ((OffsetDateTime) db.query("SELECT received_at FROM events").get(0).get("received_at"))
-          .toInstant();
+      Instant committed = ((OffsetDateTime) system.db().query("SELECT received_at FROM events").get(0)
+          .get("received_at")).toInstant();
       String timings = String.format("end-to-end timings from process start (agent poll 500 ms): "
               + "PostgreSQL commit %d ms, Telegram message received %d ms, Elasticsearch document searchable "
               + "within %d ms (polled)%n",
@@ -152,6 +117,7 @@ class EndToEndTest {
   }
 
   static List<Map<String, Object>> rows(String where) {
-    return db.query("SELECT event_id, \"timestamp\", username, process_name, agent_id, pid FROM events WHERE " + where);
+    return system.db().query("SELECT event_id, \"timestamp\", username, process_name, agent_id, pid FROM events "
+        + "WHERE " + where);
   }
 }

@@ -2,7 +2,6 @@ package io.dozor.devstack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dozor.testkit.Elasticsearch;
 import io.dozor.testkit.PostgresDatabase;
 import io.dozor.testkit.Wait;
 import java.io.IOException;
@@ -13,11 +12,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -26,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Enrolment, renewal, rotation and revocation with real agent processes (the agent's Linux process source)
@@ -38,32 +35,17 @@ class EnrollmentEndToEndTest {
   static final Duration TIMEOUT = Duration.ofSeconds(120);
   static final String REFUSED = "the server refuses this agent's credential";
 
-  static Path dir;
-  static PostgresDatabase db;
-  static Stack stack;
+  @RegisterExtension
+  static final RunningStack system = RunningStack.in("enrollment-e2e").agent("e2e-token-agent", "nothing-watched", 200)
+      .build();
   static String oldSecret;
   final List<Process> agents = new ArrayList<>();
   final List<Process> programs = new ArrayList<>();
 
   @BeforeAll
-  static void startTheSystem() throws IOException {
-    dir = Files.createDirectories(Path.of("target", "enrollment-e2e").toAbsolutePath());
-    db = PostgresDatabase.create();
-    stack = Stack.start(new Stack.Options(dir.resolve("stack"), EndToEndTest.jar("dozor.server.jar"),
-        EndToEndTest.jar("dozor.agent.jar"), db.url(), Elasticsearch.shared().url(), Optional.empty(),
-        Optional.empty(), List.of(), "UTC", "e2e-token-agent", "nothing-watched", 200, false));
+  static void shortAccessTokens() throws IOException {
     oldSecret = secret();
     serverSettings("access_token_ttl: 3s");
-  }
-
-  @AfterAll
-  static void stopTheSystem() {
-    if (stack != null) {
-      stack.close();
-    }
-    if (db != null) {
-      db.close();
-    }
   }
 
   @AfterEach
@@ -90,7 +72,7 @@ class EnrollmentEndToEndTest {
     long enrolled = homes.stream().filter(h -> log(h).contains("agent enrolled")).count();
     assertThat(enrolled).isEqualTo(10);
     assertThat(homes.stream().filter(h -> log(h).contains("enrollment_used_up"))).hasSize(10);
-    assertThat(db.query("SELECT count(DISTINCT agent_id) AS n FROM agents WHERE enrolled_via = 'race'").get(0))
+    assertThat(system.db().query("SELECT count(DISTINCT agent_id) AS n FROM agents WHERE enrolled_via = 'race'").get(0))
         .containsEntry("n", 10L);
     assertThat(homes.stream().filter(h -> Files.exists(h.resolve("spool/credential")))).hasSize(10);
     for (Path home : homes) {
@@ -99,7 +81,7 @@ class EnrollmentEndToEndTest {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(credential))).isEqualTo("rw-------");
       }
     }
-    assertThat(db.query("SELECT uses, max_uses FROM enrollment_tokens WHERE name = 'race'").get(0))
+    assertThat(system.db().query("SELECT uses, max_uses FROM enrollment_tokens WHERE name = 'race'").get(0))
         .containsEntry("uses", 10).containsEntry("max_uses", 10);
   }
 
@@ -111,6 +93,7 @@ class EnrollmentEndToEndTest {
   @Test
   @Order(2)
   void renewalAndKeyRotationLoseNothingAndNeverReEnrol() throws Exception {
+    PostgresDatabase db = system.db();
     String token = serverCli("enrollment", "create", "--name", "renewal", "--uses", "1", "--expires", "1h");
     Path home = writeIni("renewal", token, "renew-prog, rotate-prog");
     Process agent = startAgent(home);
@@ -135,7 +118,7 @@ class EnrollmentEndToEndTest {
 
     assertThat(occurrences(log(home), "agent enrolled")).isEqualTo(1);
     assertThat(log(home)).doesNotContain(REFUSED);
-    assertThat(Files.readString(stack.serverConfig())).doesNotContain(oldSecret);
+    assertThat(Files.readString(system.stack().serverConfig())).doesNotContain(oldSecret);
   }
 
   /**
@@ -146,6 +129,7 @@ class EnrollmentEndToEndTest {
   @Test
   @Order(3)
   void aRevokedAgentKeepsItsSpoolAndReEnrolsAfterItsStateIsLost() throws Exception {
+    PostgresDatabase db = system.db();
     String token = serverCli("enrollment", "create", "--name", "revoked", "--uses", "1", "--expires", "1h");
     Path home = writeIni("revoked", token, "kept-prog");
     agents.add(startAgent(home));
@@ -178,7 +162,8 @@ class EnrollmentEndToEndTest {
 
   /** The INI every PC gets: only the spool and log directories differ here, as the test runs them side by side. */
   static Path writeIni(String name, String enrollmentToken, String watch) throws IOException {
-    Path home = Files.createDirectories(dir.resolve(name));
+    Stack stack = system.stack();
+    Path home = Files.createDirectories(system.dir().resolve(name));
     Files.writeString(home.resolve("agent.ini"), """
         [server]
         url = %s
@@ -203,7 +188,7 @@ class EnrollmentEndToEndTest {
   static Process startAgent(Path home) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
     return new ProcessBuilder(java, "-Xmx64m", "-XX:TieredStopAtLevel=1", "-jar",
-        EndToEndTest.jar("dozor.agent.jar").toString(), "run", "--config", home.resolve("agent.ini").toString())
+        RunningStack.jar("dozor.agent.jar").toString(), "run", "--config", home.resolve("agent.ini").toString())
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(home.resolve("agent.out").toFile()))
         .start();
   }
@@ -231,13 +216,13 @@ class EnrollmentEndToEndTest {
   }
 
   static long count(String agentId, String processName) {
-    return (Long) db.query("SELECT count(*) AS n FROM events WHERE agent_id = $1 AND process_name = $2", agentId,
-        processName).get(0).get("n");
+    return (Long) system.db().query("SELECT count(*) AS n FROM events WHERE agent_id = $1 AND process_name = $2",
+        agentId, processName).get(0).get("n");
   }
 
   /** {@code n} launches of a copy of sleep named {@code name}, one a second. */
   void launchEverySecond(String name, int n) throws IOException {
-    Path exe = dir.resolve("bin").resolve(name);
+    Path exe = system.dir().resolve("bin").resolve(name);
     if (!Files.exists(exe)) {
       Files.createDirectories(exe.getParent());
       Files.copy(Path.of("/bin/sleep"), exe);
@@ -251,17 +236,18 @@ class EnrollmentEndToEndTest {
 
   /** {@code dozor-server ARGS --config <the stack's>}: its output, stripped. */
   static String serverCli(String... args) {
-    return stack.cli(args);
+    return system.stack().cli(args);
   }
 
   static String secret() throws IOException {
-    Matcher m = Pattern.compile("token_secret: (\\S+)").matcher(Files.readString(stack.serverConfig()));
+    Matcher m = Pattern.compile("token_secret: (\\S+)").matcher(Files.readString(system.stack().serverConfig()));
     assertThat(m.find()).isTrue();
     return m.group(1);
   }
 
   /** Adds a line under {@code auth:} of the server's YAML and restarts the server. */
   static void serverSettings(String authLine) throws IOException {
+    Stack stack = system.stack();
     String yaml = Files.readString(stack.serverConfig());
     Files.writeString(stack.serverConfig(), yaml.replace("auth:\n", "auth:\n  " + authLine + "\n"));
     stack.stopServer();
@@ -269,6 +255,7 @@ class EnrollmentEndToEndTest {
   }
 
   static void rotate(String secrets) throws IOException {
+    Stack stack = system.stack();
     String yaml = Files.readString(stack.serverConfig());
     Files.writeString(stack.serverConfig(), yaml.replaceFirst("token_secret: \\S+", "token_secret: \"" + secrets + "\""));
     stack.stopServer();

@@ -36,7 +36,7 @@ class LinuxPackageTest {
 
   @Test
   void theRuntimeItMakesRunsTheAgentWithTheLaunchersFlags() throws Exception {
-    Path tar = EndToEndTest.jar("dozor.agent.tar");
+    Path tar = RunningStack.jar("dozor.agent.tar");
     exec(dir, Duration.ofSeconds(60), "tar", "xzf", tar.toString());
     Path home = dir.resolve("dozor-agent");
     assertThat(home.resolve("dozor-agent.jar")).isRegularFile();
@@ -90,11 +90,11 @@ class LinuxPackageTest {
 
   @Test
   void bothLaunchersShareTheirFlagsAndBothRuntimeScriptsTheirModules() throws Exception {
-    String both = exec(dir, Duration.ofSeconds(60), "tar", "xzOf", EndToEndTest.jar("dozor.agent.tar").toString(),
+    String both = exec(dir, Duration.ofSeconds(60), "tar", "xzOf", RunningStack.jar("dozor.agent.tar").toString(),
         "dozor-agent/dozor-agent", RUNTIME_SCRIPT);
     String linuxFlags = flags(both, "JVM_FLAGS=\"([^\"]+)\"");
     String linuxModules = modules(both);
-    try (ZipFile z = new ZipFile(EndToEndTest.jar("dozor.agent.zip").toFile())) {
+    try (ZipFile z = new ZipFile(RunningStack.jar("dozor.agent.zip").toFile())) {
       String windowsFlags = flags(WindowsPackageTest.text(z, "dozor-agent/dozor-agent.cmd"), "set \"JVM_FLAGS=([^\"]+)\"");
       // Linux adds only the glibc heap trim, which Windows does not have
       assertThat(linuxFlags).isEqualTo(windowsFlags + " -XX:TrimNativeHeapInterval=5000");

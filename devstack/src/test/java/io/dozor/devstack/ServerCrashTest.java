@@ -2,8 +2,6 @@ package io.dozor.devstack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dozor.testkit.Elasticsearch;
-import io.dozor.testkit.PostgresDatabase;
 import io.dozor.testkit.Wait;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,14 +10,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,11 +24,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Verifies, by counting, that killing the server with SIGKILL under load loses nothing and doubles
@@ -46,32 +40,12 @@ class ServerCrashTest {
   static final int SENDERS = 4;
   static final int BATCH = 50;
 
-  static PostgresDatabase db;
-  static Elasticsearch es;
-  static Stack stack;
-
-  @BeforeAll
-  static void startTheSystem() throws IOException {
-    db = PostgresDatabase.create();
-    es = Elasticsearch.shared();
-    Path dir = Files.createDirectories(Path.of("target", "crash").toAbsolutePath());
-    stack = Stack.start(new Stack.Options(dir.resolve("stack"), EndToEndTest.jar("dozor.server.jar"),
-        EndToEndTest.jar("dozor.agent.jar"), db.url(), es.url(), Optional.empty(), Optional.empty(), List.of(),
-        "UTC", AGENT_ID, "never-launched-program", 1000, false));
-  }
-
-  @AfterAll
-  static void stopTheSystem() {
-    if (stack != null) {
-      stack.close();
-    }
-    if (db != null) {
-      db.close();
-    }
-  }
+  @RegisterExtension
+  static final RunningStack system = RunningStack.in("crash").agent(AGENT_ID, "never-launched-program", 1000).build();
 
   @Test
   void killingTheServerUnderLoadLosesNothingAndDoublesNothing() throws Exception {
+    Stack stack = system.stack();
     HttpClient http = HttpClient.newBuilder().sslContext(stack.clientTls()).connectTimeout(Duration.ofSeconds(2))
         .build();
     Set<UUID> acknowledged = ConcurrentHashMap.newKeySet();
@@ -105,25 +79,26 @@ class ServerCrashTest {
     pool.shutdown();
 
     Set<UUID> stored = new HashSet<>();
-    db.query("SELECT event_id FROM events").forEach(row -> stored.add((UUID) row.get("event_id")));
+    system.db().query("SELECT event_id FROM events").forEach(row -> stored.add((UUID) row.get("event_id")));
     assertThat(stored).as("PostgreSQL holds exactly what was acknowledged").isEqualTo(acknowledged);
-    assertThat(db.count("events")).as("no event stored twice").isEqualTo(acknowledged.size());
+    assertThat(system.db().count("events")).as("no event stored twice").isEqualTo(acknowledged.size());
 
     Wait.until("Elasticsearch to catch up", Duration.ofSeconds(120), () -> indexed() == acknowledged.size());
-    Wait.until("the outbox to drain", Duration.ofSeconds(60), () -> db.count("outbox") == 0);
+    Wait.until("the outbox to drain", Duration.ofSeconds(60), () -> system.db().count("outbox") == 0);
     assertThat(indexed()).as("each event indexed once").isEqualTo(acknowledged.size());
     assertThat(refusals.get()).as("the crash was felt by the senders").isPositive();
   }
 
   static long indexed() {
-    es.request("POST", "/dozor-events-*/_refresh", null);
+    system.es().request("POST", "/dozor-events-*/_refresh", null);
     String query = new JsonObject().put("query", new JsonObject().put("term",
         new JsonObject().put("agent.id", AGENT_ID))).encode();
-    return new JsonObject(es.post("/dozor-events-*/_count", query)).getLong("count");
+    return new JsonObject(system.es().post("/dozor-events-*/_count", query)).getLong("count");
   }
 
   /** Like the agent: the same batch (same event ids) again until a 2xx, with a short pause. */
   static void sendUntilAcknowledged(HttpClient http, List<UUID> ids, AtomicInteger refusals) throws InterruptedException {
+    Stack stack = system.stack();
     JsonArray events = new JsonArray();
     String now = Instant.now().toString();
     for (UUID id : ids) {

@@ -14,7 +14,7 @@ class WindowsPackageTest {
 
   @Test
   void theZipHoldsTheJarTheSettingsTheLauncherAndTheServiceScripts() throws IOException {
-    Path zip = EndToEndTest.jar("dozor.agent.zip");
+    Path zip = RunningStack.jar("dozor.agent.zip");
     try (ZipFile z = new ZipFile(zip.toFile())) {
       assertThat(z.stream().map(ZipEntry::getName)).contains("dozor-agent/dozor-agent.jar",
           "dozor-agent/agent.ini", "dozor-agent/dozor-agent.cmd", "dozor-agent/install-service.ps1",

@@ -2,6 +2,7 @@ package io.dozor.server;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.rolling.RollingFileAppender;
+import io.dozor.common.PrivateFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 

@@ -3,22 +3,17 @@ package io.dozor.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dozor.server.setup.IndexTemplate;
-import io.dozor.testkit.DevCertificates;
 import io.dozor.testkit.Elasticsearch;
-import io.dozor.testkit.PostgresDatabase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What reaches Elasticsearch from the agents, end to end on the real server, PostgreSQL and Elasticsearch: a
@@ -30,30 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 class FleetFeedTest {
   static final Duration DELIVERY = Duration.ofSeconds(60);
 
-  @TempDir
-  static Path dir;
-  static PostgresDatabase db;
-  static Elasticsearch es;
-  static DevCertificates certs;
-  static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    db = PostgresDatabase.create();
-    es = Elasticsearch.shared();
-    certs = DevCertificates.generate(dir.resolve("tls"));
-    server = new TestServer(TestServer.env(db.url(), es.url(), certs, dir.resolve("logs")));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (server != null) {
-      server.close();
-    }
-    if (db != null) {
-      db.close();
-    }
-  }
+  @RegisterExtension
+  static final ServerStack stack = ServerStack.builder().build();
 
   static void await(String what, BooleanSupplier done) throws InterruptedException {
     Instant deadline = Instant.now().plus(DELIVERY);
@@ -64,10 +37,10 @@ class FleetFeedTest {
   }
 
   static JsonObject search(String indices, String field, String value) {
-    es.request("POST", "/" + indices + "/_refresh", null);
+    stack.es().request("POST", "/" + indices + "/_refresh", null);
     String body = new JsonObject().put("query", new JsonObject().put("term", new JsonObject().put(field, value)))
         .encode();
-    Elasticsearch.Response r = es.request("POST", "/" + indices + "/_search?ignore_unavailable=true", body);
+    Elasticsearch.Response r = stack.es().request("POST", "/" + indices + "/_search?ignore_unavailable=true", body);
     return r.status() == 200 ? new JsonObject(r.body()) : new JsonObject().put("hits", new JsonObject()
         .put("hits", new JsonArray()));
   }
@@ -84,6 +57,7 @@ class FleetFeedTest {
 
   @Test
   void aLaunchWithTheNewOptionalFieldsIsIndexedWithThemAsEcs() throws Exception {
+    TestServer server = stack.server();
     UUID id = UUID.randomUUID();
     JsonObject event = new JsonObject().put("event_id", id.toString())
         .put("timestamp", "2026-11-27T10:15:03.120+03:00").put("username", "ivanov").put("process_name", "chrome.exe")
@@ -106,7 +80,8 @@ class FleetFeedTest {
     assertThat(EcsFields.valueAt(doc, "agent.type")).isEqualTo("dozor");
     assertThat(EcsFields.valueAt(doc, "host.name")).isEqualTo("pc-fleet-01");
     assertThat(EcsFields.valueAt(doc, "host.hostname")).isEqualTo("PC-Fleet-01");
-    Object receivedAt = db.query("SELECT received_at FROM events WHERE event_id = $1", id).get(0).get("received_at");
+    Object receivedAt = stack.db().query("SELECT received_at FROM events WHERE event_id = $1", id).get(0)
+        .get("received_at");
     assertThat(Instant.parse((String) EcsFields.valueAt(doc, "event.ingested")))
         .isEqualTo(((java.time.OffsetDateTime) receivedAt).toInstant());
   }
@@ -114,6 +89,7 @@ class FleetFeedTest {
   @Test
   void aHeartbeatIsIndexedAsAnEcsDocumentAndLeavesTheTable() throws Exception {
     String agent = "pc-hb-" + UUID.randomUUID().toString().substring(0, 8);
+    TestServer server = stack.server();
     assertThat(server.post("/api/v1/heartbeat", server.token(agent), heartbeat("0.1.0", "PC-HB-01")).statusCode())
         .isEqualTo(204);
     String indices = IndexTemplate.HEARTBEATS_PREFIX + "-*";
@@ -127,41 +103,41 @@ class FleetFeedTest {
     assertThat(EcsFields.valueAt(doc, "host.name")).isEqualTo("pc-hb-01");
     assertThat(EcsFields.valueAt(doc, "event.kind")).isEqualTo("metric");
     assertThat(EcsFields.valueAt(doc, "ecs.version")).isEqualTo(EcsFields.ECS.getString("ecs_version"));
-    await("the row deleted once indexed", () -> db.count("heartbeats WHERE agent_id = '" + agent + "'") == 0);
+    await("the row deleted once indexed", () -> stack.db().count("heartbeats WHERE agent_id = '" + agent + "'") == 0);
 
     // every field of the document is mapped, and the live mapping is ECS or documented dozor.*
     String index = search(indices, "agent.id", agent).getJsonObject("hits").getJsonArray("hits").getJsonObject(0)
         .getString("_index");
-    Map<String, JsonObject> mapping = EcsFields.leaves(new JsonObject(es.get("/" + index + "/_mapping"))
+    Map<String, JsonObject> mapping = EcsFields.leaves(new JsonObject(stack.es().get("/" + index + "/_mapping"))
         .getJsonObject(index).getJsonObject("mappings").getJsonObject("properties"));
     assertThat(mapping.keySet()).containsAll(EcsFields.documentFields(doc));
-    assertThat(EcsFields.departures(mapping, !EcsFields.hasEcsTypes(es))).isEmpty();
+    assertThat(EcsFields.departures(mapping, !EcsFields.hasEcsTypes(stack.es()))).isEmpty();
     assertThat(EcsFields.valueDepartures(doc)).isEmpty();
   }
 
   @Test
   void aHeartbeatReceivedWhileElasticsearchIsOutWaitsInTheTableUntilAServerReachesIt() throws Exception {
     String agent = "pc-hb-out-" + UUID.randomUUID().toString().substring(0, 8);
-    var env = TestServer.env(db.url(), "http://127.0.0.1:9", certs, dir.resolve("logs-out"));
+    var env = TestServer.env(stack.db().url(), "http://127.0.0.1:9", stack.certs(), stack.dir().resolve("logs-out"));
     try (TestServer cut = new TestServer(env, false)) {
       assertThat(cut.post("/api/v1/heartbeat", cut.token(agent), heartbeat("0.1.0", "PC-OUT")).statusCode())
           .isEqualTo(204);
     }
     // only the heartbeats table carries it now: the server that received it never reached Elasticsearch
     // the server that reaches Elasticsearch (sharing the database) indexes it; backoff may delay it a little
-    db.execute("UPDATE heartbeats SET next_attempt_at = now() WHERE agent_id = '" + agent + "'");
+    stack.db().execute("UPDATE heartbeats SET next_attempt_at = now() WHERE agent_id = '" + agent + "'");
     String indices = IndexTemplate.HEARTBEATS_PREFIX + "-*";
     await("the waiting heartbeat indexed", () -> !sources(search(indices, "agent.id", agent)).isEmpty());
-    await("and its row gone", () -> db.count("heartbeats WHERE agent_id = '" + agent + "'") == 0);
+    await("and its row gone", () -> stack.db().count("heartbeats WHERE agent_id = '" + agent + "'") == 0);
   }
 
   @Test
   void heartbeatsOlderThanTheRetentionGoEvenIfNeverIndexed() throws Exception {
-    db.execute("INSERT INTO heartbeats (agent_id, received_at, hostname, version, spool_depth, dropped_events, "
+    stack.db().execute("INSERT INTO heartbeats (agent_id, received_at, hostname, version, spool_depth, dropped_events, "
         + "next_attempt_at, last_error) VALUES ('pc-old', now() - interval '200 days', 'PC-OLD', '0.1.0', 0, 0, "
         + "'infinity', 'refused'), ('pc-kept', now() - interval '100 days', 'PC-KEPT', '0.1.0', 0, 0, "
         + "'infinity', 'refused')");
-    await("the heartbeat past 180 days deleted", () -> db.count("heartbeats WHERE agent_id = 'pc-old'") == 0);
-    assertThat(db.count("heartbeats WHERE agent_id = 'pc-kept'")).isEqualTo(1);
+    await("the heartbeat past 180 days deleted", () -> stack.db().count("heartbeats WHERE agent_id = 'pc-old'") == 0);
+    assertThat(stack.db().count("heartbeats WHERE agent_id = 'pc-kept'")).isEqualTo(1);
   }
 }

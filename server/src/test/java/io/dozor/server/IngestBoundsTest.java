@@ -3,7 +3,6 @@ package io.dozor.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dozor.testkit.DevCertificates;
-import io.dozor.testkit.PostgresDatabase;
 import io.dozor.testkit.Wait;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -15,9 +14,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -29,10 +26,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -45,37 +41,22 @@ import org.junit.jupiter.params.provider.CsvSource;
 class IngestBoundsTest {
   static final String NO_ES = "http://127.0.0.1:9";
 
-  @TempDir
-  static Path dir;
-  static PostgresDatabase db;
-  static DevCertificates certs;
+  @RegisterExtension
+  static final ServerStack stack = ServerStack.builder().elasticsearch(NO_ES)
+      .env("DOZOR_INGEST_RATE_PER_AGENT", "1")
+      .env("DOZOR_INGEST_BURST_PER_AGENT", "1000")
+      .env("DOZOR_HTTP_INSTANCES", "2") // the buckets are shared by the instances
+      .build();
   static SSLContext tls;
-  static TestServer server;
 
   @BeforeAll
-  static void start() {
-    db = PostgresDatabase.create();
-    certs = DevCertificates.generate(dir.resolve("tls"));
-    tls = DevCertificates.trusting(certs.serverCert().resolveSibling("ca.pem"));
-    Map<String, String> env = env();
-    env.put("DOZOR_INGEST_RATE_PER_AGENT", "1");
-    env.put("DOZOR_INGEST_BURST_PER_AGENT", "1000");
-    env.put("DOZOR_HTTP_INSTANCES", "2"); // the buckets are shared by the instances
-    server = new TestServer(env);
+  static void trust() {
+    tls = DevCertificates.trusting(stack.certs().serverCert().resolveSibling("ca.pem"));
   }
 
-  @AfterAll
-  static void stop() {
-    if (server != null) {
-      server.close();
-    }
-    if (db != null) {
-      db.close();
-    }
-  }
-
+  /** The shared settings on this class's database, without the rate settings of its server. */
   static Map<String, String> env() {
-    return TestServer.env(db.url(), NO_ES, certs, dir.resolve("logs"));
+    return TestServer.env(stack.db().url(), NO_ES, stack.certs(), stack.dir().resolve("logs"));
   }
 
   static JsonObject event(UUID id) {
@@ -91,7 +72,7 @@ class IngestBoundsTest {
   }
 
   static long stored(List<UUID> ids) {
-    return (Long) db.query("SELECT count(*) AS n FROM events WHERE event_id = ANY($1)",
+    return (Long) stack.db().query("SELECT count(*) AS n FROM events WHERE event_id = ANY($1)",
         (Object) ids.toArray(new UUID[0])).get(0).get("n");
   }
 
@@ -117,6 +98,7 @@ class IngestBoundsTest {
       "a comment|pid|/* 1 */ 1|body",
   })
   void whatCannotBeTrueIs400NamingTheFieldAndNothingIsStored(String what, String field, String value, String named) {
+    TestServer server = stack.server();
     List<UUID> ids = List.of(UUID.randomUUID(), UUID.randomUUID());
     String literal = value.replace("FUTURE", "\"" + OffsetDateTime.now(ZoneOffset.UTC).plusDays(2) + "\"")
         .replace("DEEP", "[".repeat(900) + "]".repeat(900));
@@ -137,17 +119,19 @@ class IngestBoundsTest {
 
   @Test
   void aHeartbeatWithAForgedLineIs400AndNotRecorded() {
+    TestServer server = stack.server();
     HttpResponse<String> response = server.post("/api/v1/heartbeat", server.token("pc-hb-bad"),
         "{\"version\":\"0.1.0\",\"hostname\":\"PC-01\\r\\nPC-02\",\"spool_depth\":0}");
     assertThat(response.statusCode()).isEqualTo(400);
     assertThat(new JsonObject(response.body()).getString("field")).isEqualTo("hostname");
-    assertThat(db.count("agents WHERE agent_id = 'pc-hb-bad' AND last_heartbeat IS NOT NULL")).isZero();
+    assertThat(stack.db().count("agents WHERE agent_id = 'pc-hb-bad' AND last_heartbeat IS NOT NULL")).isZero();
   }
 
   // ------------------------------------------------------------------ part 3: rate per agent
 
   @Test
   void anAgentBeyondItsBucketGets429WithRetryAfterAndOthersAreNotAffected() {
+    TestServer server = stack.server();
     String flooder = server.token("pc-flood");
     List<UUID> first = ids(600);
     List<UUID> second = ids(600);
@@ -180,14 +164,15 @@ class IngestBoundsTest {
 
   @Test
   void aSecondBatchOfAnAgentWhileItsFirstIsBeingStoredIs429AndTheFirstIsStored() throws Exception {
+    TestServer server = stack.server();
     String agent = server.token("pc-parallel");
     List<UUID> first = ids(10);
     List<UUID> second = ids(10);
     ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
     Future<HttpResponse<String>> pending;
-    try (AutoCloseable lock = db.holdTransaction("LOCK TABLE events IN EXCLUSIVE MODE")) {
+    try (AutoCloseable lock = stack.db().holdTransaction("LOCK TABLE events IN EXCLUSIVE MODE")) {
       pending = pool.submit(() -> server.post("/api/v1/events", agent, batch(first)));
-      Wait.until("the first batch waiting for the table", Duration.ofSeconds(10), () -> ((Number) db.query(
+      Wait.until("the first batch waiting for the table", Duration.ofSeconds(10), () -> ((Number) stack.db().query(
           "SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation = 'events'::regclass"
               + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
           .get(0).get("n")).longValue() > 0);
@@ -207,6 +192,7 @@ class IngestBoundsTest {
 
   @Test
   void heartbeatsAreRateLimitedPerAgentToo() {
+    TestServer server = stack.server();
     String token = server.token("pc-hb-flood");
     String body = "{\"version\":\"0.1.0\",\"hostname\":\"PC-HB\"}";
     long start = System.nanoTime();
@@ -325,7 +311,7 @@ class IngestBoundsTest {
         }
         for (int attempt = 0; attempt < 3; attempt++) {
           List<UUID> ids = ids(100);
-          var fresh = TestServer.client(java.util.Optional.of(certs.serverCert().resolveSibling("ca.pem")));
+          var fresh = TestServer.client(java.util.Optional.of(stack.certs().serverCert().resolveSibling("ca.pem")));
           long t0 = System.nanoTime();
           HttpResponse<String> response = fresh.send(java.net.http.HttpRequest.newBuilder(bounded.uri("/api/v1/events"))
               .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")

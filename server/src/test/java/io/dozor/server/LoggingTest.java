@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dozor.server.setup.IndexTemplate;
+import io.dozor.testkit.FileModes;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -56,15 +57,15 @@ class LoggingTest {
 
   @Test
   void theLogFilesAndANewLogDirectoryAreTheServersUserOnly() throws IOException {
-    Assumptions.assumeTrue(PrivateFilesTest.posix(dir), "the file system has POSIX permissions");
+    Assumptions.assumeTrue(FileModes.posix(dir), "the file system has POSIX permissions");
     Path logs = dir.resolve("var/logs");
     Logging.configure(logs, Optional.empty());
     LoggerFactory.getLogger("io.dozor.server.test.Private").warn("a warning, in both files");
 
-    assertThat(PrivateFilesTest.mode(logs)).isEqualTo("rwx------");
-    assertThat(PrivateFilesTest.mode(logs.getParent())).isEqualTo("rwx------");
-    assertThat(PrivateFilesTest.mode(logs.resolve("dozor-server.json"))).isEqualTo("rw-------");
-    assertThat(PrivateFilesTest.mode(logs.resolve("dozor-server-errors.json"))).isEqualTo("rw-------");
+    assertThat(FileModes.mode(logs)).isEqualTo("rwx------");
+    assertThat(FileModes.mode(logs.getParent())).isEqualTo("rwx------");
+    assertThat(FileModes.mode(logs.resolve("dozor-server.json"))).isEqualTo("rw-------");
+    assertThat(FileModes.mode(logs.resolve("dozor-server-errors.json"))).isEqualTo("rw-------");
     assertThat(Files.readString(logs.resolve("dozor-server-errors.json"))).contains("a warning, in both files");
   }
 

@@ -3,9 +3,6 @@ package io.dozor.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dozor.testkit.DevCertificates;
-import io.dozor.testkit.Elasticsearch;
-import io.dozor.testkit.FakeTelegram;
-import io.dozor.testkit.PostgresDatabase;
 import io.dozor.testkit.Wait;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -13,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -21,13 +17,11 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The ops listener's {@code /metrics} of a live server (real PostgreSQL, Elasticsearch, fake Bot API): it passes
@@ -41,37 +35,20 @@ class MetricsTest {
   static final Duration WAIT = Duration.ofSeconds(30);
   static final Path DOCS = Path.of("..", "docs", "metrics.md");
 
-  @TempDir
-  static Path dir;
-  static PostgresDatabase db;
-  static Elasticsearch es;
-  static FakeTelegram telegram;
-  static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    db = PostgresDatabase.create();
-    es = Elasticsearch.shared();
-    telegram = FakeTelegram.start(BOT_TOKEN);
-    Map<String, String> env = TestServer.env(db, es, dir, telegram, BOT_TOKEN, CHAT);
-    env.put("DOZOR_TELEGRAM_BOT_POLLING", "false");
-    server = new TestServer(env);
-  }
-
-  @AfterAll
-  static void stop() {
-    TestServer.closeAll(server, telegram, db);
-  }
+  @RegisterExtension
+  static final ServerStack stack = ServerStack.builder().telegram(BOT_TOKEN, CHAT)
+      .env("DOZOR_TELEGRAM_BOT_POLLING", "false").build();
 
   /** Last, so the series that appear only once their cause happened (the other tests cause them) are there. */
   @Test
   @Order(Integer.MAX_VALUE)
   void scrapePassesPromtoolAndEveryDozorFamilyIsDocumentedWithItsLabels() throws IOException {
+    TestServer server = stack.server();
     // a refusal: its status is a label value
     server.post("/api/v1/events", server.token("lint-01"), "{\"events\": []}");
     String scrape = server.ops("/metrics").body();
 
-    Promtool.Result lint = Promtool.run(dir, scrape, "check", "metrics");
+    Promtool.Result lint = Promtool.run(stack.dir(), scrape, "check", "metrics");
     assertThat(lint.output()).as("promtool check metrics").isBlank();
     assertThat(lint.exitCode()).isZero();
 
@@ -89,6 +66,7 @@ class MetricsTest {
   void eventsStoredAreCountedByAgentClassNotById() {
     double acc = value("dozor_events_stored_total{agent_class=\"acc\"}");
     double other = value("dozor_events_stored_total{agent_class=\"other\"}");
+    TestServer server = stack.server();
     assertThat(server.post("/api/v1/events", server.token("ACC-01"), batch(2)).statusCode()).isEqualTo(200);
     assertThat(server.post("/api/v1/events", server.token("acc17"), batch(1)).statusCode()).isEqualTo(200);
     assertThat(server.post("/api/v1/events", server.token("7-UP"), batch(1)).statusCode()).isEqualTo(200);
@@ -100,10 +78,12 @@ class MetricsTest {
 
   @Test
   void deadLettersCountBySinkAndReasonAndBulkItemFailuresByStatus() {
+    TestServer server = stack.server();
     double rejected = value("dozor_dead_letters_total{reason=\"rejected\",sink=\"elasticsearch\"}");
     double status400 = value("dozor_elasticsearch_bulk_item_failures_total{status=\"400\"}");
     // an index whose mapping the document cannot satisfy: user.name must be a number there
-    es.put("/" + server.config.elasticsearch().indexPrefix() + "-2002.02", new JsonObject().put("mappings",
+    String index = server.config.elasticsearch().indexPrefix() + "-2002.02";
+    stack.es().put("/" + index, new JsonObject().put("mappings",
         new JsonObject().put("properties", new JsonObject().put("user", new JsonObject().put("properties",
             new JsonObject().put("name", new JsonObject().put("type", "long")))))).encode());
     server.post("/api/v1/events", server.token("pc-dead"), batch("2002-02-02T10:00:00Z", 1));
@@ -111,29 +91,31 @@ class MetricsTest {
     Wait.until("the rejected document counted", WAIT,
         () -> value("dozor_dead_letters_total{reason=\"rejected\",sink=\"elasticsearch\"}") == rejected + 1);
     assertThat(value("dozor_elasticsearch_bulk_item_failures_total{status=\"400\"}")).isEqualTo(status400 + 1);
-    assertThat(db.count("dead_letters WHERE sink = 'elasticsearch'")).isEqualTo(1);
+    assertThat(stack.db().count("dead_letters WHERE sink = 'elasticsearch'")).isEqualTo(1);
   }
 
   @Test
   void telegramRefusingTheChatIsADeadLetterOfTheTelegramSink() {
+    TestServer server = stack.server();
     double gone = value("dozor_dead_letters_total{reason=\"chat_gone\",sink=\"telegram\"}");
-    telegram.block(CHAT);
+    stack.telegram().block(CHAT);
     try {
       server.post("/api/v1/events", server.token("pc-gone"), batch(1));
       // at least: launches of the other tests still waiting for this chat are parked with it
       Wait.until("the chat's dead letter counted", WAIT,
           () -> value("dozor_dead_letters_total{reason=\"chat_gone\",sink=\"telegram\"}") >= gone + 1);
       assertThat(value("dozor_dead_letters_total{reason=\"chat_gone\",sink=\"telegram\"}") - gone)
-          .isEqualTo(db.count("dead_letters WHERE sink LIKE 'telegram:%'"));
+          .isEqualTo(stack.db().count("dead_letters WHERE sink LIKE 'telegram:%'"));
     } finally {
-      telegram.unblock(CHAT);
+      stack.telegram().unblock(CHAT);
     }
   }
 
   @Test
   void telegram429IsCountedAndItsPauseShown() {
+    TestServer server = stack.server();
     double limited = value("dozor_telegram_rate_limited_total");
-    telegram.tooManyRequests(1, 5);
+    stack.telegram().tooManyRequests(1, 5);
     server.post("/api/v1/events", server.token("pc-429"), batch(1));
 
     Wait.until("the 429 counted", WAIT, () -> value("dozor_telegram_rate_limited_total") == limited + 1);
@@ -142,15 +124,16 @@ class MetricsTest {
 
   @Test
   void fleetGaugesCountKnownAndActiveAgentsAndTheSpools() {
+    TestServer server = stack.server();
     String busy = server.token("pc-busy");
     String quiet = server.token("pc-quiet");
     assertThat(heartbeat(busy, 12_345, 7)).isEqualTo(204);
     assertThat(heartbeat(quiet, 10, 0)).isEqualTo(204);
-    db.execute("UPDATE agents SET last_seen = now() - interval '2 days' WHERE agent_id = 'pc-quiet'");
+    stack.db().execute("UPDATE agents SET last_seen = now() - interval '2 days' WHERE agent_id = 'pc-quiet'");
 
     Wait.until("the fleet gauges refreshed", WAIT, () -> value("dozor_agent_spool_depth_max") == 12_345);
-    long known = db.count("agents");
-    long active = db.count("agents WHERE last_seen >= now() - interval '15 minutes'");
+    long known = stack.db().count("agents");
+    long active = stack.db().count("agents WHERE last_seen >= now() - interval '15 minutes'");
     Wait.until("known and active agents", WAIT,
         () -> value("dozor_agents_known") == known && value("dozor_agents_active") == active);
     assertThat(known - active).isGreaterThanOrEqualTo(1);
@@ -159,7 +142,7 @@ class MetricsTest {
 
   @Test
   void dependenciesAreUpAndReadinessSaysSo() {
-    assertThat(server.ops("/readyz").statusCode()).isEqualTo(200);
+    assertThat(stack.server().ops("/readyz").statusCode()).isEqualTo(200);
     assertThat(value("dozor_dependency_up{dependency=\"postgres\"}")).isEqualTo(1);
     assertThat(value("dozor_dependency_up{dependency=\"elasticsearch\"}")).isEqualTo(1);
   }
@@ -167,8 +150,8 @@ class MetricsTest {
   @Test
   void aTakenOpsPortFailsTheStartNamingTheListener() throws IOException {
     try (var taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      Map<String, String> env = TestServer.env(db.url(), es.url(), DevCertificates.generate(dir.resolve("tls2")),
-          dir.resolve("logs2"));
+      Map<String, String> env = TestServer.env(stack.db().url(), stack.es().url(),
+          DevCertificates.generate(stack.dir().resolve("tls2")), stack.dir().resolve("logs2"));
       env.put("DOZOR_OPS_PORT", Integer.toString(taken.getLocalPort()));
       var config = new io.dozor.server.config.ConfigLoader(env).load(java.util.Optional.empty());
       var vertx = io.vertx.core.Vertx.vertx();
@@ -182,8 +165,8 @@ class MetricsTest {
   }
 
   private static int heartbeat(String token, long spoolDepth, long dropped) {
-    return server.post("/api/v1/heartbeat", token, new JsonObject().put("version", "0.1.0").put("hostname", "PC")
-        .put("spool_depth", spoolDepth).put("dropped_events", dropped).encode()).statusCode();
+    return stack.server().post("/api/v1/heartbeat", token, new JsonObject().put("version", "0.1.0")
+        .put("hostname", "PC").put("spool_depth", spoolDepth).put("dropped_events", dropped).encode()).statusCode();
   }
 
   private static String batch(int n) {
@@ -203,7 +186,7 @@ class MetricsTest {
   /** The value of one series (name with its labels as Prometheus writes them, sorted); 0 when absent. */
   static double value(String series) {
     String prefix = series + " ";
-    return server.ops("/metrics").body().lines().filter(l -> l.startsWith(prefix))
+    return stack.server().ops("/metrics").body().lines().filter(l -> l.startsWith(prefix))
         .mapToDouble(l -> Double.parseDouble(l.substring(prefix.length()).trim())).sum();
   }
 

@@ -2,15 +2,11 @@ package io.dozor.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dozor.testkit.DevCertificates;
-import io.dozor.testkit.Elasticsearch;
 import io.dozor.testkit.FakeTelegram;
-import io.dozor.testkit.PostgresDatabase;
 import io.dozor.testkit.Wait;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -19,10 +15,9 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Verifies the server path on real services: HTTPS ingest → PostgreSQL (the truth)
@@ -34,40 +29,14 @@ class PipelineTest {
   static final long CHAT_B = 42L;
   static final Duration DELIVERY = Duration.ofSeconds(30);
 
-  @TempDir
-  static Path dir;
-  static PostgresDatabase db;
-  static Elasticsearch es;
-  static FakeTelegram telegram;
-  static Map<String, String> env;
-  static TestServer server;
+  @RegisterExtension
+  static final ServerStack stack = ServerStack.builder().telegram(BOT_TOKEN, CHAT_A, CHAT_B)
+      .env("DOZOR_TELEGRAM_TIME_ZONE", "Europe/Moscow").build();
   static String token;
 
   @BeforeAll
-  static void start() {
-    db = PostgresDatabase.create();
-    es = Elasticsearch.shared();
-    telegram = FakeTelegram.start(BOT_TOKEN);
-    env = TestServer.env(db.url(), es.url(), DevCertificates.generate(dir.resolve("tls")), dir.resolve("logs"));
-    env.put("DOZOR_TELEGRAM_API_URL", telegram.apiUrl());
-    env.put("DOZOR_TELEGRAM_BOT_TOKEN", BOT_TOKEN);
-    env.put("DOZOR_TELEGRAM_CHAT_IDS", CHAT_A + "," + CHAT_B);
-    env.put("DOZOR_TELEGRAM_TIME_ZONE", "Europe/Moscow");
-    server = new TestServer(env);
-    token = server.token("pc-01");
-  }
-
-  @AfterAll
-  static void stop() {
-    if (server != null) {
-      server.close();
-    }
-    if (telegram != null) {
-      telegram.close();
-    }
-    if (db != null) {
-      db.close();
-    }
+  static void enrol() {
+    token = stack.server().token("pc-01");
   }
 
   static JsonObject event(UUID id, String time, String user, String process) {
@@ -81,25 +50,25 @@ class PipelineTest {
   }
 
   static String index(String time) {
-    return server.config.elasticsearch().indexPrefix() + "-"
+    return stack.server().config.elasticsearch().indexPrefix() + "-"
         + OffsetDateTime.parse(time).withOffsetSameInstant(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy.MM"));
   }
 
   static long rows(UUID id) {
-    return (Long) db.query("SELECT count(*) AS n FROM events WHERE event_id = $1", id).get(0).get("n");
+    return (Long) stack.db().query("SELECT count(*) AS n FROM events WHERE event_id = $1", id).get(0).get("n");
   }
 
   @Test
   void acceptedBatchIsCommittedBeforeTheAnswerUnderTheTokensAgent() {
     UUID a = UUID.randomUUID();
     UUID b = UUID.randomUUID();
-    var response = server.post("/api/v1/events", token, batch(
+    var response = stack.server().post("/api/v1/events", token, batch(
         event(a, "2026-11-27T09:00:01.500+03:00", "petrov", "telegram.exe").put("agent_id", "forged"),
         event(b, "2026-11-27T09:00:02+03:00", "petrov", "explorer.exe")));
 
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(new JsonObject(response.body())).isEqualTo(new JsonObject().put("accepted", 2).put("duplicates", 0));
-    var row = db.query("SELECT \"timestamp\", username, process_name, agent_id, pid, executable, hostname "
+    var row = stack.db().query("SELECT \"timestamp\", username, process_name, agent_id, pid, executable, hostname "
         + "FROM events WHERE event_id = $1", a).get(0);
     assertThat(row.get("timestamp")).isEqualTo(OffsetDateTime.parse("2026-11-27T06:00:01.500Z"));
     assertThat(row).containsEntry("username", "petrov").containsEntry("process_name", "telegram.exe")
@@ -110,6 +79,7 @@ class PipelineTest {
 
   @Test
   void resentEventIsStoredOnceAndTheAnswerCountsIt() {
+    TestServer server = stack.server();
     UUID old = UUID.randomUUID();
     String first = batch(event(old, "2026-11-27T09:01:00+03:00", "sidorov", "chrome.exe"));
     assertThat(new JsonObject(server.post("/api/v1/events", token, first).body()).getInteger("accepted")).isEqualTo(1);
@@ -130,6 +100,7 @@ class PipelineTest {
 
   @Test
   void eventIsIndexedOnceWithEcsFieldsUnderItsEventId() {
+    TestServer server = stack.server();
     UUID id = UUID.randomUUID();
     String time = "2026-11-27T09:02:00.250+03:00";
     String body = batch(event(id, time, "kuznetsov", "browser.exe"));
@@ -137,10 +108,11 @@ class PipelineTest {
     server.post("/api/v1/events", token, body);
 
     String path = "/" + index(time) + "/_doc/" + id;
-    Wait.until("document " + path, DELIVERY, () -> new JsonObject(es.get(path)).getBoolean("found", false));
+    Wait.until("document " + path, DELIVERY, () -> new JsonObject(stack.es().get(path)).getBoolean("found", false));
     awaitOutboxDrained();
-    assertThat(new JsonObject(es.get(path)).getLong("_version")).as("indexed once, never rewritten").isEqualTo(1L);
-    JsonObject source = new JsonObject(es.get(path)).getJsonObject("_source");
+    assertThat(new JsonObject(stack.es().get(path)).getLong("_version")).as("indexed once, never rewritten")
+        .isEqualTo(1L);
+    JsonObject source = new JsonObject(stack.es().get(path)).getJsonObject("_source");
     assertThat(source.getString("@timestamp")).isEqualTo("2026-11-27T06:02:00.25Z");
     assertThat(source.getJsonObject("event").getString("id")).isEqualTo(id.toString());
     assertThat(source.getJsonObject("user").getString("name")).isEqualTo("kuznetsov");
@@ -154,16 +126,16 @@ class PipelineTest {
     assertThat(source.getJsonObject("agent").getString("type")).isEqualTo("dozor");
     assertThat(source.getJsonObject("event").getString("ingested")).isNotNull();
     assertThat(source.getJsonObject("agent").getString("id")).isEqualTo("pc-01");
-    es.request("POST", "/" + index(time) + "/_refresh", null);
+    stack.es().request("POST", "/" + index(time) + "/_refresh", null);
     String query = new JsonObject().put("query", new JsonObject().put("term",
         new JsonObject().put("event.id", id.toString()))).encode();
-    assertThat(new JsonObject(es.post("/" + server.config.elasticsearch().indexPrefix() + "-*/_count", query))
+    assertThat(new JsonObject(stack.es().post("/" + server.config.elasticsearch().indexPrefix() + "-*/_count", query))
         .getLong("count")).isEqualTo(1L);
   }
 
   @Test
   void everyConfiguredChatGetsTheExactContractText() {
-    server.post("/api/v1/events", token,
+    stack.server().post("/api/v1/events", token,
         batch(event(UUID.randomUUID(), "2026-11-27T10:15:03.120+03:00", "ivanov", "chrome.exe")));
 
     String text = "[2026-11-27 10:15:03] Пользователь ivanov запустил chrome.exe";
@@ -178,9 +150,9 @@ class PipelineTest {
     String user = "<b>ivan&ov</b> \"q\" '; DROP TABLE events;-- \u200Fevil\u200E 😀"; // RLM/LRM marks; overrides are refused
     String process = "*chrome*_[x](y).exe";
     UUID id = UUID.randomUUID();
-    server.post("/api/v1/events", token, batch(event(id, "2026-11-27T10:20:00+03:00", user, process)));
+    stack.server().post("/api/v1/events", token, batch(event(id, "2026-11-27T10:20:00+03:00", user, process)));
 
-    assertThat(db.query("SELECT username, process_name FROM events WHERE event_id = $1", id).get(0))
+    assertThat(stack.db().query("SELECT username, process_name FROM events WHERE event_id = $1", id).get(0))
         .containsEntry("username", user).containsEntry("process_name", process);
     String text = "[2026-11-27 10:20:00] Пользователь " + user + " запустил " + process;
     Wait.until("hostile text delivered", DELIVERY, () -> sentTo(text).size() == 2);
@@ -191,14 +163,14 @@ class PipelineTest {
   @Test
   void telegram429IsObeyedAndTheMessageArrivesOnce() {
     String text = "[2026-11-27 10:30:00] Пользователь smirnov запустил chrome.exe";
-    telegram.tooManyRequests(1, 2, text::equals);
-    server.post("/api/v1/events", token,
+    stack.telegram().tooManyRequests(1, 2, text::equals);
+    stack.server().post("/api/v1/events", token,
         batch(event(UUID.randomUUID(), "2026-11-27T10:30:00+03:00", "smirnov", "chrome.exe")));
 
     Wait.until("delivery after retry_after", DELIVERY, () -> sentTo(text).size() == 2);
     awaitOutboxDrained();
     assertThat(sentTo(text)).hasSize(2);
-    var attempts = telegram.attempts().stream().filter(a -> a.text().equals(text)).toList();
+    var attempts = stack.telegram().attempts().stream().filter(a -> a.text().equals(text)).toList();
     var refused = attempts.stream().filter(a -> a.status() == 429).findFirst().orElseThrow();
     var retried = attempts.stream().filter(a -> a.chatId() == refused.chatId() && a.status() == 200).toList();
     assertThat(retried).hasSize(1);
@@ -208,7 +180,7 @@ class PipelineTest {
   @Test
   void badBatchIsRefusedNamingTheFieldAndNothingOfItIsStored() {
     UUID good = UUID.randomUUID();
-    var response = server.post("/api/v1/events", token, batch(
+    var response = stack.server().post("/api/v1/events", token, batch(
         event(good, "2026-11-27T10:40:00+03:00", "ivanov", "chrome.exe"),
         event(UUID.randomUUID(), "yesterday", "ivanov", "chrome.exe")));
 
@@ -220,12 +192,14 @@ class PipelineTest {
 
   @Test
   void tooLargeBodyIs413() {
+    TestServer server = stack.server();
     String huge = "{\"events\": [], \"pad\": \"" + "x".repeat((int) server.config.http().maxBodyBytes()) + "\"}";
     assertThat(server.post("/api/v1/events", token, huge).statusCode()).isEqualTo(413);
   }
 
   @Test
   void tokensThatAreMissingForgedOrRevokedAreRefused() {
+    TestServer server = stack.server();
     String body = batch(event(UUID.randomUUID(), "2026-11-27T10:50:00+03:00", "ivanov", "chrome.exe"));
     String header = Base64.getUrlEncoder().withoutPadding().encodeToString("{\"alg\":\"none\",\"typ\":\"JWT\"}".getBytes());
     String payload = token.split("\\.")[1];
@@ -244,19 +218,21 @@ class PipelineTest {
       HttpResponse<String> response = server.post("/api/v1/events", bad.isEmpty() ? null : bad, body);
       assertThat(response.statusCode()).as(what).isEqualTo(401);
     });
-    assertThat(db.count("events WHERE username = 'ivanov' AND \"timestamp\" = '2026-11-27T10:50:00+03:00'")).isZero();
+    assertThat(stack.db().count("events WHERE username = 'ivanov' AND \"timestamp\" = '2026-11-27T10:50:00+03:00'"))
+        .isZero();
     assertThat(server.post("/api/v1/events", token, body).statusCode()).isEqualTo(200);
   }
 
   @Test
   void heartbeatRecordsTheAgentAndBadHeartbeatsAreRefused() {
+    TestServer server = stack.server();
     String agent = "pc-heartbeat";
     String agentToken = server.token(agent);
     var ok = server.post("/api/v1/heartbeat", agentToken,
         "{\"version\":\"0.1.0\",\"hostname\":\"PC-HB\",\"spool_depth\":3,\"dropped_events\":1,\"agent_id\":\"x\"}");
     assertThat(ok.statusCode()).isEqualTo(204);
-    assertThat(db.query("SELECT hostname, version, spool_depth, dropped_events, last_heartbeat IS NOT NULL AS beat "
-        + "FROM agents WHERE agent_id = $1", agent).get(0))
+    assertThat(stack.db().query("SELECT hostname, version, spool_depth, dropped_events, "
+        + "last_heartbeat IS NOT NULL AS beat FROM agents WHERE agent_id = $1", agent).get(0))
         .containsEntry("hostname", "PC-HB").containsEntry("version", "0.1.0").containsEntry("spool_depth", 3L)
         .containsEntry("dropped_events", 1L).containsEntry("beat", true);
 
@@ -268,6 +244,7 @@ class PipelineTest {
 
   @Test
   void aSpoolErrorAndTheUnpersistedCountAreStoredShownAndClearedAndBadOnesRefused() {
+    TestServer server = stack.server();
     String agent = "pc-spool-health";
     String agentToken = server.token(agent);
     String admin = server.adminToken("ops-spool");
@@ -314,14 +291,15 @@ class PipelineTest {
 
   @Test
   void storingEventsMarksTheAgentAsSeen() {
-    server.post("/api/v1/events", token,
+    stack.server().post("/api/v1/events", token,
         batch(event(UUID.randomUUID(), "2026-11-27T11:10:00+03:00", "ivanov", "chrome.exe")));
-    assertThat(db.query("SELECT count(*) AS n FROM agents WHERE agent_id = 'pc-01' "
+    assertThat(stack.db().query("SELECT count(*) AS n FROM agents WHERE agent_id = 'pc-01' "
         + "AND last_seen > now() - interval '1 minute'").get(0)).containsEntry("n", 1L);
   }
 
   @Test
   void adminApiListsEventsWithFiltersAndPagingForAdminTokensOnly() {
+    TestServer server = stack.server();
     String admin = server.adminToken("ops");
     String agent = "pc-admin-test";
     String agentToken = server.token(agent);
@@ -359,7 +337,7 @@ class PipelineTest {
 
   @Test
   void aNulOrOtherControlCharacterInAnAdminFilterIs400NamingTheParameter() {
-    String admin = server.adminToken("ops-filters");
+    String admin = stack.server().adminToken("ops-filters");
     for (String param : List.of("user", "process", "agent")) {
       for (String bad : List.of("%00", "iva%00nov", "a%0Ab", "%C2%85")) {
         var response = adminGet("/api/v1/events?" + param + "=" + bad, admin);
@@ -372,6 +350,7 @@ class PipelineTest {
 
   @Test
   void readyzAndMetricsReportTheService() {
+    TestServer server = stack.server();
     assertThat(server.ops("/readyz").statusCode()).isEqualTo(200);
     assertThat(new JsonObject(server.ops("/readyz").body()).getJsonObject("postgres").getBoolean("up")).isTrue();
     server.post("/api/v1/events", token,
@@ -388,6 +367,7 @@ class PipelineTest {
 
   @Test
   void onlyTheAgentsRefusedRequestsCountAsIngestRefusals() {
+    TestServer server = stack.server();
     String admin = server.adminToken("ops-refusals");
     double bad = refused("400");
     double unauthorized = refused("401");
@@ -405,11 +385,12 @@ class PipelineTest {
   /** The value of {@code dozor_ingest_refused_total{status}} (0 before the first). */
   static double refused(String status) {
     String prefix = "dozor_ingest_refused_total{status=\"" + status + "\"} ";
-    return server.ops("/metrics").body().lines().filter(l -> l.startsWith(prefix))
+    return stack.server().ops("/metrics").body().lines().filter(l -> l.startsWith(prefix))
         .mapToDouble(l -> Double.parseDouble(l.substring(prefix.length()).trim())).sum();
   }
 
   static HttpResponse<String> adminGet(String path, String adminToken) {
+    TestServer server = stack.server();
     try {
       var request = java.net.http.HttpRequest.newBuilder(server.uri(path)).GET();
       if (adminToken != null) {
@@ -423,13 +404,14 @@ class PipelineTest {
 
   @Test
   void healthzAnswersWithoutAuthentication() {
-    var response = server.get("/healthz");
+    var response = stack.server().get("/healthz");
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(new JsonObject(response.body()).getString("status")).isEqualTo("ok");
   }
 
   @Test
   void readinessAndMetricsAreOnTheOpsListenerOnly() {
+    TestServer server = stack.server();
     assertThat(server.config.ops().host()).isEqualTo("127.0.0.1");
     assertThat(server.server.opsPort()).isNotEqualTo(server.server.port());
     for (String path : List.of("/metrics", "/readyz")) {
@@ -443,6 +425,7 @@ class PipelineTest {
 
   @Test
   void theLastPageOfTheAdminApiHasNoNextCursor() {
+    TestServer server = stack.server();
     String admin = server.adminToken("ops-paging");
     String agentToken = server.token("pc-paging-test");
     server.post("/api/v1/events", agentToken, batch(
@@ -468,6 +451,7 @@ class PipelineTest {
 
   @Test
   void unknownRoutesAndMethodsAnswerJson() {
+    TestServer server = stack.server();
     var missing = server.get("/api/v1/nothing-here");
     assertThat(missing.statusCode()).isEqualTo(404);
     assertThat(missing.headers().firstValue("Content-Type")).hasValue("application/json");
@@ -482,8 +466,8 @@ class PipelineTest {
 
   @Test
   void aSecondServerWithTheSameConfigurationAcceptsTheSameToken() {
-    try (TestServer second = new TestServer(env, false)) {
-      assertThat(second.server.port()).isNotEqualTo(server.server.port());
+    try (TestServer second = new TestServer(stack.env(), false)) {
+      assertThat(second.server.port()).isNotEqualTo(stack.server().server.port());
       UUID id = UUID.randomUUID();
       var response = second.post("/api/v1/events", token,
           batch(event(id, "2026-11-27T11:00:00+03:00", "ivanov", "chrome.exe")));
@@ -494,10 +478,10 @@ class PipelineTest {
 
   /** Nothing left to deliver, so counts taken now are final (a row never deleted would be resent). */
   static void awaitOutboxDrained() {
-    Wait.until("an empty outbox", DELIVERY, () -> db.count("outbox") == 0);
+    Wait.until("an empty outbox", DELIVERY, () -> stack.db().count("outbox") == 0);
   }
 
   static List<FakeTelegram.Sent> sentTo(String text) {
-    return telegram.messages().stream().filter(m -> m.text().equals(text)).toList();
+    return stack.telegram().messages().stream().filter(m -> m.text().equals(text)).toList();
   }
 }

@@ -2,22 +2,16 @@ package io.dozor.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dozor.testkit.Elasticsearch;
-import io.dozor.testkit.FakeTelegram;
-import io.dozor.testkit.PostgresDatabase;
 import io.dozor.testkit.Wait;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Poison in the outbox, end to end on the real server, PostgreSQL, Elasticsearch and a fake Bot API:
@@ -36,33 +30,15 @@ class PoisonTest {
       "4713-11-24 00:00:00+00 BC");
   static final String REFUSAL = "Bad Request: message is too long";
 
-  @TempDir
-  static Path dir;
-  static PostgresDatabase db;
-  static Elasticsearch es;
-  static FakeTelegram telegram;
-  static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    db = PostgresDatabase.create();
-    es = Elasticsearch.shared();
-    telegram = FakeTelegram.start(BOT_TOKEN);
-    Map<String, String> env = TestServer.env(db, es, dir, telegram, BOT_TOKEN, CHAT_1, CHAT_2);
-    env.put("DOZOR_TELEGRAM_TIME_ZONE", "UTC");
-    // one message per launch, so each can be counted
-    env.put("DOZOR_TELEGRAM_DIGEST_AFTER", "100");
-    server = new TestServer(env);
-  }
-
-  @AfterAll
-  static void stop() {
-    TestServer.closeAll(server, telegram, db);
-  }
+  @RegisterExtension
+  static final ServerStack stack = ServerStack.builder().telegram(BOT_TOKEN, CHAT_1, CHAT_2)
+      .env("DOZOR_TELEGRAM_TIME_ZONE", "UTC")
+      .env("DOZOR_TELEGRAM_DIGEST_AFTER", "100") // one message per launch, so each can be counted
+      .build();
 
   /** A row written as ingest used to: the event and one outbox row per sink, in one statement. */
   static long poison(String timestamp, String user) {
-    return (Long) db.query("""
+    return (Long) stack.db().query("""
         WITH e AS (
           INSERT INTO events (event_id, "timestamp", username, process_name, agent_id)
           VALUES (gen_random_uuid(), $1::text::timestamptz, $2, 'x.exe', 'pc-poison') RETURNING id
@@ -74,8 +50,9 @@ class PoisonTest {
 
   @Test
   void poisonRowsAreDeadLetteredAndEveryGoodEventIsDeliveredOnTime() {
+    TestServer server = stack.server();
     // Telegram refuses the text of every launch by a "poison" user, every time
-    telegram.fail(100_000, 400, REFUSAL, text -> text.contains("poison"));
+    stack.telegram().fail(100_000, 400, REFUSAL, text -> text.contains("poison"));
     String token = server.token("pc-good");
     List<UUID> good = new ArrayList<>();
     List<Long> unindexable = new ArrayList<>();
@@ -96,28 +73,28 @@ class PoisonTest {
 
     String prefix = server.config.elasticsearch().indexPrefix();
     Wait.until("every good event indexed", Duration.ofSeconds(60), () -> {
-      es.request("POST", "/" + prefix + "-*/_refresh", null);
-      return es.count(prefix + "-*") == good.size() + refusedOnly.size();
+      stack.es().request("POST", "/" + prefix + "-*/_refresh", null);
+      return stack.es().count(prefix + "-*") == good.size() + refusedOnly.size();
     });
     for (int i = 0; i < good.size(); i++) {
       String text = String.format("[2026-11-27 12:00:%02d] Пользователь good-%d запустил app.exe", i, i);
       Wait.until("good-" + i + " notified in both chats", Duration.ofSeconds(90),
-          () -> telegram.messages().stream().filter(m -> m.text().equals(text)).count() == 2);
+          () -> stack.telegram().messages().stream().filter(m -> m.text().equals(text)).count() == 2);
     }
-    Wait.until("an empty outbox", Duration.ofSeconds(60), () -> db.count("outbox") == 0);
+    Wait.until("an empty outbox", Duration.ofSeconds(60), () -> stack.db().count("outbox") == 0);
 
     // each good event: indexed once, one message per chat; no poison text was ever shown as sent
     for (UUID id : good) {
       String query = new JsonObject().put("query", new JsonObject().put("term",
           new JsonObject().put("event.id", id.toString()))).encode();
-      assertThat(new JsonObject(es.post("/" + prefix + "-*/_count", query)).getLong("count")).isEqualTo(1L);
+      assertThat(new JsonObject(stack.es().post("/" + prefix + "-*/_count", query)).getLong("count")).isEqualTo(1L);
     }
-    assertThat(telegram.messages()).hasSize(2 * good.size());
-    assertThat(telegram.messages()).noneMatch(m -> m.text().contains("poison"));
+    assertThat(stack.telegram().messages()).hasSize(2 * good.size());
+    assertThat(stack.telegram().messages()).noneMatch(m -> m.text().contains("poison"));
     // the unindexable rows made no index of their own
-    assertThat(es.get("/_cat/indices/" + prefix + "-*?h=index").strip()).isEqualTo(prefix + "-2026.11");
+    assertThat(stack.es().get("/_cat/indices/" + prefix + "-*?h=index").strip()).isEqualTo(prefix + "-2026.11");
 
-    List<Map<String, Object>> dead = db.query("SELECT sink, event_pk, reason FROM dead_letters");
+    List<Map<String, Object>> dead = stack.db().query("SELECT sink, event_pk, reason FROM dead_letters");
     assertThat(dead.stream().filter(r -> r.get("sink").equals("elasticsearch")))
         .extracting(r -> (Long) r.get("event_pk")).containsExactlyInAnyOrderElementsOf(unindexable);
     assertThat(dead.stream().filter(r -> r.get("sink").equals("elasticsearch")))

@@ -2,27 +2,18 @@ package io.dozor.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dozor.testkit.DevCertificates;
-import io.dozor.testkit.Elasticsearch;
-import io.dozor.testkit.PostgresDatabase;
-import io.dozor.testkit.TcpProxy;
 import io.dozor.testkit.Wait;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgConnectOptions;
-import java.net.URI;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Verifies what outages do: PostgreSQL and Elasticsearch are reached through TCP proxies the test can
@@ -30,52 +21,22 @@ import org.junit.jupiter.api.io.TempDir;
  * stored; Elasticsearch gone → ingest goes on, indexing waits, then catches up with nothing lost.
  */
 class ResilienceTest {
-  @TempDir
-  static Path dir;
-  static PostgresDatabase db;
-  static Elasticsearch es;
-  static TcpProxy pgProxy;
-  static TcpProxy esProxy;
-  static TestServer server;
+  @RegisterExtension
+  static final ServerStack stack = ServerStack.builder().proxied().build();
   static String token;
   static String prefix;
 
   @BeforeAll
-  static void start() {
-    db = PostgresDatabase.create();
-    es = Elasticsearch.shared();
-    PgConnectOptions pg = PgConnectOptions.fromUri(db.url());
-    pgProxy = TcpProxy.to(pg.getHost(), pg.getPort());
-    URI esUri = URI.create(es.url());
-    esProxy = TcpProxy.to(esUri.getHost(), esUri.getPort());
-    Map<String, String> env = TestServer.env(
-        "postgresql://" + pg.getUser() + "@127.0.0.1:" + pgProxy.port() + "/" + pg.getDatabase(),
-        "http://127.0.0.1:" + esProxy.port(), DevCertificates.generate(dir.resolve("tls")), dir.resolve("logs"));
-    server = new TestServer(env);
+  static void enrol() {
+    TestServer server = stack.server();
     prefix = server.config.elasticsearch().indexPrefix();
     token = server.token("pc-resilience");
   }
 
-  @AfterAll
-  static void stop() {
-    if (server != null) {
-      server.close();
-    }
-    if (pgProxy != null) {
-      pgProxy.close();
-    }
-    if (esProxy != null) {
-      esProxy.close();
-    }
-    if (db != null) {
-      db.close();
-    }
-  }
-
   @AfterEach
   void servicesBack() {
-    pgProxy.restore();
-    esProxy.restore();
+    stack.pgProxy().restore();
+    stack.esProxy().restore();
   }
 
   static String batch(List<UUID> ids, String time) {
@@ -94,24 +55,25 @@ class ResilienceTest {
   }
 
   static long stored(List<UUID> ids) {
-    return (Long) db.query("SELECT count(*) AS n FROM events WHERE event_id = ANY($1)", (Object) ids.toArray(UUID[]::new))
-        .get(0).get("n");
+    return (Long) stack.db().query("SELECT count(*) AS n FROM events WHERE event_id = ANY($1)",
+        (Object) ids.toArray(UUID[]::new)).get(0).get("n");
   }
 
   static long indexed(List<UUID> ids) {
-    es.request("POST", "/" + prefix + "-*/_refresh", null);
+    stack.es().request("POST", "/" + prefix + "-*/_refresh", null);
     JsonArray values = new JsonArray();
     ids.forEach(id -> values.add(id.toString()));
     String query = new JsonObject().put("query", new JsonObject().put("terms",
         new JsonObject().put("event.id", values))).encode();
-    return new JsonObject(es.post("/" + prefix + "-*/_count", query)).getLong("count");
+    return new JsonObject(stack.es().post("/" + prefix + "-*/_count", query)).getLong("count");
   }
 
   @Test
   void postgresGoneIsAnswered503WithRetryAfterQuicklyAndRecovers() {
+    TestServer server = stack.server();
     List<UUID> ids = ids(3);
     String body = batch(ids, "2026-11-27T12:00:00+03:00");
-    pgProxy.cut();
+    stack.pgProxy().cut();
     Instant asked = Instant.now();
     var refused = server.post("/api/v1/events", token, body);
     assertThat(refused.statusCode()).isEqualTo(503);
@@ -119,7 +81,7 @@ class ResilienceTest {
     assertThat(Duration.between(asked, Instant.now())).isLessThan(Duration.ofSeconds(8));
     assertThat(server.ops("/readyz").statusCode()).isEqualTo(503);
 
-    pgProxy.restore();
+    stack.pgProxy().restore();
     assertThat(stored(ids)).as("nothing of the refused batch").isZero();
     Wait.until("a 2xx once PostgreSQL is back", Duration.ofSeconds(30),
         () -> server.post("/api/v1/events", token, body).statusCode() == 200);
@@ -130,19 +92,20 @@ class ResilienceTest {
   @Test
   void hungPostgresIsAnswered503WithinSecondsNeverAHang() {
     String body = batch(ids(1), "2026-11-27T12:05:00+03:00");
-    pgProxy.blackhole();
+    stack.pgProxy().blackhole();
     Instant asked = Instant.now();
-    var refused = server.post("/api/v1/events", token, body);
+    var refused = stack.server().post("/api/v1/events", token, body);
     assertThat(refused.statusCode()).isEqualTo(503);
     assertThat(Duration.between(asked, Instant.now())).isLessThan(Duration.ofSeconds(8));
   }
 
   @Test
   void elasticsearchOutageDelaysIndexingButLosesNothing() {
+    TestServer server = stack.server();
     List<UUID> warmUp = ids(1);
     server.post("/api/v1/events", token, batch(warmUp, "2026-11-27T12:09:00+03:00"));
     Wait.until("indexing to flow before the outage", Duration.ofSeconds(30), () -> indexed(warmUp) == 1);
-    esProxy.cut();
+    stack.esProxy().cut();
     List<UUID> ids = ids(50);
     for (int i = 0; i < ids.size(); i += 10) {
       var response = server.post("/api/v1/events", token, batch(ids.subList(i, i + 10), "2026-11-27T12:10:00+03:00"));
@@ -151,20 +114,21 @@ class ResilienceTest {
     assertThat(stored(ids)).isEqualTo(50);
     Wait.until("the server to see ES down", Duration.ofSeconds(15), () -> new JsonObject(server.ops("/readyz").body())
         .getJsonObject("elasticsearch").getBoolean("up") == false);
-    Wait.until("a delivery attempt to have failed", Duration.ofSeconds(15), () -> (Long) db.query(
+    Wait.until("a delivery attempt to have failed", Duration.ofSeconds(15), () -> (Long) stack.db().query(
         "SELECT count(*) AS n FROM outbox WHERE sink = 'elasticsearch' AND attempts > 0").get(0).get("n") > 0);
     assertThat(indexed(ids)).isZero();
 
-    esProxy.restore();
+    stack.esProxy().restore();
     Wait.until("all 50 indexed after ES is back", Duration.ofSeconds(60), () -> indexed(ids) == 50);
     Wait.until("the ES outbox drained", Duration.ofSeconds(30),
-        () -> (Long) db.query("SELECT count(*) AS n FROM outbox WHERE sink = 'elasticsearch'").get(0).get("n") == 0);
+        () -> stack.db().count("outbox WHERE sink = 'elasticsearch'") == 0);
   }
 
   @Test
   void mappingErrorIsDeadLetteredWithItsReasonAndThePipelineKeepsFlowing() {
+    TestServer server = stack.server();
     // an index whose mapping the document cannot satisfy: user.name must be a number there
-    es.put("/" + prefix + "-2001.01", new JsonObject().put("mappings", new JsonObject().put("properties",
+    stack.es().put("/" + prefix + "-2001.01", new JsonObject().put("mappings", new JsonObject().put("properties",
         new JsonObject().put("user", new JsonObject().put("properties",
             new JsonObject().put("name", new JsonObject().put("type", "long"))))))
         .encode());
@@ -174,13 +138,13 @@ class ResilienceTest {
     server.post("/api/v1/events", token, batch(good, "2026-11-27T12:20:00+03:00"));
 
     Wait.until("the good event indexed", Duration.ofSeconds(30), () -> indexed(good) == 1);
-    Wait.until("the bad event dead-lettered", Duration.ofSeconds(30), () -> !db.query(
+    Wait.until("the bad event dead-lettered", Duration.ofSeconds(30), () -> !stack.db().query(
         "SELECT 1 FROM dead_letters d JOIN events e ON e.id = d.event_pk WHERE e.event_id = $1", bad.get(0)).isEmpty());
-    var letter = db.query("SELECT d.sink, d.reason FROM dead_letters d JOIN events e ON e.id = d.event_pk "
+    var letter = stack.db().query("SELECT d.sink, d.reason FROM dead_letters d JOIN events e ON e.id = d.event_pk "
         + "WHERE e.event_id = $1", bad.get(0)).get(0);
     assertThat(letter).containsEntry("sink", "elasticsearch");
     assertThat((String) letter.get("reason")).startsWith("400 document_parsing_exception");
-    assertThat(db.query("SELECT count(*) AS n FROM outbox o JOIN events e ON e.id = o.event_pk "
+    assertThat(stack.db().query("SELECT count(*) AS n FROM outbox o JOIN events e ON e.id = o.event_pk "
         + "WHERE e.event_id = $1 AND o.sink = 'elasticsearch'", bad.get(0)).get(0)).containsEntry("n", 0L);
   }
 }

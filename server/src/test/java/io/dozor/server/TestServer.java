@@ -69,30 +69,6 @@ final class TestServer implements AutoCloseable {
     return env;
   }
 
-  /** {@link #env} in {@code dir} plus the fake Bot API {@code telegram} (its bot token) notifying {@code chatIds}. */
-  static Map<String, String> env(io.dozor.testkit.PostgresDatabase db, io.dozor.testkit.Elasticsearch es, Path dir,
-                                 io.dozor.testkit.FakeTelegram telegram, String botToken, long... chatIds) {
-    Map<String, String> env = env(db.url(), es.url(), DevCertificates.generate(dir.resolve("tls")), dir.resolve("logs"));
-    env.put("DOZOR_TELEGRAM_API_URL", telegram.apiUrl());
-    env.put("DOZOR_TELEGRAM_BOT_TOKEN", botToken);
-    env.put("DOZOR_TELEGRAM_CHAT_IDS", java.util.Arrays.stream(chatIds).mapToObj(Long::toString)
-        .collect(java.util.stream.Collectors.joining(",")));
-    return env;
-  }
-
-  /** Closes what a test class started, in order; parts a failed start left null are skipped. */
-  static void closeAll(AutoCloseable... parts) {
-    for (AutoCloseable part : parts) {
-      if (part != null) {
-        try {
-          part.close();
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      }
-    }
-  }
-
   URI uri(String path) {
     return URI.create((config.http().plain() ? "http" : "https") + "://127.0.0.1:" + server.port() + path);
   }

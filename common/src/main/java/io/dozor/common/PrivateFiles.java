@@ -1,4 +1,4 @@
-package io.dozor.server;
+package io.dozor.common;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,11 +10,13 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
- * Files and directories only the server's user can read: its logs, and the configuration with secrets the dev
- * stack writes. Where the file system has POSIX permissions they are created {@code 0600} (files) and
- * {@code 0700} (directories) by the call that creates them, so no other user can open them at any moment (the
- * umask can only narrow that further); elsewhere they inherit their folder's ACL. What already exists keeps its
- * permissions (a {@code log.dir} of {@code /var/log} must not become private to the server).
+ * Files and directories only the program's user can read: the server's logs and the configuration with secrets
+ * the dev stack writes; the agent's spool, logs and whatever it keeps about itself. Where the file system has
+ * POSIX permissions they are created {@code 0600} (files) and {@code 0700} (directories) by the call that creates
+ * them, so no other user can open them at any moment (the umask can only narrow that further); elsewhere
+ * (Windows) they inherit their folder's ACL, which the agent's {@code install-service.ps1} limits to SYSTEM and
+ * Administrators. What already exists keeps its permissions (a log directory of {@code /var/log} must not become
+ * private to the program).
  */
 public final class PrivateFiles {
   private static final FileAttribute<?> FILE =

@@ -1,5 +1,7 @@
 package io.dozor.agent;
 
+import static io.dozor.testkit.FileModes.mode;
+import static io.dozor.testkit.FileModes.posix;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -10,10 +12,8 @@ import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.core.rolling.FixedWindowRollingPolicy;
 import ch.qos.logback.core.rolling.SizeBasedTriggeringPolicy;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,10 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Verifies that what the agent creates (directories, spool files with SQLite's companions, log files before and
- * after a rollover) is private to its user, and that what already exists keeps its permissions. POSIX file systems
- * only: on Windows the folder's ACL, set by install-service.ps1, is inherited.
+ * after a rollover) is private to its user (through {@link io.dozor.common.PrivateFiles}, tested on its own in the
+ * common module). POSIX file systems only: on Windows the folder's ACL, set by install-service.ps1, is inherited.
  */
-class PrivateFilesTest {
+class PrivateAgentFilesTest {
 
     @TempDir
     Path dir;
@@ -34,33 +34,6 @@ class PrivateFilesTest {
     @BeforeEach
     void onPosix() {
         assumeTrue(posix(dir), "the file system has POSIX permissions");
-    }
-
-    @Test
-    void newDirectoriesAreTheOwnersOnlyAndExistingOnesKeepTheirMode() throws IOException {
-        Path shared = Files.createDirectory(dir.resolve("shared"),
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-
-        PrivateFiles.createDirectories(shared.resolve("a/b"));
-        PrivateFiles.createDirectories(shared.resolve("a/b")); // again: nothing to do
-
-        assertThat(mode(shared)).isEqualTo("rwxr-xr-x");
-        assertThat(mode(shared.resolve("a"))).isEqualTo("rwx------");
-        assertThat(mode(shared.resolve("a/b"))).isEqualTo("rwx------");
-    }
-
-    @Test
-    void aNewFileIsTheOwnersOnlyAndAnExistingOneIsLeftAsItIs() throws IOException {
-        Path existing = dir.resolve("existing");
-        Files.writeString(existing, "kept");
-        Files.setPosixFilePermissions(existing, PosixFilePermissions.fromString("rw-r--r--"));
-
-        PrivateFiles.createFileIfMissing(existing);
-        Path fresh = PrivateFiles.createFileIfMissing(dir.resolve("fresh"));
-
-        assertThat(Files.readString(existing)).isEqualTo("kept");
-        assertThat(mode(existing)).isEqualTo("rw-r--r--");
-        assertThat(fresh).satisfies(PrivateFilesTest::isPrivateFile);
     }
 
     @Test
@@ -75,7 +48,7 @@ class PrivateFilesTest {
             }
             assertThat(files).extracting(p -> p.getFileName().toString())
                     .contains(SqliteSpool.FILE_NAME, SqliteSpool.FILE_NAME + "-wal", SqliteSpool.FILE_NAME + "-shm");
-            assertThat(files).allSatisfy(PrivateFilesTest::isPrivateFile);
+            assertThat(files).allSatisfy(PrivateAgentFilesTest::isPrivateFile);
             assertThat(mode(spoolDir)).isEqualTo("rwx------");
             assertThat(mode(spoolDir.getParent())).isEqualTo("rwx------");
         } finally {
@@ -117,7 +90,7 @@ class PrivateFilesTest {
         try (Stream<Path> list = Files.list(logs)) {
             files = list.toList();
         }
-        assertThat(files).hasSize(2).allSatisfy(PrivateFilesTest::isPrivateFile);
+        assertThat(files).hasSize(2).allSatisfy(PrivateAgentFilesTest::isPrivateFile);
         assertThat(Files.readString(logs.resolve(AgentLogging.JSON_FILE))).contains("after the rollover")
                 .doesNotContain("before the rollover");
         assertThat(mode(logs)).isEqualTo("rwx------");
@@ -125,20 +98,8 @@ class PrivateFilesTest {
     }
 
     private static LoggingEvent event(LoggerContext context, String message) {
-        return new LoggingEvent(PrivateFilesTest.class.getName(), context.getLogger("test"), Level.INFO, message,
+        return new LoggingEvent(PrivateAgentFilesTest.class.getName(), context.getLogger("test"), Level.INFO, message,
                 null, null);
-    }
-
-    static boolean posix(Path dir) {
-        return dir.getFileSystem().supportedFileAttributeViews().contains("posix");
-    }
-
-    static String mode(Path path) {
-        try {
-            return PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     static void isPrivateFile(Path file) {
