@@ -1,5 +1,6 @@
 package io.dozor.agent;
 
+import io.dozor.common.PrivateFiles;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.file.InvalidPathException;
