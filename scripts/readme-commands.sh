@@ -11,6 +11,8 @@ run() {
   cat "$log.one" >> "$log"; rm -f "$log.one"
 }
 run ./dozor-build -q
+run ./dozor-format
+git diff --quiet -- '*.java' 2>/dev/null || { echo "readme: ./dozor-format changed files that ./dozor-test had passed" >&2; exit 1; }
 run ./dozor-server --version
 run ./dozor-server --help
 for cmd in run "token create" "token list" "token revoke" events "setup elasticsearch" "setup kibana" reindex; do
