@@ -11,6 +11,10 @@ run() {
   cat "$log.one" >> "$log"; rm -f "$log.one"
 }
 run ./dozor-build -q
+run ./dozor-format
+if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- '*.java'; then
+  echo "readme: ./dozor-format changed files that ./dozor-test had passed" >&2; exit 1
+fi
 run ./dozor-server --version
 run ./dozor-server --help
 for cmd in run "token create" "token list" "token revoke" events "setup elasticsearch" "setup kibana" reindex; do
