@@ -53,6 +53,7 @@ public final class Agent implements AutoCloseable {
     private final LaunchEvent.Context context = LaunchEvent.Context.ofAgent(HostOs.current(), VERSION);
     /** Set by the first poll, on the poller thread. */
     private boolean baselineTaken;
+
     private Path settingsFile;
     private FileTime settingsModified;
     private final AtomicBoolean started = new AtomicBoolean();
@@ -86,9 +87,10 @@ public final class Agent implements AutoCloseable {
         source.watch(name -> detector.isWatchedName(name));
         this.poller = singleThread("dozor-poller");
         this.heartbeats = singleThread("dozor-heartbeat");
-        this.heartbeat = new Heartbeat(shipper.client(),
-                () -> new Heartbeat.Report(VERSION, hostname, queue.size(), queue.dropped(), queue.unpersisted(),
-                        queue.error()));
+        this.heartbeat = new Heartbeat(
+                shipper.client(),
+                () -> new Heartbeat.Report(
+                        VERSION, hostname, queue.size(), queue.dropped(), queue.unpersisted(), queue.error()));
     }
 
     private static ScheduledExecutorService singleThread(String name) {
@@ -117,11 +119,17 @@ public final class Agent implements AutoCloseable {
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException("agent already started");
         }
-        log.info("agent starting [server={}, processes={}, poll_interval_ms={}, host={}]",
-                config.serverUrl(), config.processes(), config.pollInterval().toMillis(), hostname);
+        log.info(
+                "agent starting [server={}, processes={}, poll_interval_ms={}, host={}]",
+                config.serverUrl(),
+                config.processes(),
+                config.pollInterval().toMillis(),
+                hostname);
         if (config.serverUrl().getScheme().equalsIgnoreCase("http")) { // the INI set allow_insecure_http
-            log.warn("server url is plain http: the token and the events cross the network unencrypted "
-                    + "[server={}, setting=allow_insecure_http]", config.serverUrl());
+            log.warn(
+                    "server url is plain http: the token and the events cross the network unencrypted "
+                            + "[server={}, setting=allow_insecure_http]",
+                    config.serverUrl());
         }
         try {
             poller.submit(this::poll).get();
@@ -151,9 +159,15 @@ public final class Agent implements AutoCloseable {
                 LaunchEvent event = LaunchEvent.of(p, parentName(p, snapshot), clock.getZone(), hostname, context);
                 queue.offer(event);
                 String id = event.eventId().toString();
-                log.atInfo().addKeyValue("event_id", id).log("launch detected [user={}, process={}, pid={}, started={}, "
-                        + "event_id={}]", event.username(), event.processName(), event.pid(),
-                        LaunchEvent.TIMESTAMP_FORMAT.format(event.timestamp()), id);
+                log.atInfo()
+                        .addKeyValue("event_id", id)
+                        .log(
+                                "launch detected [user={}, process={}, pid={}, started={}, " + "event_id={}]",
+                                event.username(),
+                                event.processName(),
+                                event.pid(),
+                                LaunchEvent.TIMESTAMP_FORMAT.format(event.timestamp()),
+                                id);
             }
             if (!baselineTaken) { // what the queue remembers of exited processes is of no use any more
                 baselineTaken = true;
@@ -195,13 +209,20 @@ public final class Agent implements AutoCloseable {
             LaunchDetector.Filter filter = LaunchDetector.Filter.of(AgentConfig.load(settingsFile));
             if (!filter.equals(detector.filter())) {
                 detector.reconfigure(filter);
-                log.info("watch list reloaded [file={}, processes={}, excluded_users={}, excluded_names={}, "
-                                + "excluded_paths={}]", settingsFile, filter.watched(), filter.excludedUsers(),
-                        filter.excludedNames(), filter.excludedPaths());
+                log.info(
+                        "watch list reloaded [file={}, processes={}, excluded_users={}, excluded_names={}, "
+                                + "excluded_paths={}]",
+                        settingsFile,
+                        filter.watched(),
+                        filter.excludedUsers(),
+                        filter.excludedNames(),
+                        filter.excludedPaths());
             }
         } catch (ConfigException e) {
-            log.error("settings file changed but is invalid, keeping the previous watch list [file={}, error={}]",
-                    settingsFile, e.getMessage());
+            log.error(
+                    "settings file changed but is invalid, keeping the previous watch list [file={}, error={}]",
+                    settingsFile,
+                    e.getMessage());
         }
     }
 

@@ -78,15 +78,24 @@ public record AgentConfig(
      * (ReferenceDocsTest).
      */
     static final List<Setting> SETTINGS = List.of(
-            Setting.withoutDefault("server", "url", "none: required",
+            Setting.withoutDefault(
+                    "server",
+                    "url",
+                    "none: required",
                     "base URL of the server, `https://host:port`; no query, fragment or user part. `http://` is"
                             + " refused unless `allow_insecure_http = true`",
                     (v, b) -> b.serverUrl(url(v))),
-            Setting.withoutDefault("server", "token", "none: this or `enrollment_token`",
+            Setting.withoutDefault(
+                    "server",
+                    "token",
+                    "none: this or `enrollment_token`",
                     "the agent's token, from `dozor-server token create --agent-id ID`; the server stores this PC's"
                             + " events under `ID`. It expires (`token list` says when; default 90 days)",
                     (v, b) -> b.token(token(v))),
-            Setting.withoutDefault("server", "enrollment_token", "none: this or `token`",
+            Setting.withoutDefault(
+                    "server",
+                    "enrollment_token",
+                    "none: this or `token`",
                     "instead of `token`, the same value on every PC: an enrollment token from `dozor-server"
                             + " enrollment create`. At its first start the agent enrols (`POST /api/v1/enroll` with"
                             + " its host name and OS), gets its own agent id (the host name; `NAME-2`, … when that id"
@@ -97,54 +106,95 @@ public record AgentConfig(
                             + " while the enrollment token is valid; a revoked agent never enrols again by itself:"
                             + " delete the file to let it",
                     (v, b) -> b.enrollmentToken(enrollmentToken(v))),
-            Setting.withoutDefault("server", "ca_file", "none: required for an `https` url",
+            Setting.withoutDefault(
+                    "server",
+                    "ca_file",
+                    "none: required for an `https` url",
                     "PEM file of the certificate authority (or of the server's certificate) to trust; nothing else"
                             + " is trusted",
                     (v, b) -> b.caFile(caFile(v, b.serverUrl))),
-            Setting.of("server", "heartbeat_interval_s", Long.toString(DEFAULT_HEARTBEAT_INTERVAL.toSeconds()),
+            Setting.of(
+                    "server",
+                    "heartbeat_interval_s",
+                    Long.toString(DEFAULT_HEARTBEAT_INTERVAL.toSeconds()),
                     "seconds between two heartbeats (`POST /api/v1/heartbeat`: version, host name, spool depth,"
                             + " dropped and unpersisted events, spool error)",
                     (v, b) -> b.heartbeatInterval(Duration.ofSeconds(v.positiveLong()))),
-            Setting.of("monitor", "processes", String.join(", ", DEFAULT_PROCESSES),
+            Setting.of(
+                    "monitor",
+                    "processes",
+                    String.join(", ", DEFAULT_PROCESSES),
                     "watched program names, `.exe` optional: Chrome, Yandex Browser, Telegram Desktop, Explorer."
                             + " At least one",
                     (v, b) -> b.processes(processes(v))),
-            Setting.of("monitor", "poll_interval_ms", Long.toString(DEFAULT_POLL_INTERVAL.toMillis()),
+            Setting.of(
+                    "monitor",
+                    "poll_interval_ms",
+                    Long.toString(DEFAULT_POLL_INTERVAL.toMillis()),
                     "milliseconds between two process snapshots; a program that runs for less than this may be"
                             + " missed",
                     (v, b) -> b.pollInterval(Duration.ofMillis(v.positiveLong()))),
-            Setting.of("monitor", "exclude_users", String.join(", ", DEFAULT_EXCLUDE_USERS),
+            Setting.of(
+                    "monitor",
+                    "exclude_users",
+                    String.join(", ", DEFAULT_EXCLUDE_USERS),
                     "users whose launches are not reported (domain prefix ignored). Session 0, `SYSTEM`, `LOCAL"
                             + " SERVICE` and `NETWORK SERVICE` are never reported, whatever this says",
                     (v, b) -> b.excludeUsers(v.list())),
-            Setting.of("monitor", "report_existing", "false",
+            Setting.of(
+                    "monitor",
+                    "report_existing",
+                    "false",
                     "`true`: the watched programs already running when the agent starts are reported too; the"
                             + " spool remembers what it reported, so a restart does not report them again",
                     (v, b) -> b.reportExisting(v.bool())),
-            Setting.of("monitor", "exclude_names", "",
+            Setting.of(
+                    "monitor",
+                    "exclude_names",
+                    "",
                     "program names never reported, even when in `processes`",
                     (v, b) -> b.excludeNames(v.list())),
-            Setting.of("monitor", "exclude_paths", "",
+            Setting.of(
+                    "monitor",
+                    "exclude_paths",
+                    "",
                     "executables in these folders (or these exact files) are never reported, e.g. `C:\\Program"
                             + " Files\\Kiosk\\`",
                     (v, b) -> b.excludePaths(v.list())),
-            Setting.withoutDefault("spool", "dir", "`spool` beside the INI file",
+            Setting.withoutDefault(
+                    "spool",
+                    "dir",
+                    "`spool` beside the INI file",
                     "directory of the durable queue `spool.db` (SQLite): events wait here until the server stored"
                             + " them, through restarts, kill and power loss",
                     (v, b) -> b.spoolDir(spoolDir(v))),
-            Setting.of("spool", "max_mb", BigDecimal.valueOf(DEFAULT_SPOOL_MAX_MB).stripTrailingZeros().toPlainString(),
+            Setting.of(
+                    "spool",
+                    "max_mb",
+                    BigDecimal.valueOf(DEFAULT_SPOOL_MAX_MB)
+                            .stripTrailingZeros()
+                            .toPlainString(),
                     "bound of the queue in megabytes of events (fractions allowed, 0.001 to 1000000): beyond it the"
                             + " oldest events are dropped, each logged, and the count is sent in the heartbeat"
                             + " (`dropped_events`)",
                     (v, b) -> b.spoolMaxBytes(v.megabytes())),
-            Setting.withoutDefault("log", "dir", "`logs` in the working directory (set it for a service)",
+            Setting.withoutDefault(
+                    "log",
+                    "dir",
+                    "`logs` in the working directory (set it for a service)",
                     "directory of `dozor-agent.json` (every line) and `dozor-agent-errors.json` (WARN and ERROR),"
                             + " JSON lines, rotated",
                     (v, b) -> b.logDir(v.directory())),
-            Setting.withoutDefault("log", "logstash", "none: no Logstash output",
+            Setting.withoutDefault(
+                    "log",
+                    "logstash",
+                    "none: no Logstash output",
                     "`host:port` of a Logstash `tcp` input (`json_lines`) that also gets the log lines",
                     (v, b) -> b.logstash(v.hostPort("Logstash's tcp input"))),
-            Setting.of("server", "allow_insecure_http", "false",
+            Setting.of(
+                    "server",
+                    "allow_insecure_http",
+                    "false",
                     "`true`: accept an `http://` url (tests, or a TLS proxy on the same machine); the token and the"
                             + " events then cross the network unencrypted, and the agent logs a warning at every"
                             + " start. Without it an `http://` url stops the agent: `dozor-agent: [server] url:"
@@ -187,9 +237,11 @@ public record AgentConfig(
         }
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder()
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new ConfigException("--config " + file + ": not UTF-8 text");
         }
@@ -212,8 +264,11 @@ public record AgentConfig(
             throw v.invalid(problem);
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null
-                || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+        if (!scheme.equals("http") && !scheme.equals("https")
+                || uri.getHost() == null
+                || uri.getRawQuery() != null
+                || uri.getRawFragment() != null
+                || uri.getRawUserInfo() != null) {
             throw v.invalid(problem);
         }
         String s = uri.toString();
@@ -297,8 +352,11 @@ public record AgentConfig(
     private static void requireHttpsUnlessAllowed(Setting.Value v, URI url) throws ConfigException {
         boolean allowed = v.bool();
         if (url.getScheme().equalsIgnoreCase("http") && !allowed) {
-            throw ConfigException.of("server", "url", "http:// sends the token and the events unencrypted; use "
-                    + "https:// with ca_file, or set [server] allow_insecure_http = true (tests only)");
+            throw ConfigException.of(
+                    "server",
+                    "url",
+                    "http:// sends the token and the events unencrypted; use "
+                            + "https:// with ca_file, or set [server] allow_insecure_http = true (tests only)");
         }
     }
 
@@ -308,7 +366,8 @@ public record AgentConfig(
                 + ", caFile=" + caFile
                 + ", processes=" + processes + ", pollInterval=" + pollInterval
                 + ", excludeUsers=" + excludeUsers + ", reportExisting=" + reportExisting
-                + ", spoolDir=" + spoolDir + ", logDir=" + logDir + ", logstash=" + logstash + ", excludeNames=" + excludeNames
+                + ", spoolDir=" + spoolDir + ", logDir=" + logDir + ", logstash=" + logstash + ", excludeNames="
+                + excludeNames
                 + ", excludePaths=" + excludePaths + ", spoolMaxBytes=" + spoolMaxBytes
                 + ", heartbeatInterval=" + heartbeatInterval + "]";
     }
@@ -334,8 +393,7 @@ public record AgentConfig(
         private long spoolMaxBytes = (long) (DEFAULT_SPOOL_MAX_MB * MB);
         private Duration heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder serverUrl(URI url) {
             this.serverUrl = url;
@@ -413,8 +471,21 @@ public record AgentConfig(
         }
 
         public AgentConfig build() {
-            return new AgentConfig(serverUrl, token, caFile, processes, pollInterval, excludeUsers, reportExisting,
-                    spoolDir, logDir, logstash, excludeNames, excludePaths, spoolMaxBytes, heartbeatInterval,
+            return new AgentConfig(
+                    serverUrl,
+                    token,
+                    caFile,
+                    processes,
+                    pollInterval,
+                    excludeUsers,
+                    reportExisting,
+                    spoolDir,
+                    logDir,
+                    logstash,
+                    excludeNames,
+                    excludePaths,
+                    spoolMaxBytes,
+                    heartbeatInterval,
                     enrollmentToken);
         }
     }

@@ -51,8 +51,9 @@ public final class AgentLogging extends ContextAwareBase implements Configurator
     static final String SERVICE = "dozor-agent";
     static final String MASK = "****";
     /** A JWT, or the password of a URL's user info. */
-    static final String SECRETS = "eyJ[A-Za-z0-9_-]+\\.eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+"
-            + "|(?<=://[^:/@\\s]{1,128}:)[^@/\\s]+(?=@)";
+    static final String SECRETS =
+            "eyJ[A-Za-z0-9_-]+\\.eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+" + "|(?<=://[^:/@\\s]{1,128}:)[^@/\\s]+(?=@)";
+
     static final Pattern SECRET_PATTERN = Pattern.compile(SECRETS);
 
     @Override
@@ -95,8 +96,8 @@ public final class AgentLogging extends ContextAwareBase implements Configurator
         return appender;
     }
 
-    private static Appender<ILoggingEvent> file(LoggerContext context, String dir, String name, int days,
-                                                String cap, Level threshold) {
+    private static Appender<ILoggingEvent> file(
+            LoggerContext context, String dir, String name, int days, String cap, Level threshold) {
         String base = name.substring(0, name.length() - ".json".length());
         RollingFileAppender<ILoggingEvent> appender = new PrivateRollingFileAppender();
         appender.setContext(context);

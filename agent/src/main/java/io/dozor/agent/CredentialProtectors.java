@@ -4,8 +4,7 @@ import io.dozor.agent.windows.DpapiProtector;
 
 /** Picks how the credential file is protected on this system: DPAPI on Windows, file permissions elsewhere. */
 final class CredentialProtectors {
-    private CredentialProtectors() {
-    }
+    private CredentialProtectors() {}
 
     static CredentialProtector forThisSystem() {
         return ProcessSources.isWindows(System.getProperty("os.name", ""))

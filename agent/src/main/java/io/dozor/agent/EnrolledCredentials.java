@@ -1,7 +1,6 @@
 package io.dozor.agent;
 
 import java.io.IOException;
-import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -32,8 +31,13 @@ final class EnrolledCredentials implements Credentials {
     private long renewAt;
     private long expiresAt;
 
-    EnrolledCredentials(ServerClient client, String enrollmentToken, CredentialStore store, String hostname,
-                        String os, LongSupplier nanoTime) {
+    EnrolledCredentials(
+            ServerClient client,
+            String enrollmentToken,
+            CredentialStore store,
+            String hostname,
+            String os,
+            LongSupplier nanoTime) {
         this.client = client;
         this.enrollmentToken = enrollmentToken;
         this.store = store;
@@ -72,8 +76,11 @@ final class EnrolledCredentials implements Credentials {
     }
 
     private Map<String, String> enroll() throws IOException {
-        ServerClient.Response r = client.send(client.endpoint("/api/v1/enroll"),
-                EventJson.strings(Map.of("hostname", hostname, "os", os)), REQUEST_TIMEOUT, "Bearer " + enrollmentToken);
+        ServerClient.Response r = client.send(
+                client.endpoint("/api/v1/enroll"),
+                EventJson.strings(Map.of("hostname", hostname, "os", os)),
+                REQUEST_TIMEOUT,
+                "Bearer " + enrollmentToken);
         Map<String, String> answer = answer(r, "enrolment");
         store.save(new CredentialStore.Saved(answer.get("agent_id"), answer.get("refresh_token")));
         log.info("agent enrolled [agent_id={}, credential={}]", answer.get("agent_id"), store.file());
@@ -81,8 +88,11 @@ final class EnrolledCredentials implements Credentials {
     }
 
     private Map<String, String> refresh(CredentialStore.Saved saved) throws IOException {
-        ServerClient.Response r = client.send(client.endpoint("/api/v1/token/refresh"),
-                EventJson.strings(Map.of("refresh_token", saved.refreshToken())), REQUEST_TIMEOUT, null);
+        ServerClient.Response r = client.send(
+                client.endpoint("/api/v1/token/refresh"),
+                EventJson.strings(Map.of("refresh_token", saved.refreshToken())),
+                REQUEST_TIMEOUT,
+                null);
         Map<String, String> answer = answer(r, "renewal");
         store.save(new CredentialStore.Saved(answer.get("agent_id"), answer.get("refresh_token")));
         log.debug("access token renewed [agent_id={}]", answer.get("agent_id"));
@@ -117,7 +127,8 @@ final class EnrolledCredentials implements Credentials {
     private void obtain(Map<String, String> answer) throws IOException {
         long lifetime;
         try {
-            lifetime = Duration.ofSeconds(Long.parseLong(answer.get("expires_in"))).toNanos();
+            lifetime =
+                    Duration.ofSeconds(Long.parseLong(answer.get("expires_in"))).toNanos();
         } catch (NumberFormatException | ArithmeticException e) {
             throw new IOException("expires_in is not a number of seconds");
         }

@@ -21,8 +21,7 @@ public final class EventJson {
 
     private static final JsonFactory FACTORY = new JsonFactory();
 
-    private EventJson() {
-    }
+    private EventJson() {}
 
     /** {@code {"events":[...]}} */
     public static byte[] batch(List<LaunchEvent> events) {
@@ -133,9 +132,13 @@ public final class EventJson {
         StringBuilder out = null;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            boolean pair = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
-            boolean bad = c < 0x20 || (c >= 0x7F && c <= 0x9F) || (c >= 0x202A && c <= 0x202E)
-                    || (c >= 0x2066 && c <= 0x2069) || (Character.isSurrogate(c) && !pair);
+            boolean pair =
+                    Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+            boolean bad = c < 0x20
+                    || (c >= 0x7F && c <= 0x9F)
+                    || (c >= 0x202A && c <= 0x202E)
+                    || (c >= 0x2066 && c <= 0x2069)
+                    || (Character.isSurrogate(c) && !pair);
             if (bad && out == null) {
                 out = new StringBuilder(s.length()).append(s, 0, i);
             }
@@ -200,15 +203,27 @@ public final class EventJson {
                     default -> p.skipChildren(); // a field of a later version
                 }
             }
-            if (id == null || timestamp == null || username == null || processName == null || pid == null
+            if (id == null
+                    || timestamp == null
+                    || username == null
+                    || processName == null
+                    || pid == null
                     || hostname == null) {
-                throw new IllegalArgumentException("an event needs event_id, timestamp, username, process_name, "
-                        + "pid and hostname");
+                throw new IllegalArgumentException(
+                        "an event needs event_id, timestamp, username, process_name, " + "pid and hostname");
             }
-            return new LaunchEvent(id, timestamp, username, processName, pid, executable, hostname,
+            return new LaunchEvent(
+                    id,
+                    timestamp,
+                    username,
+                    processName,
+                    pid,
+                    executable,
+                    hostname,
                     new LaunchEvent.Context(parentPid, parentName, userDomain, osType, osFamily, agentVersion));
         } catch (IOException e) {
-            throw new IllegalArgumentException("not JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
+            throw new IllegalArgumentException(
+                    "not JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
         } catch (DateTimeParseException e) {
             throw new IllegalArgumentException("bad timestamp: " + e.getMessage(), e);
         }

@@ -48,8 +48,7 @@ public interface EventQueue extends AutoCloseable {
      * Retries storage that failed (reopens the spool, moves what waits in memory into it) when its retry
      * time has come; cheap otherwise. The agent calls it every poll.
      */
-    default void recover() {
-    }
+    default void recover() {}
 
     /**
      * Waits until the queue holds an event {@link #peek} can return, or the timeout passes; true if it holds
@@ -67,10 +66,8 @@ public interface EventQueue extends AutoCloseable {
     }
 
     /** Forgets the reported launches whose process is not among {@code running} (it has exited). */
-    default void forgetReportedExcept(Set<ProcessInfo.Key> running) {
-    }
+    default void forgetReportedExcept(Set<ProcessInfo.Key> running) {}
 
     @Override
-    default void close() {
-    }
+    default void close() {}
 }

@@ -33,7 +33,11 @@ public final class EventShipper implements AutoCloseable {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final int MAX_LOGGED_BODY = 500;
 
-    private enum State { OK, UNREACHABLE, REJECTED }
+    private enum State {
+        OK,
+        UNREACHABLE,
+        REJECTED
+    }
 
     /** What to do after one attempt. */
     record Outcome(boolean removeBatch, Duration retryAfter) {
@@ -63,11 +67,19 @@ public final class EventShipper implements AutoCloseable {
      * the spool directory, protected by {@code protector}.
      */
     EventShipper(AgentConfig config, EventQueue queue, String hostname, CredentialProtector protector) {
-        this(config.serverUrl(), config.token(), sslContext(config.caFile()), queue, config.pollInterval(),
+        this(
+                config.serverUrl(),
+                config.token(),
+                sslContext(config.caFile()),
+                queue,
+                config.pollInterval(),
                 new Backoff(BACKOFF_START, BACKOFF_MAX));
         if (config.enrollmentToken() != null) {
-            client.withCredentials(new EnrolledCredentials(client, config.enrollmentToken(),
-                    new CredentialStore(config.spoolDir(), protector), hostname,
+            client.withCredentials(new EnrolledCredentials(
+                    client,
+                    config.enrollmentToken(),
+                    new CredentialStore(config.spoolDir(), protector),
+                    hostname,
                     System.getProperty("os.name", "unknown") + " " + System.getProperty("os.version", ""),
                     System::nanoTime));
         }
@@ -80,8 +92,13 @@ public final class EventShipper implements AutoCloseable {
      * @param queue         where events wait
      * @param flushInterval longest wait between two looks at the queue
      */
-    EventShipper(URI serverUrl, String token, SSLContext sslContext, EventQueue queue, Duration flushInterval,
-                 Backoff backoff) {
+    EventShipper(
+            URI serverUrl,
+            String token,
+            SSLContext sslContext,
+            EventQueue queue,
+            Duration flushInterval,
+            Backoff backoff) {
         this.client = new ServerClient(serverUrl, token, sslContext);
         this.endpoint = client.endpoint("/api/v1/events");
         this.queue = queue;
@@ -184,20 +201,27 @@ public final class EventShipper implements AutoCloseable {
         }
         if (status == 400 || status == 413) {
             recovered();
-            log.error("server refused a batch for good, dropping it [status={}, count={}, body={}]",
-                    status, batch.size(), abbreviate(response.body()));
+            log.error(
+                    "server refused a batch for good, dropping it [status={}, count={}, body={}]",
+                    status,
+                    batch.size(),
+                    abbreviate(response.body()));
             return Outcome.DONE;
         }
         if (status == 429 || status >= 500) {
             markUnreachable("status=" + status);
             // Retry-After is honoured, but never below the first backoff step: "0" must not make a busy loop
-            Duration wait = retryAfter(response).map(d -> d.compareTo(backoff.initial()) < 0 ? backoff.initial() : d)
+            Duration wait = retryAfter(response)
+                    .map(d -> d.compareTo(backoff.initial()) < 0 ? backoff.initial() : d)
                     .orElseGet(backoff::next);
             return new Outcome(false, wait);
         }
         if (state != State.REJECTED) {
             if (status != 401) { // a refused credential is logged once by the client, for every kind of request
-                log.error("server refused events, will retry [url={}, status={}, body={}]", endpoint, status,
+                log.error(
+                        "server refused events, will retry [url={}, status={}, body={}]",
+                        endpoint,
+                        status,
                         abbreviate(response.body()));
             }
             state = State.REJECTED;

@@ -24,9 +24,13 @@ final class Heartbeat {
      * @param unpersistedEvents launches lost because the spool could not store them
      * @param spoolError        why the spool cannot store events now ({@code disk full}, ...), null while it works
      */
-    record Report(String version, String hostname, long spoolDepth, long droppedEvents, long unpersistedEvents,
-                  String spoolError) {
-    }
+    record Report(
+            String version,
+            String hostname,
+            long spoolDepth,
+            long droppedEvents,
+            long unpersistedEvents,
+            String spoolError) {}
 
     private final ServerClient client;
     private final URI endpoint;

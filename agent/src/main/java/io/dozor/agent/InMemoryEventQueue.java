@@ -38,8 +38,11 @@ public final class InMemoryEventQueue extends LockedEventQueue {
             if (events.size() >= capacity) {
                 LaunchEvent oldest = events.removeFirst();
                 dropped++;
-                log.warn("event queue full, dropped the oldest event [event_id={}, capacity={}, dropped={}]",
-                        oldest.eventId(), capacity, dropped);
+                log.warn(
+                        "event queue full, dropped the oldest event [event_id={}, capacity={}, dropped={}]",
+                        oldest.eventId(),
+                        capacity,
+                        dropped);
             }
             events.addLast(event);
             notEmpty.signalAll();
@@ -73,7 +76,6 @@ public final class InMemoryEventQueue extends LockedEventQueue {
             lock.unlock();
         }
     }
-
 
     @Override
     protected int sizeLocked() {

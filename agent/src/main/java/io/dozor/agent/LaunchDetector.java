@@ -36,12 +36,16 @@ public final class LaunchDetector {
     public static final List<String> SERVICE_ACCOUNTS = List.of("SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE");
 
     /** What is watched and what is excluded; replaced as a whole when the settings change. */
-    public record Filter(Set<String> watched, Set<String> excludedUsers, Set<String> excludedNames,
-                         List<String> excludedPaths) {
+    public record Filter(
+            Set<String> watched, Set<String> excludedUsers, Set<String> excludedNames, List<String> excludedPaths) {
 
-        public static Filter of(Collection<String> watchedNames, Collection<String> excludedUsers,
-                                Collection<String> excludedNames, Collection<String> excludedPaths) {
-            Set<String> users = excludedUsers.stream().map(LaunchDetector::normaliseUser).collect(Collectors.toSet());
+        public static Filter of(
+                Collection<String> watchedNames,
+                Collection<String> excludedUsers,
+                Collection<String> excludedNames,
+                Collection<String> excludedPaths) {
+            Set<String> users =
+                    excludedUsers.stream().map(LaunchDetector::normaliseUser).collect(Collectors.toSet());
             SERVICE_ACCOUNTS.forEach(u -> users.add(normaliseUser(u)));
             return new Filter(
                     watchedNames.stream().map(LaunchDetector::normaliseName).collect(Collectors.toUnmodifiableSet()),
@@ -60,6 +64,7 @@ public final class LaunchDetector {
     private Map<ProcessInfo.Key, ProcessInfo> previous;
     /** The list the last snapshot came in: a source returns the same list again only when nothing changed. */
     private List<ProcessInfo> previousSnapshot;
+
     private Set<ProcessInfo.Key> alreadyReported = Set.of();
 
     public LaunchDetector(Filter filter, boolean reportExisting) {
@@ -165,8 +170,11 @@ public final class LaunchDetector {
             String path = normalisePath(p.executable());
             for (String excluded : filter.excludedPaths()) {
                 if (path.equals(excluded) || path.startsWith(excluded.endsWith("/") ? excluded : excluded + "/")) {
-                    log.debug("launch skipped, excluded path [process={}, pid={}, executable={}]",
-                            p.name(), p.pid(), p.executable());
+                    log.debug(
+                            "launch skipped, excluded path [process={}, pid={}, executable={}]",
+                            p.name(),
+                            p.pid(),
+                            p.executable());
                     return true;
                 }
             }
@@ -174,8 +182,8 @@ public final class LaunchDetector {
         return false;
     }
 
-    private static boolean isChildOfSameProgram(ProcessInfo p, Map<Long, ProcessInfo> current,
-                                                Map<Long, ProcessInfo> previous) {
+    private static boolean isChildOfSameProgram(
+            ProcessInfo p, Map<Long, ProcessInfo> current, Map<Long, ProcessInfo> previous) {
         if (p.parentPid() < 0) {
             return false;
         }

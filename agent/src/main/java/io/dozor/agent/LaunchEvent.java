@@ -34,8 +34,8 @@ public record LaunchEvent(
      * The optional wire fields {@code parent_pid}, {@code parent_name}, {@code user_domain}, {@code os_type},
      * {@code os_family}, {@code agent_version}; null when unknown.
      */
-    public record Context(Long parentPid, String parentName, String userDomain, String osType, String osFamily,
-                          String agentVersion) {
+    public record Context(
+            Long parentPid, String parentName, String userDomain, String osType, String osFamily, String agentVersion) {
 
         public static final Context NONE = new Context(null, null, null, null, null, null);
 
@@ -46,8 +46,14 @@ public record LaunchEvent(
     }
 
     /** A launch without context. */
-    public LaunchEvent(UUID eventId, OffsetDateTime timestamp, String username, String processName, long pid,
-                       String executable, String hostname) {
+    public LaunchEvent(
+            UUID eventId,
+            OffsetDateTime timestamp,
+            String username,
+            String processName,
+            long pid,
+            String executable,
+            String hostname) {
         this(eventId, timestamp, username, processName, pid, executable, hostname, Context.NONE);
     }
 
@@ -73,13 +79,25 @@ public record LaunchEvent(
      * As {@link #of(ProcessInfo, ZoneId, String)}, with the context: the parent's pid and {@code parentName}
      * (null when unknown), the domain of a {@code DOMAIN\name} user, and {@code agent}'s OS and version.
      */
-    public static LaunchEvent of(ProcessInfo process, String parentName, ZoneId zone, String hostname,
-                                 Context agent) {
-        OffsetDateTime start = OffsetDateTime.ofInstant(process.startTime(), zone).truncatedTo(ChronoUnit.MILLIS);
-        var context = new Context(process.parentPid() < 0 ? null : process.parentPid(), blankToNull(parentName),
-                userDomain(process.user()), agent.osType(), agent.osFamily(), agent.agentVersion());
-        return new LaunchEvent(UUID.randomUUID(), start, LaunchDetector.userName(process.user()),
-                process.name(), process.pid(), process.executable(), hostname, context);
+    public static LaunchEvent of(ProcessInfo process, String parentName, ZoneId zone, String hostname, Context agent) {
+        OffsetDateTime start =
+                OffsetDateTime.ofInstant(process.startTime(), zone).truncatedTo(ChronoUnit.MILLIS);
+        var context = new Context(
+                process.parentPid() < 0 ? null : process.parentPid(),
+                blankToNull(parentName),
+                userDomain(process.user()),
+                agent.osType(),
+                agent.osFamily(),
+                agent.agentVersion());
+        return new LaunchEvent(
+                UUID.randomUUID(),
+                start,
+                LaunchDetector.userName(process.user()),
+                process.name(),
+                process.pid(),
+                process.executable(),
+                hostname,
+                context);
     }
 
     /** The part before the last backslash: {@code CORP\ivanov} gives {@code CORP}; none (Linux) gives null. */

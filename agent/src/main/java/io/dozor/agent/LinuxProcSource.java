@@ -38,6 +38,7 @@ public final class LinuxProcSource implements ProcessSource {
     static final long TICKS_PER_SECOND = 100;
     /** PF_KTHREAD in the flags field of stat. */
     private static final long KERNEL_THREAD = 0x00200000;
+
     private static final String DELETED = " (deleted)";
 
     private final Path root;
@@ -47,6 +48,7 @@ public final class LinuxProcSource implements ProcessSource {
     private final Map<String, Known> known = new HashMap<>();
     /** Holds one stat file; longer ones (never seen) are cut, which only loses fields past starttime. */
     private final byte[] buffer = new byte[4096];
+
     private int generation;
     private int held;
     private List<ProcessInfo> last = List.of();
@@ -173,7 +175,8 @@ public final class LinuxProcSource implements ProcessSource {
                 known.put(name, k);
                 continue;
             }
-            if (k.process != null && k.startTicks == startTicks
+            if (k.process != null
+                    && k.startTicks == startTicks
                     && Arrays.equals(buffer, open + 1, close, k.comm, 0, k.comm.length)) {
                 k.seen = now;
                 continue;

@@ -46,7 +46,9 @@ public final class Main {
             """;
 
     private enum Command {
-        RUN("run", true), SERVICE("service", true), INSTALL_SERVICE("install-service", true),
+        RUN("run", true),
+        SERVICE("service", true),
+        INSTALL_SERVICE("install-service", true),
         UNINSTALL_SERVICE("uninstall-service", false);
 
         final String word;
@@ -68,8 +70,7 @@ public final class Main {
     }
 
     /** What the command line asks for; {@code help} and {@code version} win over everything else. */
-    record Arguments(Command command, Path config, boolean help, boolean version) {
-    }
+    record Arguments(Command command, Path config, boolean help, boolean version) {}
 
     /** A command line that cannot be run; the message is the line printed after {@code dozor-agent: }. */
     static final class UsageException extends Exception {
@@ -206,11 +207,14 @@ public final class Main {
     /** Runs the agent until the JVM is asked to stop. */
     private static int runUntilStopped(Agent agent) {
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            LoggerFactory.getLogger(Main.class).info("shutdown requested");
-            agent.close();
-            stopped.countDown();
-        }, "dozor-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            LoggerFactory.getLogger(Main.class).info("shutdown requested");
+                            agent.close();
+                            stopped.countDown();
+                        },
+                        "dozor-shutdown"));
         agent.start();
         running = true;
         try {
@@ -236,8 +240,11 @@ public final class Main {
         if (settings(ini, err) == null) { // refuse to install a service that could not start
             return USAGE;
         }
-        String commandLine = serviceCommandLine(Path.of(System.getProperty("java.home"), "bin", "java.exe"),
-                System.getProperty(JVM_FLAGS_PROPERTY, ""), jar(), ini);
+        String commandLine = serviceCommandLine(
+                Path.of(System.getProperty("java.home"), "bin", "java.exe"),
+                System.getProperty(JVM_FLAGS_PROPERTY, ""),
+                jar(),
+                ini);
         try {
             WindowsService.install(commandLine);
         } catch (IllegalStateException | UnsatisfiedLinkError | NoClassDefFoundError e) {
@@ -279,7 +286,11 @@ public final class Main {
 
     private static Path jar() {
         try {
-            return Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return Path.of(Main.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
         } catch (URISyntaxException e) {
             throw new IllegalStateException("cannot locate the agent jar", e);
         }

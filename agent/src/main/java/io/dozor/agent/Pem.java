@@ -16,8 +16,7 @@ import javax.net.ssl.TrustManagerFactory;
 /** Trust built from a PEM file: only the certificates in that file are trusted. */
 public final class Pem {
 
-    private Pem() {
-    }
+    private Pem() {}
 
     /** Every X.509 certificate in a PEM (or DER) file; empty if the file holds none. */
     public static List<X509Certificate> readCertificates(Path file) throws IOException, CertificateException {

@@ -23,7 +23,8 @@ public final class PortableProcessSource implements ProcessSource {
     private static final Logger log = LoggerFactory.getLogger(PortableProcessSource.class);
     private static final Duration MAX_CORRECTION = Duration.ofMillis(999);
     private static final Duration SLACK = Duration.ofMillis(100);
-    private static final boolean LINUX = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
+    private static final boolean LINUX =
+            System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
 
     private final Duration startTimeCorrection;
 
@@ -65,8 +66,13 @@ public final class PortableProcessSource implements ProcessSource {
                 return;
             }
             long parent = handle.parent().map(ProcessHandle::pid).orElse(-1L);
-            ProcessInfo process = new ProcessInfo(handle.pid(), start.get().plus(startTimeCorrection),
-                    fileName(command.get()), command.get(), info.user().orElse(null), parent);
+            ProcessInfo process = new ProcessInfo(
+                    handle.pid(),
+                    start.get().plus(startTimeCorrection),
+                    fileName(command.get()),
+                    command.get(),
+                    info.user().orElse(null),
+                    parent);
             if (stamp != null) {
                 seen.put(handle.pid(), new Cached(stamp, process));
             }
@@ -76,8 +82,7 @@ public final class PortableProcessSource implements ProcessSource {
         return result;
     }
 
-    private record Cached(String stamp, ProcessInfo process) {
-    }
+    private record Cached(String stamp, ProcessInfo process) {}
 
     private Map<Long, Cached> cache = new HashMap<>();
 
@@ -158,7 +163,8 @@ public final class PortableProcessSource implements ProcessSource {
         Duration uptime = parseSeconds(fields[0]);
         long btime = btime(procStat);
         Duration correction = Duration.between(Instant.ofEpochSecond(btime), now.minus(uptime));
-        if (correction.compareTo(SLACK.negated()) < 0 || correction.compareTo(Duration.ofSeconds(1).plus(SLACK)) > 0) {
+        if (correction.compareTo(SLACK.negated()) < 0
+                || correction.compareTo(Duration.ofSeconds(1).plus(SLACK)) > 0) {
             return Duration.ZERO;
         }
         if (correction.isNegative()) {

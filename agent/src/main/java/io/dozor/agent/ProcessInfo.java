@@ -14,8 +14,8 @@ import java.util.Objects;
  * @param parentPid  pid of the parent, or -1 when unknown
  * @param sessionId  Windows session (0 = services), or -1 when unknown or not Windows
  */
-public record ProcessInfo(long pid, Instant startTime, String name, String executable, String user, long parentPid,
-                          int sessionId) {
+public record ProcessInfo(
+        long pid, Instant startTime, String name, String executable, String user, long parentPid, int sessionId) {
 
     public static final int NO_SESSION = -1;
 
@@ -46,7 +46,10 @@ public record ProcessInfo(long pid, Instant startTime, String name, String execu
          */
         public boolean sameProcess(Key other) {
             return pid == other.pid
-                    && java.time.Duration.between(startTime, other.startTime).abs().compareTo(SAME_START) <= 0;
+                    && java.time.Duration.between(startTime, other.startTime)
+                                    .abs()
+                                    .compareTo(SAME_START)
+                            <= 0;
         }
     }
 }

@@ -16,6 +16,5 @@ public interface ProcessSource {
     List<ProcessInfo> snapshot();
 
     /** Which names are watched now, for a source that checks watched processes more closely. */
-    default void watch(Predicate<String> isWatchedName) {
-    }
+    default void watch(Predicate<String> isWatchedName) {}
 }

@@ -9,8 +9,7 @@ import java.util.Locale;
  */
 public final class ProcessSources {
 
-    private ProcessSources() {
-    }
+    private ProcessSources() {}
 
     public static ProcessSource forThisSystem() {
         String os = System.getProperty("os.name", "");

@@ -54,14 +54,15 @@ final class RepeatedLogFilter extends TurboFilter {
     }
 
     @Override
-    public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params,
-                              Throwable t) {
+    public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
         if (level == null || !level.isGreaterOrEqual(Level.WARN) || format == null || WRITING.get()) {
             return FilterReply.NEUTRAL;
         }
-        Throwable cause = t != null ? t
+        Throwable cause = t != null
+                ? t
                 : params != null && params.length > 0 && params[params.length - 1] instanceof Throwable last
-                ? last : null;
+                        ? last
+                        : null;
         int repeats;
         boolean newTrace;
         synchronized (this) {
@@ -92,8 +93,7 @@ final class RepeatedLogFilter extends TurboFilter {
         }
         WRITING.set(true);
         try {
-            logger.log(marker, FQCN, Level.toLocationAwareLoggerInteger(level), text, args,
-                    newTrace ? t : null);
+            logger.log(marker, FQCN, Level.toLocationAwareLoggerInteger(level), text, args, newTrace ? t : null);
         } finally {
             WRITING.set(false);
         }
@@ -106,7 +106,6 @@ final class RepeatedLogFilter extends TurboFilter {
             root = root.getCause();
         }
         StackTraceElement[] frames = root.getStackTrace();
-        return root.getClass().getName() + ": " + root.getMessage() + " @ "
-                + (frames.length > 0 ? frames[0] : "?");
+        return root.getClass().getName() + ": " + root.getMessage() + " @ " + (frames.length > 0 ? frames[0] : "?");
     }
 }

@@ -32,8 +32,7 @@ final class ServerClient {
     private static final int BUFFERED_BODY = 64 * 1024;
 
     /** The status, the body (at most {@value #MAX_BODY} bytes of it) and the {@code Retry-After} header, or null. */
-    record Response(int status, String body, String retryAfter) {
-    }
+    record Response(int status, String body, String retryAfter) {}
 
     private final URI serverUrl;
     private Credentials credentials;
@@ -87,9 +86,12 @@ final class ServerClient {
     private Response noted(Response response) {
         if (response.status() == 401) {
             if (refused.compareAndSet(false, true)) {
-                log.error("the server refuses this agent's credential (revoked, expired or unknown); events stay in"
-                        + " the spool and are retried; an administrator must issue a new token or let the agent"
-                        + " enrol again [url={}, detail={}]", serverUrl, EventShipper.abbreviate(response.body()));
+                log.error(
+                        "the server refuses this agent's credential (revoked, expired or unknown); events stay in"
+                                + " the spool and are retried; an administrator must issue a new token or let the agent"
+                                + " enrol again [url={}, detail={}]",
+                        serverUrl,
+                        EventShipper.abbreviate(response.body()));
             }
         } else if (response.status() / 100 == 2 && refused.compareAndSet(true, false)) {
             log.info("the server accepts this agent's credential again [url={}]", serverUrl);

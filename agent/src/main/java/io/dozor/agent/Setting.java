@@ -61,8 +61,8 @@ record Setting(String section, String key, String defaultText, String defaultDoc
         }
         Ini ini = new Ini();
         Config config = new Config();
-        config.setEscape(false);       // C:\dozor\ca.pem must stay as written
-        config.setMultiOption(false);  // a repeated key: the last one wins
+        config.setEscape(false); // C:\dozor\ca.pem must stay as written
+        config.setMultiOption(false); // a repeated key: the last one wins
         config.setMultiSection(false);
         config.setEmptyOption(true);
         ini.setConfig(config);
@@ -96,7 +96,9 @@ record Setting(String section, String key, String defaultText, String defaultDoc
             Set<String> keys = known.get(section);
             if (keys == null) {
                 throw new ConfigException("[" + section + "]: unknown section (expected one of "
-                        + String.join(", ", known.keySet().stream().map(s -> "[" + s + "]").toList()) + ")");
+                        + String.join(
+                                ", ",
+                                known.keySet().stream().map(s -> "[" + s + "]").toList()) + ")");
             }
             for (String key : ini.get(section).keySet()) {
                 if (!keys.contains(key)) {
@@ -204,8 +206,10 @@ record Setting(String section, String key, String defaultText, String defaultDoc
             int colon = text.lastIndexOf(':');
             String host = colon > 0 ? text.substring(0, colon) : "";
             String port = colon > 0 ? text.substring(colon + 1) : "";
-            if (!host.matches("[A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+]") || !port.matches("[0-9]{1,5}")
-                    || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+            if (!host.matches("[A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+]")
+                    || !port.matches("[0-9]{1,5}")
+                    || Integer.parseInt(port) < 1
+                    || Integer.parseInt(port) > 65535) {
                 throw invalid("must be host:port of " + what + ", got \"" + text + "\"");
             }
             return text;

@@ -24,8 +24,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import org.slf4j.Logger;
-import org.sqlite.SQLiteConfig;
 import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
 
 /**
  * The durable queue: events in an SQLite database ({@code spool.db} in {@code [spool] dir}).
@@ -61,6 +61,7 @@ public final class SqliteSpool extends LockedEventQueue {
     public static final int MEMORY_EVENTS = 100;
     /** Time between two attempts to reopen a broken spool. */
     static final Duration RETRY = Duration.ofSeconds(2);
+
     private static final String DROPPED = "dropped_events";
     private static final String UNPERSISTED = "unpersisted_events";
     private static final DateTimeFormatter STAMP =
@@ -77,12 +78,14 @@ public final class SqliteSpool extends LockedEventQueue {
     private Connection db;
     /** Why the spool is broken (short), null while it works. */
     private String error;
+
     private long retryAt;
     private final ArrayDeque<LaunchEvent> memory = new ArrayDeque<>();
     /** Ids of events delivered whose deletion could not be written (at most one batch). */
     private final Set<String> undeleted = new LinkedHashSet<>();
     /** Events and bytes in the file (as last counted). */
     private int stored;
+
     private long bytes;
     private long dropped;
     private long unpersisted;
@@ -124,8 +127,14 @@ public final class SqliteSpool extends LockedEventQueue {
         try {
             spool.connectOrReplace(true);
             if (spool.db != null) {
-                log.info("spool opened [file={}, events={}, bytes={}, max_bytes={}, dropped={}, unpersisted={}]",
-                        spool.file, spool.stored, spool.bytes, maxBytes, spool.dropped, spool.unpersisted);
+                log.info(
+                        "spool opened [file={}, events={}, bytes={}, max_bytes={}, dropped={}, unpersisted={}]",
+                        spool.file,
+                        spool.stored,
+                        spool.bytes,
+                        maxBytes,
+                        spool.dropped,
+                        spool.unpersisted);
             }
         } finally {
             spool.lock.unlock();
@@ -164,8 +173,7 @@ public final class SqliteSpool extends LockedEventQueue {
 
     /** There is something at the spool's path that is not a file this process may read and write. */
     private boolean unusableFile() {
-        return Files.exists(file)
-                && (!Files.isRegularFile(file) || !Files.isReadable(file) || !Files.isWritable(file));
+        return Files.exists(file) && (!Files.isRegularFile(file) || !Files.isReadable(file) || !Files.isWritable(file));
     }
 
     private void connect(boolean first) throws SQLException {
@@ -277,7 +285,7 @@ public final class SqliteSpool extends LockedEventQueue {
                 return Set.of();
             }
             try (Statement s = db.createStatement();
-                 ResultSet r = s.executeQuery("SELECT pid, start_ms FROM reported")) {
+                    ResultSet r = s.executeQuery("SELECT pid, start_ms FROM reported")) {
                 Set<ProcessInfo.Key> keys = new HashSet<>();
                 while (r.next()) {
                     keys.add(new ProcessInfo.Key(r.getLong(1), Instant.ofEpochMilli(r.getLong(2))));
@@ -309,7 +317,8 @@ public final class SqliteSpool extends LockedEventQueue {
             if (db == null) {
                 return;
             }
-            try (PreparedStatement delete = db.prepareStatement("DELETE FROM reported WHERE pid = ? AND start_ms = ?")) {
+            try (PreparedStatement delete =
+                    db.prepareStatement("DELETE FROM reported WHERE pid = ? AND start_ms = ?")) {
                 for (ProcessInfo.Key k : gone) {
                     delete.setLong(1, k.pid());
                     delete.setLong(2, k.startTime().toEpochMilli());
@@ -365,8 +374,8 @@ public final class SqliteSpool extends LockedEventQueue {
         while (stored > 0 && bytes + body.length > maxBytes) {
             droppedNow.add(dropOldest());
         }
-        try (PreparedStatement insert = db.prepareStatement(
-                "INSERT OR IGNORE INTO events (event_id, body) VALUES (?, ?)")) {
+        try (PreparedStatement insert =
+                db.prepareStatement("INSERT OR IGNORE INTO events (event_id, body) VALUES (?, ?)")) {
             insert.setString(1, event.eventId().toString());
             insert.setBytes(2, body);
             if (insert.executeUpdate() == 1) {
@@ -375,8 +384,8 @@ public final class SqliteSpool extends LockedEventQueue {
             }
         }
         if (rememberReported) {
-            try (PreparedStatement remember = db.prepareStatement(
-                    "INSERT OR IGNORE INTO reported (pid, start_ms) VALUES (?, ?)")) {
+            try (PreparedStatement remember =
+                    db.prepareStatement("INSERT OR IGNORE INTO reported (pid, start_ms) VALUES (?, ?)")) {
                 remember.setLong(1, event.pid());
                 remember.setLong(2, event.timestamp().toInstant().toEpochMilli());
                 remember.executeUpdate();
@@ -394,8 +403,11 @@ public final class SqliteSpool extends LockedEventQueue {
         countersChanged = false;
         dropped += droppedNow.size();
         for (String id : droppedNow) {
-            log.warn("spool full, dropped the oldest event [event_id={}, max_bytes={}, dropped_total={}]",
-                    id, maxBytes, dropped);
+            log.warn(
+                    "spool full, dropped the oldest event [event_id={}, max_bytes={}, dropped_total={}]",
+                    id,
+                    maxBytes,
+                    dropped);
         }
     }
 
@@ -404,9 +416,13 @@ public final class SqliteSpool extends LockedEventQueue {
             LaunchEvent lost = memory.removeFirst();
             unpersisted++;
             countersChanged = true;
-            log.warn("launch lost: the spool cannot be written and the memory buffer is full [event_id={}, "
-                    + "process={}, memory_events={}, unpersisted_total={}]", lost.eventId(), lost.processName(),
-                    MEMORY_EVENTS, unpersisted);
+            log.warn(
+                    "launch lost: the spool cannot be written and the memory buffer is full [event_id={}, "
+                            + "process={}, memory_events={}, unpersisted_total={}]",
+                    lost.eventId(),
+                    lost.processName(),
+                    MEMORY_EVENTS,
+                    unpersisted);
         }
         memory.addLast(event);
     }
@@ -414,7 +430,7 @@ public final class SqliteSpool extends LockedEventQueue {
     /** Deletes the oldest event in the open transaction; returns its id. */
     private String dropOldest() throws SQLException {
         try (Statement s = db.createStatement();
-             ResultSet r = s.executeQuery("SELECT seq, event_id, length(body) FROM events ORDER BY seq LIMIT 1")) {
+                ResultSet r = s.executeQuery("SELECT seq, event_id, length(body) FROM events ORDER BY seq LIMIT 1")) {
             r.next();
             long seq = r.getLong(1);
             String id = r.getString(2);
@@ -475,8 +491,11 @@ public final class SqliteSpool extends LockedEventQueue {
                     try {
                         batch.add(EventJson.read(body));
                     } catch (IllegalArgumentException e) {
-                        log.error("unreadable event in the spool, deleting it [event_id={}, error={}, body={}]",
-                                r.getString(1), e.getMessage(), new String(body, StandardCharsets.UTF_8));
+                        log.error(
+                                "unreadable event in the spool, deleting it [event_id={}, error={}, body={}]",
+                                r.getString(1),
+                                e.getMessage(),
+                                new String(body, StandardCharsets.UTF_8));
                         unreadable.add(r.getString(1));
                     }
                 }
@@ -595,8 +614,13 @@ public final class SqliteSpool extends LockedEventQueue {
         memory.clear();
         undeleted.clear();
         if (error != null) {
-            log.info("spool works again [file={}, was={}, moved_from_memory={}, events={}, unpersisted_total={}]",
-                    file, error, moved, stored, unpersisted);
+            log.info(
+                    "spool works again [file={}, was={}, moved_from_memory={}, events={}, unpersisted_total={}]",
+                    file,
+                    error,
+                    moved,
+                    stored,
+                    unpersisted);
             error = null;
         }
         notEmpty.signalAll();
@@ -620,8 +644,14 @@ public final class SqliteSpool extends LockedEventQueue {
         String reason = reason(e);
         retryAt = ticker.nanos() + RETRY.toNanos();
         if (!reason.equals(error)) {
-            log.warn("cannot {} the spool, launches wait in memory (up to {}) until it works again "
-                    + "[file={}, reason={}, error={}]", doing, MEMORY_EVENTS, file, reason, e.getMessage());
+            log.warn(
+                    "cannot {} the spool, launches wait in memory (up to {}) until it works again "
+                            + "[file={}, reason={}, error={}]",
+                    doing,
+                    MEMORY_EVENTS,
+                    file,
+                    reason,
+                    e.getMessage());
         }
         error = reason;
     }
@@ -645,8 +675,12 @@ public final class SqliteSpool extends LockedEventQueue {
             }
             Files.deleteIfExists(dir.resolve(FILE_NAME + "-shm"));
         } catch (IOException e) {
-            log.error("spool unusable and cannot be moved aside [file={}, reason={}, error={}, move_error={}]",
-                    file, reason, cause.getMessage(), e.toString());
+            log.error(
+                    "spool unusable and cannot be moved aside [file={}, reason={}, error={}, move_error={}]",
+                    file,
+                    reason,
+                    cause.getMessage(),
+                    e.toString());
             return false;
         }
         if (lostEvents > 0) {
@@ -656,9 +690,15 @@ public final class SqliteSpool extends LockedEventQueue {
         stored = 0;
         bytes = 0;
         undeleted.clear();
-        log.error("spool unusable, moved aside and a fresh one started [file={}, moved_to={}, reason={}, "
-                        + "error={}, lost_events={}, dropped_total={}]", file, target.getFileName(), reason,
-                cause.getMessage(), lostEvents < 0 ? "unknown" : lostEvents, dropped);
+        log.error(
+                "spool unusable, moved aside and a fresh one started [file={}, moved_to={}, reason={}, "
+                        + "error={}, lost_events={}, dropped_total={}]",
+                file,
+                target.getFileName(),
+                reason,
+                cause.getMessage(),
+                lostEvents < 0 ? "unknown" : lostEvents,
+                dropped);
         return true;
     }
 
@@ -670,8 +710,8 @@ public final class SqliteSpool extends LockedEventQueue {
         SQLiteConfig readOnly = new SQLiteConfig();
         readOnly.setReadOnly(true);
         try (Connection c = readOnly.createConnection("jdbc:sqlite:" + file);
-             Statement s = c.createStatement();
-             ResultSet r = s.executeQuery("SELECT COUNT(*) FROM events")) {
+                Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT COUNT(*) FROM events")) {
             return r.next() ? r.getInt(1) : -1;
         } catch (SQLException | RuntimeException e) {
             return -1;
@@ -733,8 +773,10 @@ public final class SqliteSpool extends LockedEventQueue {
             }
             if (!memory.isEmpty()) {
                 unpersisted += memory.size();
-                log.warn("stopping with launches neither stored nor delivered, lost [count={}, unpersisted_total={}]",
-                        memory.size(), unpersisted);
+                log.warn(
+                        "stopping with launches neither stored nor delivered, lost [count={}, unpersisted_total={}]",
+                        memory.size(),
+                        unpersisted);
                 memory.clear();
             }
             closeQuietly(db);

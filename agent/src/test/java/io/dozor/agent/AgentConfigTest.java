@@ -121,7 +121,8 @@ class AgentConfigTest {
 
     @Test
     void anEmptyExcludeListExcludesNobody() throws Exception {
-        assertThat(parse(SERVER + "[monitor]\nexclude_users =\n").excludeUsers()).isEmpty();
+        assertThat(parse(SERVER + "[monitor]\nexclude_users =\n").excludeUsers())
+                .isEmpty();
     }
 
     @Test
@@ -230,8 +231,8 @@ class AgentConfigTest {
                 .hasMessage("[server] enrollment_token: set together with token: keep only one");
         assertThatThrownBy(() -> parse("[monitor]\npoll_interval_ms = 0\n[server]\nurl = https://a\ntoken = t\n"))
                 .hasMessage("[server] ca_file: missing (required for an https url)");
-        assertThatThrownBy(() -> parse("[server]\nurl = http://a\ntoken = t\nallow_insecure_http = maybe\n"
-                + "[log]\nlogstash = x\n"))
+        assertThatThrownBy(() -> parse(
+                        "[server]\nurl = http://a\ntoken = t\nallow_insecure_http = maybe\n" + "[log]\nlogstash = x\n"))
                 .hasMessage("[log] logstash: must be host:port of Logstash's tcp input, got \"x\"");
         assertThatThrownBy(() -> parse("[server]\nurl = http://a\ntoken = t\n[spool]\nmax_mb = 0\n"))
                 .hasMessageStartingWith("[spool] max_mb: ");
@@ -268,8 +269,11 @@ class AgentConfigTest {
 
     @Test
     void theBuildersDefaultsAreTheIniDefaults() throws Exception {
-        AgentConfig built = AgentConfig.builder().serverUrl(URI.create("http://server:8080")).token("abc123")
-                .spoolDir(dir.resolve("spool")).build();
+        AgentConfig built = AgentConfig.builder()
+                .serverUrl(URI.create("http://server:8080"))
+                .token("abc123")
+                .spoolDir(dir.resolve("spool"))
+                .build();
 
         assertThat(parse(SERVER)).isEqualTo(built);
     }
@@ -280,9 +284,18 @@ class AgentConfigTest {
         assertThatThrownBy(() -> AgentConfig.builder().token("t").build()).isInstanceOf(NullPointerException.class);
         assertThatThrownBy(() -> AgentConfig.builder().serverUrl(url).build())
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> AgentConfig.builder().serverUrl(url).token("t").enrollmentToken("e").build())
+        assertThatThrownBy(() -> AgentConfig.builder()
+                        .serverUrl(url)
+                        .token("t")
+                        .enrollmentToken("e")
+                        .build())
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThat(AgentConfig.builder().serverUrl(url).enrollmentToken("e").build().token()).isNull();
+        assertThat(AgentConfig.builder()
+                        .serverUrl(url)
+                        .enrollmentToken("e")
+                        .build()
+                        .token())
+                .isNull();
     }
 
     @ParameterizedTest(name = "[{0}] dir")
@@ -303,7 +316,8 @@ class AgentConfigTest {
     @Test
     void logstashIsOptionalAndTakesHostColonPort() throws Exception {
         assertThat(parse(SERVER).logstash()).isNull();
-        assertThat(parse(SERVER + "[log]\nlogstash = logs.example.org:5000 ; tcp json_lines\n").logstash())
+        assertThat(parse(SERVER + "[log]\nlogstash = logs.example.org:5000 ; tcp json_lines\n")
+                        .logstash())
                 .isEqualTo("logs.example.org:5000");
     }
 
@@ -312,7 +326,8 @@ class AgentConfigTest {
         for (String bad : List.of("logstash", "logstash:0", "logstash:70000", ":5000", "tcp://logstash:5000")) {
             assertThatThrownBy(() -> parse(SERVER + "[log]\nlogstash = " + bad + "\n"))
                     .isInstanceOf(ConfigException.class)
-                    .hasMessageContaining("logstash").hasMessageContaining("must be host:port");
+                    .hasMessageContaining("logstash")
+                    .hasMessageContaining("must be host:port");
         }
     }
 

@@ -64,13 +64,19 @@ class AgentFaultsTest {
     }
 
     private AgentConfig config() {
-        return AgentConfig.builder().serverUrl(server.url()).token("tok").processes(List.of("chrome"))
-                .pollInterval(Duration.ofMillis(20)).heartbeatInterval(Duration.ofSeconds(1)).build();
+        return AgentConfig.builder()
+                .serverUrl(server.url())
+                .token("tok")
+                .processes(List.of("chrome"))
+                .pollInterval(Duration.ofMillis(20))
+                .heartbeatInterval(Duration.ofSeconds(1))
+                .build();
     }
 
     private List<JsonNode> events() {
         return server.requests.stream()
-                .flatMap(r -> StreamSupport.stream(r.body().get("events").spliterator(), false)).toList();
+                .flatMap(r -> StreamSupport.stream(r.body().get("events").spliterator(), false))
+                .toList();
     }
 
     @Test
@@ -83,8 +89,12 @@ class AgentFaultsTest {
         source.start(process(200, 5, "chrome.exe", "ivanov", 100));
 
         TestServer.await("the launch, from memory", TIMEOUT, () -> events().size() == 1);
-        TestServer.await("a heartbeat saying why", TIMEOUT, () -> server.heartbeats.stream()
-                .anyMatch(b -> "cannot open".equals(b.body().path("spool_error").asText(null))));
+        TestServer.await(
+                "a heartbeat saying why",
+                TIMEOUT,
+                () -> server.heartbeats.stream()
+                        .anyMatch(b -> "cannot open"
+                                .equals(b.body().path("spool_error").asText(null))));
         JsonNode beat = server.heartbeats.get(server.heartbeats.size() - 1).body();
         assertThat(beat.get("unpersisted_events").asLong()).isZero();
         assertThat(spool.size()).as("delivered: nothing waits").isZero();
@@ -125,9 +135,12 @@ class AgentFaultsTest {
         Thread.sleep(3_000);
         double seconds = (System.nanoTime() - start) / 1e9;
 
-        assertThat(events()).extracting(e -> e.get("timestamp").asText())
+        assertThat(events())
+                .extracting(e -> e.get("timestamp").asText())
                 .containsExactly("2026-11-27T10:00:10.000+03:00", "2026-11-27T10:00:20.000+03:00");
         int beats = server.heartbeats.size() - beatsBefore;
-        assertThat(beats).as("about one a second in %.1f s: neither flooded nor stalled", seconds).isBetween(2, 4);
+        assertThat(beats)
+                .as("about one a second in %.1f s: neither flooded nor stalled", seconds)
+                .isBetween(2, 4);
     }
 }

@@ -25,9 +25,10 @@ class AgentJsonEncoderTest {
         context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
         return context;
     }
+
     final Logger logger = context.getLogger("io.dozor.agent.Agent");
-    final AgentJsonEncoder encoder = new AgentJsonEncoder("dozor-agent", "PC-01",
-            AgentLogging.SECRET_PATTERN, AgentLogging.MASK);
+    final AgentJsonEncoder encoder =
+            new AgentJsonEncoder("dozor-agent", "PC-01", AgentLogging.SECRET_PATTERN, AgentLogging.MASK);
 
     LoggingEvent event(String message, Throwable thrown) {
         LoggingEvent event = new LoggingEvent(Logger.class.getName(), logger, Level.WARN, message, thrown, null);
@@ -69,26 +70,41 @@ class AgentJsonEncoderTest {
         JsonNode theirs = JSON.readTree(server.encode(event));
 
         // the server renames its context keys in EcsLogFields (event_id to event.id), the agent in its encoder
-        assertThat(ours.properties()).extracting(java.util.Map.Entry::getKey)
-                .containsExactlyInAnyOrderElementsOf(() -> java.util.stream.StreamSupport
-                        .stream(java.util.Spliterators.spliteratorUnknownSize(theirs.fieldNames(), 0), false)
-                        .map(f -> f.equals("event_id") ? "event.id" : f).iterator());
-        for (String field : new String[] {"message", "log.logger", "process.thread.name", "log.level", "service.name",
-                "host.name", "ecs.version", "event.dataset", "error.type", "error.message"}) {
+        assertThat(ours.properties())
+                .extracting(java.util.Map.Entry::getKey)
+                .containsExactlyInAnyOrderElementsOf(() -> java.util.stream.StreamSupport.stream(
+                                java.util.Spliterators.spliteratorUnknownSize(theirs.fieldNames(), 0), false)
+                        .map(f -> f.equals("event_id") ? "event.id" : f)
+                        .iterator());
+        for (String field : new String[] {
+            "message",
+            "log.logger",
+            "process.thread.name",
+            "log.level",
+            "service.name",
+            "host.name",
+            "ecs.version",
+            "event.dataset",
+            "error.type",
+            "error.message"
+        }) {
             assertThat(ours.get(field)).as(field).isEqualTo(theirs.get(field));
         }
         assertThat(ours.get("event.id")).isEqualTo(theirs.get("event_id"));
         assertThat(java.time.Instant.parse(ours.get("@timestamp").asText()))
-                .isEqualTo(java.time.OffsetDateTime.parse(theirs.get("@timestamp").asText()).toInstant());
-        assertThat(ours.get("error.stack_trace").asText()).startsWith("java.lang.IllegalStateException: boom")
+                .isEqualTo(
+                        java.time.OffsetDateTime.parse(theirs.get("@timestamp").asText())
+                                .toInstant());
+        assertThat(ours.get("error.stack_trace").asText())
+                .startsWith("java.lang.IllegalStateException: boom")
                 .contains("at io.dozor.agent.AgentJsonEncoderTest");
         assertThat(ours.get("error.type").asText()).isEqualTo("java.lang.IllegalStateException");
     }
 
     @Test
     void masksSecretsInTheMessageTheStackTraceAndTheFields() throws Exception {
-        LoggingEvent event = event("token " + TOKEN + " to https://user:s3cret@host/",
-                new IllegalStateException("rejected " + TOKEN));
+        LoggingEvent event = event(
+                "token " + TOKEN + " to https://user:s3cret@host/", new IllegalStateException("rejected " + TOKEN));
         event.addKeyValuePair(new org.slf4j.event.KeyValuePair("url", "https://user:s3cret@host/"));
 
         JsonNode line = line(encoder.encode(event));
@@ -102,8 +118,8 @@ class AgentJsonEncoderTest {
 
     @Test
     void aLineWithoutExceptionOrFieldsHasNoStackTraceAndStaysOneLine() throws Exception {
-        LoggingEvent event = new LoggingEvent(Logger.class.getName(), logger, Level.INFO, "two\nlines \"quoted\"",
-                null, null);
+        LoggingEvent event =
+                new LoggingEvent(Logger.class.getName(), logger, Level.INFO, "two\nlines \"quoted\"", null, null);
 
         JsonNode line = line(encoder.encode(event));
 

@@ -55,7 +55,8 @@ class AgentLoggingTest {
 
         assertThat(logging.configure(context)).isEqualTo(ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY);
         List<String> appenders = new ArrayList<>();
-        context.getLogger(Logger.ROOT_LOGGER_NAME).iteratorForAppenders()
+        context.getLogger(Logger.ROOT_LOGGER_NAME)
+                .iteratorForAppenders()
                 .forEachRemaining(a -> appenders.add(a.getName() + (a.isStarted() ? "" : " (not started)")));
         assertThat(appenders).containsExactly("CONSOLE", "dozor-agent", "dozor-agent-errors");
 
@@ -78,10 +79,12 @@ class AgentLoggingTest {
             logging.setContext(context);
             logging.configure(context);
 
-            context.getLogger("test").atWarn().addKeyValue("event_id", "e-1")
+            context.getLogger("test")
+                    .atWarn()
+                    .addKeyValue("event_id", "e-1")
                     .log("refused token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln");
             try (Socket s = logstash.accept();
-                 BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), UTF_8))) {
+                    BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), UTF_8))) {
                 s.setSoTimeout(20_000);
                 JsonNode line = new ObjectMapper().readTree(in.readLine());
 
@@ -95,12 +98,16 @@ class AgentLoggingTest {
 
     @Test
     void anAdministratorsOwnConfigurationFileTakesOver() {
-        System.setProperty("logback.configurationFile", dir.resolve("logback.xml").toString());
+        System.setProperty(
+                "logback.configurationFile", dir.resolve("logback.xml").toString());
         AgentLogging logging = new AgentLogging();
         logging.setContext(context);
 
         assertThat(logging.configure(context)).isEqualTo(ExecutionStatus.INVOKE_NEXT_IF_ANY);
-        assertThat(context.getLogger(Logger.ROOT_LOGGER_NAME).iteratorForAppenders().hasNext()).isFalse();
+        assertThat(context.getLogger(Logger.ROOT_LOGGER_NAME)
+                        .iteratorForAppenders()
+                        .hasNext())
+                .isFalse();
         System.clearProperty("logback.configurationFile");
     }
 }

@@ -49,16 +49,27 @@ class AgentLogsTest {
                 [log]
                 dir = logs
                 """.formatted(closedPort, TOKEN));
-        Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "run", "--config", ini.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("console.txt").toFile()).start();
+        Process agent = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        Main.class.getName(),
+                        "run",
+                        "--config",
+                        ini.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("console.txt").toFile())
+                .start();
         try {
             Path errors = logs.resolve(AgentLogging.ERRORS_FILE);
             Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
             while (!(Files.exists(errors) && Files.readString(errors).contains("server unreachable"))) {
-                assertThat(agent.isAlive()).as("agent running; console: %s", console()).isTrue();
-                assertThat(Instant.now()).as("agent logged the unreachable server").isBefore(deadline);
+                assertThat(agent.isAlive())
+                        .as("agent running; console: %s", console())
+                        .isTrue();
+                assertThat(Instant.now())
+                        .as("agent logged the unreachable server")
+                        .isBefore(deadline);
                 Thread.sleep(200);
             }
         } finally {
@@ -68,19 +79,38 @@ class AgentLogsTest {
 
         List<JsonNode> all = lines(logs.resolve(AgentLogging.JSON_FILE));
         assertThat(all).extracting(l -> l.get("message").asText()).anyMatch(m -> m.startsWith("launch detected"));
-        JsonNode launch = all.stream().filter(l -> l.get("message").asText().startsWith("launch detected"))
-                .findFirst().orElseThrow();
-        assertThat(launch.fieldNames()).toIterable().contains("@timestamp", "log.level", "message", "log.logger",
-                "process.thread.name", "service.name", "host.name", "event.id", "ecs.version", "event.dataset");
+        JsonNode launch = all.stream()
+                .filter(l -> l.get("message").asText().startsWith("launch detected"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(launch.fieldNames())
+                .toIterable()
+                .contains(
+                        "@timestamp",
+                        "log.level",
+                        "message",
+                        "log.logger",
+                        "process.thread.name",
+                        "service.name",
+                        "host.name",
+                        "event.id",
+                        "ecs.version",
+                        "event.dataset");
         assertThat(launch.get("service.name").asText()).isEqualTo("dozor-agent");
         // what Logstash reads (logstash/) and Elasticsearch maps (elasticsearch/): the file, and every field
         assertThat(Files.readString(REPO.resolve("logstash/pipeline/dozor.conf")))
                 .contains("/" + AgentLogging.JSON_FILE + "\"");
-        JsonNode mapped = JSON.readTree(REPO.resolve("elasticsearch/logs-template.json").toFile())
+        JsonNode mapped = JSON.readTree(
+                        REPO.resolve("elasticsearch/logs-template.json").toFile())
                 .at("/template/mappings/properties");
-        assertThat(all).allSatisfy(line -> assertThat(line.fieldNames()).toIterable()
-                .allSatisfy(field -> assertThat(mapped(mapped, field)).as("%s mapped", field).isTrue()));
-        assertThat(lines(logs.resolve(AgentLogging.ERRORS_FILE))).isNotEmpty()
+        assertThat(all)
+                .allSatisfy(line -> assertThat(line.fieldNames())
+                        .toIterable()
+                        .allSatisfy(field -> assertThat(mapped(mapped, field))
+                                .as("%s mapped", field)
+                                .isTrue()));
+        assertThat(lines(logs.resolve(AgentLogging.ERRORS_FILE)))
+                .isNotEmpty()
                 .allSatisfy(l -> assertThat(l.get("log.level").asText()).isIn("WARN", "ERROR"));
 
         List<Path> files;
@@ -92,7 +122,8 @@ class AgentLogsTest {
             assertThat(Files.readString(file)).as(file.toString()).doesNotContain(TOKEN);
         }
         // the plain http:// url was allowed explicitly, and is warned about
-        assertThat(lines(logs.resolve(AgentLogging.ERRORS_FILE))).extracting(l -> l.get("message").asText())
+        assertThat(lines(logs.resolve(AgentLogging.ERRORS_FILE)))
+                .extracting(l -> l.get("message").asText())
                 .anyMatch(m -> m.startsWith("server url is plain http"));
         if (FileModes.posix(dir)) {
             // what the agent created is its user's only: the log and spool directories, the logs, the spool files

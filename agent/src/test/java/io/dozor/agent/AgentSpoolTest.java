@@ -22,8 +22,7 @@ class AgentSpoolTest {
     @TempDir
     Path dir;
 
-    private final FakeProcessSource source = new FakeProcessSource()
-            .start(process(100, 0, "explorer.exe", "ivanov"));
+    private final FakeProcessSource source = new FakeProcessSource().start(process(100, 0, "explorer.exe", "ivanov"));
     private TestServer server;
     private Agent agent;
 
@@ -38,10 +37,13 @@ class AgentSpoolTest {
     }
 
     private AgentConfig.Builder config(TestServer server) {
-        return AgentConfig.builder().serverUrl(server.url()).token("tok")
+        return AgentConfig.builder()
+                .serverUrl(server.url())
+                .token("tok")
                 .processes(List.of("chrome", "telegram"))
                 .pollInterval(Duration.ofMillis(20))
-                .spoolDir(dir.resolve("spool")).spoolMaxBytes(1 << 20)
+                .spoolDir(dir.resolve("spool"))
+                .spoolMaxBytes(1 << 20)
                 .heartbeatInterval(Duration.ofMillis(50));
     }
 
@@ -66,11 +68,16 @@ class AgentSpoolTest {
 
         server = TestServer.http();
         start(config(server).build());
-        TestServer.await("the spooled launches", TIMEOUT, () -> server.receivedEventIds().size() >= 2);
-        TestServer.await("a heartbeat with an empty spool", TIMEOUT, () -> server.heartbeats.stream()
-                .anyMatch(h -> h.body().get("spool_depth").asLong() == 0));
+        TestServer.await(
+                "the spooled launches", TIMEOUT, () -> server.receivedEventIds().size() >= 2);
+        TestServer.await(
+                "a heartbeat with an empty spool",
+                TIMEOUT,
+                () -> server.heartbeats.stream()
+                        .anyMatch(h -> h.body().get("spool_depth").asLong() == 0));
 
-        assertThat(server.requests).flatExtracting(r -> r.body().findValuesAsText("pid"))
+        assertThat(server.requests)
+                .flatExtracting(r -> r.body().findValuesAsText("pid"))
                 .containsExactly("200", "201"); // once each: the running ones are the new baseline
     }
 
@@ -81,24 +88,34 @@ class AgentSpoolTest {
         source.start(process(201, 6, "chrome.exe", "petrov", 100));
         AgentConfig config = config(server).reportExisting(true).build();
         start(config);
-        TestServer.await("the two running chromes", TIMEOUT, () -> server.receivedEventIds().size() >= 2);
+        TestServer.await(
+                "the two running chromes",
+                TIMEOUT,
+                () -> server.receivedEventIds().size() >= 2);
         agent.close();
 
         // while the agent was down: 201 exited, 202 started; 200 runs on, its start read 0.3 s off (Linux
         // derives start times from the boot time, which each run measures anew)
-        source.exit(200).exit(201)
-                .start(new ProcessInfo(200, FakeProcessSource.T0.plusMillis(5300), "chrome.exe", "C:\\chrome.exe",
-                        "ivanov", 100))
+        source.exit(200)
+                .exit(201)
+                .start(new ProcessInfo(
+                        200, FakeProcessSource.T0.plusMillis(5300), "chrome.exe", "C:\\chrome.exe", "ivanov", 100))
                 .start(process(202, 7, "chrome.exe", "sidorov", 100));
         start(config);
-        TestServer.await("the chrome started meanwhile", TIMEOUT, () -> server.receivedEventIds().size() >= 3);
+        TestServer.await(
+                "the chrome started meanwhile",
+                TIMEOUT,
+                () -> server.receivedEventIds().size() >= 3);
         agent.close();
 
-        assertThat(server.requests).flatExtracting(r -> r.body().findValuesAsText("pid"))
+        assertThat(server.requests)
+                .flatExtracting(r -> r.body().findValuesAsText("pid"))
                 .containsExactly("200", "201", "202");
         try (SqliteSpool spool = SqliteSpool.open(dir.resolve("spool"), 1 << 20)) {
-            assertThat(spool.reported()).extracting(ProcessInfo.Key::pid)
-                    .as("the exited 201 forgotten").containsExactlyInAnyOrder(200L, 202L);
+            assertThat(spool.reported())
+                    .extracting(ProcessInfo.Key::pid)
+                    .as("the exited 201 forgotten")
+                    .containsExactlyInAnyOrder(200L, 202L);
         }
     }
 
@@ -111,9 +128,12 @@ class AgentSpoolTest {
         source.start(process(300, 5, "chrome.exe", "ivanov", 100));
         source.start(process(301, 5, "notepad.exe", "ivanov", 100));
 
-        TestServer.await("the notepad launch", TIMEOUT, () -> !server.receivedEventIds().isEmpty());
+        TestServer.await(
+                "the notepad launch", TIMEOUT, () -> !server.receivedEventIds().isEmpty());
         Thread.sleep(100);
-        assertThat(server.requests).flatExtracting(r -> r.body().findValuesAsText("pid")).containsExactly("301");
+        assertThat(server.requests)
+                .flatExtracting(r -> r.body().findValuesAsText("pid"))
+                .containsExactly("301");
     }
 
     @Test
@@ -124,23 +144,31 @@ class AgentSpoolTest {
         Thread.sleep(200);
         source.start(process(300, 5, "chrome.exe", "ivanov", 100));
 
-        TestServer.await("the chrome launch", TIMEOUT, () -> !server.receivedEventIds().isEmpty());
+        TestServer.await(
+                "the chrome launch", TIMEOUT, () -> !server.receivedEventIds().isEmpty());
     }
 
     /** An agent watching chrome, reloading its lists from an INI file holding {@code monitor}. */
     private Path startReloading(String monitor) throws Exception {
         server = TestServer.http();
         Path ini = dir.resolve("agent.ini");
-        Files.writeString(ini, "[server]\nurl = " + server.url() + "\ntoken = tok\nallow_insecure_http = true\n" + monitor);
-        agent = new Agent(config(server).processes(List.of("chrome")).build(), source, Clock.systemUTC(), "PC-01",
-                new InMemoryEventQueue()).reloadingFrom(ini);
+        Files.writeString(
+                ini, "[server]\nurl = " + server.url() + "\ntoken = tok\nallow_insecure_http = true\n" + monitor);
+        agent = new Agent(
+                        config(server).processes(List.of("chrome")).build(),
+                        source,
+                        Clock.systemUTC(),
+                        "PC-01",
+                        new InMemoryEventQueue())
+                .reloadingFrom(ini);
         agent.start();
         return ini;
     }
 
     /** Rewrites the INI file with a new {@code monitor} part and a later modification time. */
     private void rewrite(Path ini, String monitor) throws Exception {
-        Files.writeString(ini, "[server]\nurl = " + server.url() + "\ntoken = tok\nallow_insecure_http = true\n" + monitor);
+        Files.writeString(
+                ini, "[server]\nurl = " + server.url() + "\ntoken = tok\nallow_insecure_http = true\n" + monitor);
         Files.setLastModifiedTime(ini, FileTime.from(Instant.now().plusSeconds(5)));
     }
 }

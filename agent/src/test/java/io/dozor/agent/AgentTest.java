@@ -26,7 +26,9 @@ class AgentTest {
     @BeforeEach
     void startAgent() throws Exception {
         server = TestServer.http();
-        AgentConfig config = AgentConfig.builder().serverUrl(server.url()).token("tok")
+        AgentConfig config = AgentConfig.builder()
+                .serverUrl(server.url())
+                .token("tok")
                 .processes(List.of("chrome", "telegram"))
                 .pollInterval(Duration.ofMillis(20))
                 .build();
@@ -48,7 +50,8 @@ class AgentTest {
         TestServer.await("the launch", TIMEOUT, () -> !server.requests.isEmpty());
 
         List<JsonNode> events = server.requests.stream()
-                .flatMap(r -> java.util.stream.StreamSupport.stream(r.body().get("events").spliterator(), false))
+                .flatMap(r -> java.util.stream.StreamSupport.stream(
+                        r.body().get("events").spliterator(), false))
                 .toList();
         assertThat(events).hasSize(1);
         JsonNode event = events.get(0);
@@ -72,7 +75,8 @@ class AgentTest {
         Thread.sleep(200); // ten poll intervals
 
         assertThat(server.receivedEventIds()).hasSize(1);
-        assertThat(server.requests.get(0).body().get("events").get(0).get("pid").asLong()).isEqualTo(300);
+        assertThat(server.requests.get(0).body().get("events").get(0).get("pid").asLong())
+                .isEqualTo(300);
     }
 
     @Test

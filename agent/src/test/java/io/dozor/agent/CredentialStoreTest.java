@@ -52,7 +52,8 @@ class CredentialStoreTest {
 
     @Test
     void nothingSavedIsNull() throws IOException {
-        assertThat(new CredentialStore(dir, CredentialProtector.FILE_PERMISSIONS).load()).isNull();
+        assertThat(new CredentialStore(dir, CredentialProtector.FILE_PERMISSIONS).load())
+                .isNull();
     }
 
     @Test
@@ -62,7 +63,8 @@ class CredentialStoreTest {
         store.save(new CredentialStore.Saved("PC-01", "dzr_secret-refresh"));
 
         assertThat(protector.protects).isEqualTo(1);
-        assertThat(Files.readString(store.file(), StandardCharsets.ISO_8859_1)).startsWith("FAKE")
+        assertThat(Files.readString(store.file(), StandardCharsets.ISO_8859_1))
+                .startsWith("FAKE")
                 .doesNotContain("dzr_secret-refresh");
         assertThat(store.load()).isEqualTo(new CredentialStore.Saved("PC-01", "dzr_secret-refresh"));
         store.save(new CredentialStore.Saved("PC-01", "dzr_next"));
@@ -75,9 +77,11 @@ class CredentialStoreTest {
     void aFileProtectedElsewhereOrDamagedIsAnError() throws IOException {
         Files.writeString(dir.resolve(CredentialStore.FILE), "copied from another PC");
         assertThatThrownBy(() -> new CredentialStore(dir, new FakeProtector()).load())
-                .isInstanceOf(IOException.class).hasMessageContaining("not protected by this machine");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("not protected by this machine");
         assertThatThrownBy(() -> new CredentialStore(dir, CredentialProtector.FILE_PERMISSIONS).load())
-                .isInstanceOf(IOException.class).hasMessageContaining("not a credential file");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("not a credential file");
     }
 
     @Test
@@ -85,6 +89,7 @@ class CredentialStoreTest {
     void theFileIsReadableByItsOwnerOnly() throws IOException {
         CredentialStore store = new CredentialStore(dir, CredentialProtector.FILE_PERMISSIONS);
         store.save(new CredentialStore.Saved("PC-01", "dzr_x"));
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(store.file()))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(store.file())))
+                .isEqualTo("rw-------");
     }
 }

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class EnrolledCredentialsTest {
     @TempDir
     Path dir;
+
     HttpServer server;
     final List<String> calls = new CopyOnWriteArrayList<>();
     final AtomicInteger issued = new AtomicInteger();
@@ -42,8 +43,8 @@ class EnrolledCredentialsTest {
         server.start();
         URI url = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
         store = new CredentialStore(dir, new CredentialStoreTest.FakeProtector());
-        credentials = new EnrolledCredentials(new ServerClient(url, null, null), "ENROLL-TOKEN", store, "PC-01",
-                "Linux 6", now::get);
+        credentials = new EnrolledCredentials(
+                new ServerClient(url, null, null), "ENROLL-TOKEN", store, "PC-01", "Linux 6", now::get);
     }
 
     @AfterEach
@@ -56,7 +57,8 @@ class EnrolledCredentialsTest {
         calls.add(ex.getRequestURI().getPath() + " " + ex.getRequestHeaders().getFirst("Authorization") + " " + body);
         int n = issued.incrementAndGet();
         String answer = status == 200
-                ? "{\"agent_id\":\"PC-01\",\"access_token\":\"access-" + n + "\",\"expires_in\":9,\"refresh_token\":\"r" + n + "\"}"
+                ? "{\"agent_id\":\"PC-01\",\"access_token\":\"access-" + n + "\",\"expires_in\":9,\"refresh_token\":\"r"
+                        + n + "\"}"
                 : "{\"error\":\"no\",\"reason\":\"refresh_refused\"}";
         byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
         ex.sendResponseHeaders(status, bytes.length);
@@ -71,9 +73,12 @@ class EnrolledCredentialsTest {
     @Test
     void enrolsOnceThenRenewsAThirdOfTheLifetimeBeforeExpiry() throws IOException {
         assertThat(credentials.authorization()).isEqualTo("Bearer access-1");
-        assertThat(calls).singleElement().asString()
+        assertThat(calls)
+                .singleElement()
+                .asString()
                 .startsWith("/api/v1/enroll Bearer ENROLL-TOKEN ")
-                .contains("\"hostname\":\"PC-01\"").contains("\"os\":\"Linux 6\"");
+                .contains("\"hostname\":\"PC-01\"")
+                .contains("\"os\":\"Linux 6\"");
         assertThat(store.load()).isEqualTo(new CredentialStore.Saved("PC-01", "r1"));
 
         advance(Duration.ofMillis(5_900)); // 9 s lifetime: renewed from 6 s on
@@ -100,7 +105,8 @@ class EnrolledCredentialsTest {
         advance(Duration.ofSeconds(7));
         assertThat(credentials.authorization()).isEqualTo("Bearer access-1");
         advance(Duration.ofSeconds(3)); // past expiry
-        assertThatThrownBy(credentials::authorization).isInstanceOf(IOException.class)
+        assertThatThrownBy(credentials::authorization)
+                .isInstanceOf(IOException.class)
                 .isNotInstanceOf(Credentials.Refused.class);
         refreshStatus = 200;
         assertThat(credentials.authorization()).startsWith("Bearer access-");
@@ -111,7 +117,8 @@ class EnrolledCredentialsTest {
         credentials.authorization();
         refreshStatus = 401;
         advance(Duration.ofSeconds(10));
-        assertThatThrownBy(credentials::authorization).isInstanceOf(Credentials.Refused.class)
+        assertThatThrownBy(credentials::authorization)
+                .isInstanceOf(Credentials.Refused.class)
                 .hasMessageContaining("refresh_refused");
         assertThatThrownBy(credentials::authorization).isInstanceOf(Credentials.Refused.class);
         assertThat(calls).filteredOn(c -> c.startsWith("/api/v1/enroll")).hasSize(1);

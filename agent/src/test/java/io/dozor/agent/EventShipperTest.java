@@ -54,15 +54,26 @@ class EventShipperTest {
     }
 
     private EventShipper shipper(URI url, SSLContext ssl) {
-        EventShipper shipper = new EventShipper(url, TOKEN, ssl, queue, Duration.ofMillis(50),
+        EventShipper shipper = new EventShipper(
+                url,
+                TOKEN,
+                ssl,
+                queue,
+                Duration.ofMillis(50),
                 new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1)));
         toClose.add(shipper);
         return shipper;
     }
 
     private static LaunchEvent event(int pid) {
-        return new LaunchEvent(UUID.randomUUID(), OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"),
-                "ivanov", "chrome.exe", pid, "C:\\chrome.exe", "PC-01");
+        return new LaunchEvent(
+                UUID.randomUUID(),
+                OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"),
+                "ivanov",
+                "chrome.exe",
+                pid,
+                "C:\\chrome.exe",
+                "PC-01");
     }
 
     private List<String> offer(int count) {
@@ -106,16 +117,21 @@ class EventShipperTest {
         TestServer.await("redelivery", TIMEOUT, () -> server.requests.size() == 2 && queue.size() == 0);
         assertThat(server.requests.get(0).eventIds()).isEqualTo(ids);
         assertThat(server.requests.get(1).eventIds()).isEqualTo(ids);
-        assertThat(Duration.between(server.requests.get(0).at(), server.requests.get(1).at()))
+        assertThat(Duration.between(
+                        server.requests.get(0).at(), server.requests.get(1).at()))
                 .isGreaterThanOrEqualTo(Duration.ofMillis(950));
         Thread.sleep(200); // nothing more is sent once delivered
         assertThat(server.requests).hasSize(2);
         assertThat(logged(ch.qos.logback.classic.Level.WARN))
                 .extracting(ILoggingEvent::getFormattedMessage)
-                .singleElement().asString().startsWith("server unreachable");
+                .singleElement()
+                .asString()
+                .startsWith("server unreachable");
         assertThat(logged(ch.qos.logback.classic.Level.INFO))
                 .extracting(ILoggingEvent::getFormattedMessage)
-                .singleElement().asString().startsWith("server reachable again");
+                .singleElement()
+                .asString()
+                .startsWith("server reachable again");
     }
 
     @Test
@@ -132,9 +148,11 @@ class EventShipperTest {
         for (TestServer.Request request : server.requests) {
             assertThat(request.eventIds()).isEqualTo(ids);
         }
-        assertThat(Duration.between(server.requests.get(0).at(), server.requests.get(1).at()))
+        assertThat(Duration.between(
+                        server.requests.get(0).at(), server.requests.get(1).at()))
                 .isGreaterThanOrEqualTo(Duration.ofMillis(1_950));
-        assertThat(Duration.between(server.requests.get(1).at(), server.requests.get(2).at()))
+        assertThat(Duration.between(
+                        server.requests.get(1).at(), server.requests.get(2).at()))
                 .isGreaterThanOrEqualTo(Duration.ofMillis(950));
         Thread.sleep(200); // delivered once, nothing dropped or sent again
         assertThat(server.requests).hasSize(3);
@@ -144,7 +162,10 @@ class EventShipperTest {
     @Test
     void warnsOnceWhileTheServerStaysUnreachable() throws Exception {
         TestServer server = server(TestServer.http()
-                .then(500, null, "").then(502, null, "").then(429, null, "").then(503, null, ""));
+                .then(500, null, "")
+                .then(502, null, "")
+                .then(429, null, "")
+                .then(503, null, ""));
         List<String> ids = offer(1);
 
         shipper(server.url(), null).start();
@@ -166,7 +187,10 @@ class EventShipperTest {
         assertThat(queue.size()).isZero();
         assertThat(logged(ch.qos.logback.classic.Level.ERROR))
                 .extracting(ILoggingEvent::getFormattedMessage)
-                .singleElement().asString().contains("status=400").contains("timestamp: invalid");
+                .singleElement()
+                .asString()
+                .contains("status=400")
+                .contains("timestamp: invalid");
 
         List<String> next = offer(1);
         shipper.start();
@@ -194,7 +218,9 @@ class EventShipperTest {
         assertThat(queue.size()).isEqualTo(2);
         assertThat(logged(ch.qos.logback.classic.Level.ERROR))
                 .extracting(ILoggingEvent::getFormattedMessage)
-                .singleElement().asString().contains("refuses this agent's credential");
+                .singleElement()
+                .asString()
+                .contains("refuses this agent's credential");
     }
 
     @Test
@@ -205,7 +231,8 @@ class EventShipperTest {
         }
         offer(2);
 
-        EventShipper.Outcome outcome = shipper(URI.create("http://127.0.0.1:" + port), null).sendBatch();
+        EventShipper.Outcome outcome =
+                shipper(URI.create("http://127.0.0.1:" + port), null).sendBatch();
 
         assertThat(outcome.retry()).isTrue();
         assertThat(queue.size()).isEqualTo(2);
@@ -229,7 +256,10 @@ class EventShipperTest {
         Path ca = copy("/tls/server.pem", dir);
         offer(1);
 
-        assertThat(shipper(server.url(), EventShipper.sslContext(ca)).sendBatch().retry()).isFalse();
+        assertThat(shipper(server.url(), EventShipper.sslContext(ca))
+                        .sendBatch()
+                        .retry())
+                .isFalse();
 
         assertThat(queue.size()).isZero();
         assertThat(server.requests).hasSize(1);
@@ -241,13 +271,18 @@ class EventShipperTest {
         Path other = copy("/tls/other.pem", dir);
         offer(1);
 
-        assertThat(shipper(server.url(), EventShipper.sslContext(other)).sendBatch().retry()).isTrue();
+        assertThat(shipper(server.url(), EventShipper.sslContext(other))
+                        .sendBatch()
+                        .retry())
+                .isTrue();
 
         assertThat(queue.size()).isEqualTo(1);
         assertThat(server.requests).isEmpty();
         assertThat(logged(ch.qos.logback.classic.Level.WARN))
                 .extracting(ILoggingEvent::getFormattedMessage)
-                .singleElement().asString().contains("SSLHandshakeException");
+                .singleElement()
+                .asString()
+                .contains("SSLHandshakeException");
     }
 
     @Test
@@ -259,12 +294,16 @@ class EventShipperTest {
         offer(1);
         URI wrongName = URI.create("https://127.0.0.2:" + server.url().getPort());
 
-        assertThat(shipper(wrongName, EventShipper.sslContext(ca)).sendBatch().retry()).isTrue();
+        assertThat(shipper(wrongName, EventShipper.sslContext(ca)).sendBatch().retry())
+                .isTrue();
 
         assertThat(server.requests).isEmpty();
         assertThat(logged(ch.qos.logback.classic.Level.WARN))
                 .extracting(ILoggingEvent::getFormattedMessage)
-                .singleElement().asString().contains("SSLHandshakeException").contains("127.0.0.2");
+                .singleElement()
+                .asString()
+                .contains("SSLHandshakeException")
+                .contains("127.0.0.2");
     }
 
     private static Path copy(String resource, Path dir) throws IOException {
@@ -277,7 +316,8 @@ class EventShipperTest {
 
     @Test
     void aRetryAfterOfZeroDoesNotMakeABusyLoop() throws Exception {
-        TestServer server = server(TestServer.http().then(503, "0", "").then(503, "0", "").then(503, "0", ""));
+        TestServer server =
+                server(TestServer.http().then(503, "0", "").then(503, "0", "").then(503, "0", ""));
         offer(1);
 
         shipper(server.url(), null).start();
@@ -285,7 +325,9 @@ class EventShipperTest {
         TestServer.await("delivery", TIMEOUT, () -> queue.size() == 0);
         assertThat(server.requests).hasSize(4);
         for (int i = 1; i < 4; i++) {
-            assertThat(Duration.between(server.requests.get(i - 1).at(), server.requests.get(i).at()))
+            assertThat(Duration.between(
+                            server.requests.get(i - 1).at(),
+                            server.requests.get(i).at()))
                     .isGreaterThanOrEqualTo(Duration.ofMillis(90)); // the first backoff step of the test: 100 ms
         }
     }

@@ -14,8 +14,8 @@ class LaunchDetectorTest {
             .start(process(1, 0, "init", "SYSTEM", 0))
             .start(process(100, 0, "explorer.exe", "ivanov"));
 
-    private final LaunchDetector detector = new LaunchDetector(
-            List.of("chrome", "telegram.exe", "explorer"), AgentConfig.DEFAULT_EXCLUDE_USERS, false);
+    private final LaunchDetector detector =
+            new LaunchDetector(List.of("chrome", "telegram.exe", "explorer"), AgentConfig.DEFAULT_EXCLUDE_USERS, false);
 
     private List<ProcessInfo> poll() {
         return detector.detect(source.snapshot());
@@ -72,8 +72,8 @@ class LaunchDetectorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"SYSTEM", "system", "NT AUTHORITY\\SYSTEM", "NT AUTHORITY\\LOCAL SERVICE",
-            "network service"})
+    @ValueSource(
+            strings = {"SYSTEM", "system", "NT AUTHORITY\\SYSTEM", "NT AUTHORITY\\LOCAL SERVICE", "network service"})
     void launchesOfExcludedUsersAreIgnored(String user) {
         poll();
         source.start(process(200, 5, "chrome.exe", user));
@@ -105,8 +105,9 @@ class LaunchDetectorTest {
 
         List<ProcessInfo> launches = poll();
 
-        assertThat(launches).extracting(ProcessInfo::pid, ProcessInfo::user).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(200L, "petrov"));
+        assertThat(launches)
+                .extracting(ProcessInfo::pid, ProcessInfo::user)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(200L, "petrov"));
     }
 
     @Test
@@ -125,8 +126,7 @@ class LaunchDetectorTest {
         source.start(process(200, 5, "chrome.exe", "ivanov", 100));
         assertThat(pids(poll())).containsExactly(200L);
 
-        source.start(process(201, 6, "chrome.exe", "ivanov", 200))
-                .start(process(202, 6, "Chrome.exe", "ivanov", 200));
+        source.start(process(201, 6, "chrome.exe", "ivanov", 200)).start(process(202, 6, "Chrome.exe", "ivanov", 200));
 
         assertThat(poll()).isEmpty();
     }
@@ -134,8 +134,7 @@ class LaunchDetectorTest {
     @Test
     void parentAndSameNameChildStartedBetweenTwoPollsAreOneLaunch() {
         poll();
-        source.start(process(200, 5, "chrome.exe", "ivanov", 100))
-                .start(process(201, 5, "chrome.exe", "ivanov", 200));
+        source.start(process(200, 5, "chrome.exe", "ivanov", 100)).start(process(201, 5, "chrome.exe", "ivanov", 200));
 
         assertThat(pids(poll())).containsExactly(200L);
     }
@@ -153,8 +152,7 @@ class LaunchDetectorTest {
     void aParentPidReusedAfterTheChildStartedDoesNotHideTheLaunch() {
         poll();
         // the real parent (pid 400) exited; an unrelated chrome later got pid 400
-        source.start(process(400, 9, "chrome.exe", "ivanov", 100))
-                .start(process(401, 5, "chrome.exe", "ivanov", 400));
+        source.start(process(400, 9, "chrome.exe", "ivanov", 100)).start(process(401, 5, "chrome.exe", "ivanov", 400));
 
         assertThat(pids(poll())).containsExactlyInAnyOrder(400L, 401L);
     }
@@ -163,7 +161,8 @@ class LaunchDetectorTest {
     void normalisesNamesAndUsers() {
         assertThat(LaunchDetector.normaliseName("Chrome.EXE")).isEqualTo("chrome");
         assertThat(LaunchDetector.normaliseName("browser")).isEqualTo("browser");
-        assertThat(LaunchDetector.normaliseUser("NT AUTHORITY\\Network Service")).isEqualTo("network service");
+        assertThat(LaunchDetector.normaliseUser("NT AUTHORITY\\Network Service"))
+                .isEqualTo("network service");
         assertThat(LaunchDetector.userName("CORP\\ivanov")).isEqualTo("ivanov");
         assertThat(LaunchDetector.userName("ivanov")).isEqualTo("ivanov");
     }
@@ -171,10 +170,10 @@ class LaunchDetectorTest {
     @Test
     void aProcessInSessionZeroIsNotALaunch() {
         poll();
-        source.start(new ProcessInfo(200, FakeProcessSource.T0.plusSeconds(5), "chrome.exe", "C:\\chrome.exe",
-                "ivanov", 100, 0));
-        source.start(new ProcessInfo(201, FakeProcessSource.T0.plusSeconds(5), "chrome.exe", "C:\\chrome.exe",
-                "ivanov", 100, 1));
+        source.start(new ProcessInfo(
+                200, FakeProcessSource.T0.plusSeconds(5), "chrome.exe", "C:\\chrome.exe", "ivanov", 100, 0));
+        source.start(new ProcessInfo(
+                201, FakeProcessSource.T0.plusSeconds(5), "chrome.exe", "C:\\chrome.exe", "ivanov", 100, 1));
 
         assertThat(pids(poll())).containsExactly(201L);
     }
@@ -208,12 +207,12 @@ class LaunchDetectorTest {
         LaunchDetector detector = new LaunchDetector(
                 LaunchDetector.Filter.of(List.of("chrome"), List.of(), List.of(), List.of("c:\\Kiosk\\")), false);
         detector.detect(source.snapshot());
-        source.start(new ProcessInfo(200, FakeProcessSource.T0.plusSeconds(5), "chrome.exe",
-                "C:\\KIOSK\\bin\\chrome.exe", "ivanov", 1));
-        source.start(new ProcessInfo(201, FakeProcessSource.T0.plusSeconds(5), "chrome.exe",
-                "C:\\Kiosk2\\chrome.exe", "ivanov", 1));
-        source.start(new ProcessInfo(202, FakeProcessSource.T0.plusSeconds(5), "chrome.exe",
-                "C:\\Program Files\\chrome.exe", "ivanov", 1));
+        source.start(new ProcessInfo(
+                200, FakeProcessSource.T0.plusSeconds(5), "chrome.exe", "C:\\KIOSK\\bin\\chrome.exe", "ivanov", 1));
+        source.start(new ProcessInfo(
+                201, FakeProcessSource.T0.plusSeconds(5), "chrome.exe", "C:\\Kiosk2\\chrome.exe", "ivanov", 1));
+        source.start(new ProcessInfo(
+                202, FakeProcessSource.T0.plusSeconds(5), "chrome.exe", "C:\\Program Files\\chrome.exe", "ivanov", 1));
 
         assertThat(pids(detector.detect(source.snapshot()))).containsExactly(201L, 202L);
     }
@@ -234,7 +233,8 @@ class LaunchDetectorTest {
         poll();
         for (int start = 10; start < 40; start += 10) {
             source.exit(300).start(process(300, start, "chrome.exe", "ivanov", 100));
-            assertThat(poll()).extracting(ProcessInfo::startTime)
+            assertThat(poll())
+                    .extracting(ProcessInfo::startTime)
                     .containsExactly(FakeProcessSource.T0.plusSeconds(start));
             assertThat(poll()).isEmpty();
         }

@@ -29,22 +29,30 @@ class LaunchEventTest {
 
     @Test
     void serialisesWithTheContractFieldNamesAndTimestampFormat() throws Exception {
-        LaunchEvent event = event(OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"),
+        LaunchEvent event = event(
+                OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"),
                 "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe");
 
         String json = json(event);
 
-        assertThat(json).isEqualTo("{\"event_id\":\"6f1c2a4e-8b1d-4c3e-9f00-123456789abc\","
-                + "\"timestamp\":\"2026-11-27T10:15:03.120+03:00\",\"username\":\"ivanov\","
-                + "\"process_name\":\"chrome.exe\",\"pid\":4312,"
-                + "\"executable\":\"C:\\\\Program Files\\\\Google\\\\Chrome\\\\Application\\\\chrome.exe\","
-                + "\"hostname\":\"PC-01\"}");
+        assertThat(json)
+                .isEqualTo("{\"event_id\":\"6f1c2a4e-8b1d-4c3e-9f00-123456789abc\","
+                        + "\"timestamp\":\"2026-11-27T10:15:03.120+03:00\",\"username\":\"ivanov\","
+                        + "\"process_name\":\"chrome.exe\",\"pid\":4312,"
+                        + "\"executable\":\"C:\\\\Program Files\\\\Google\\\\Chrome\\\\Application\\\\chrome.exe\","
+                        + "\"hostname\":\"PC-01\"}");
     }
 
     @Test
     void charactersTheServerRefusesAreSentAsReplacementCharactersKeepingTheRest() throws Exception {
-        LaunchEvent event = new LaunchEvent(ID, OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"),
-                "iva\nnov\u0085", "invoice\u202Efdp.exe", 4312, "/tmp/a\tb/\ud800x\u2066.exe 😀", "PC\r01");
+        LaunchEvent event = new LaunchEvent(
+                ID,
+                OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"),
+                "iva\nnov\u0085",
+                "invoice\u202Efdp.exe",
+                4312,
+                "/tmp/a\tb/\ud800x\u2066.exe 😀",
+                "PC\r01");
 
         var node = JSON.readTree(json(event));
 
@@ -72,9 +80,13 @@ class LaunchEventTest {
 
     @Test
     void theContextIsWrittenWithItsWireNamesAndReadBack() throws Exception {
-        ProcessInfo process = new ProcessInfo(4312, Instant.parse("2026-11-27T07:15:03.120Z"), "chrome.exe",
-                "C:\\chrome.exe", "CORP\\ivanov", 812);
-        LaunchEvent event = LaunchEvent.of(process, "explorer.exe", ZoneOffset.UTC, "PC-01",
+        ProcessInfo process = new ProcessInfo(
+                4312, Instant.parse("2026-11-27T07:15:03.120Z"), "chrome.exe", "C:\\chrome.exe", "CORP\\ivanov", 812);
+        LaunchEvent event = LaunchEvent.of(
+                process,
+                "explorer.exe",
+                ZoneOffset.UTC,
+                "PC-01",
                 LaunchEvent.Context.ofAgent(HostOs.of("Windows 11", null), "0.1.0"));
 
         var node = JSON.readTree(json(event));
@@ -91,13 +103,15 @@ class LaunchEventTest {
 
     @Test
     void unknownContextIsLeftOutSoOldServersAndTheParserSeeNoEmptyFields() throws Exception {
-        ProcessInfo process = new ProcessInfo(4312, Instant.parse("2026-11-27T07:15:03.120Z"), "chrome", null,
-                "ivanov", -1);
-        String json = json(LaunchEvent.of(process, null, ZoneOffset.UTC, "pc-01",
-                LaunchEvent.Context.ofAgent(new HostOs(null, null), "0.1.0")));
+        ProcessInfo process =
+                new ProcessInfo(4312, Instant.parse("2026-11-27T07:15:03.120Z"), "chrome", null, "ivanov", -1);
+        String json = json(LaunchEvent.of(
+                process, null, ZoneOffset.UTC, "pc-01", LaunchEvent.Context.ofAgent(new HostOs(null, null), "0.1.0")));
 
-        assertThat(JSON.readTree(json).fieldNames()).toIterable().containsExactlyInAnyOrder("event_id", "timestamp",
-                "username", "process_name", "pid", "hostname", "agent_version");
+        assertThat(JSON.readTree(json).fieldNames())
+                .toIterable()
+                .containsExactlyInAnyOrder(
+                        "event_id", "timestamp", "username", "process_name", "pid", "hostname", "agent_version");
     }
 
     @Test
@@ -119,7 +133,8 @@ class LaunchEventTest {
         assertThat(Agent.parentName(child, List.of(parent, child))).isEqualTo("explorer.exe");
         assertThat(Agent.parentName(child, List.of(reused, child))).isNull();
         assertThat(Agent.parentName(child, List.of(child))).isNull();
-        assertThat(Agent.parentName(new ProcessInfo(20, t, "a", null, "u", -1), List.of(parent))).isNull();
+        assertThat(Agent.parentName(new ProcessInfo(20, t, "a", null, "u", -1), List.of(parent)))
+                .isNull();
     }
 
     @Test
@@ -157,8 +172,13 @@ class LaunchEventTest {
 
     @Test
     void anEventOfADetectedProcessCarriesItsStartTimeInTheZoneNotTheDetectionTime() {
-        ProcessInfo process = new ProcessInfo(4312, Instant.parse("2026-11-27T07:15:03.120456789Z"), "chrome.exe",
-                "C:\\chrome.exe", "CORP\\ivanov", 100);
+        ProcessInfo process = new ProcessInfo(
+                4312,
+                Instant.parse("2026-11-27T07:15:03.120456789Z"),
+                "chrome.exe",
+                "C:\\chrome.exe",
+                "CORP\\ivanov",
+                100);
 
         LaunchEvent a = LaunchEvent.of(process, ZoneId.of("Europe/Moscow"), "PC-01");
         LaunchEvent b = LaunchEvent.of(process, ZoneId.of("Europe/Moscow"), "PC-01");
@@ -174,9 +194,11 @@ class LaunchEventTest {
 
     @Test
     void readsAnEventWithoutAnExecutableAndSkipsFieldsItDoesNotKnow() {
-        LaunchEvent read = EventJson.read(("{\"event_id\":\"" + ID + "\",\"timestamp\":\"2026-11-27T10:15:03.120+03:00\","
-                + "\"later\":{\"a\":[1,2]},\"username\":\"ivanov\",\"process_name\":\"chrome.exe\",\"pid\":4312,"
-                + "\"hostname\":\"PC-01\"}").getBytes(StandardCharsets.UTF_8));
+        LaunchEvent read =
+                EventJson.read(("{\"event_id\":\"" + ID + "\",\"timestamp\":\"2026-11-27T10:15:03.120+03:00\","
+                                + "\"later\":{\"a\":[1,2]},\"username\":\"ivanov\",\"process_name\":\"chrome.exe\",\"pid\":4312,"
+                                + "\"hostname\":\"PC-01\"}")
+                        .getBytes(StandardCharsets.UTF_8));
 
         assertThat(read).isEqualTo(event(OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"), null));
     }
@@ -196,6 +218,8 @@ class LaunchEventTest {
 
     private static void assertRefused(String json, String reason) {
         assertThatThrownBy(() -> EventJson.read(json.getBytes(StandardCharsets.UTF_8)))
-                .as(json).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(reason);
+                .as(json)
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(reason);
     }
 }

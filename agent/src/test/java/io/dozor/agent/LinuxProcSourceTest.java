@@ -23,6 +23,7 @@ class LinuxProcSourceTest {
 
     @TempDir
     Path proc;
+
     LinuxProcSource source;
 
     @BeforeEach
@@ -39,8 +40,10 @@ class LinuxProcSourceTest {
     private void process(long pid, String comm, long parent, long startTicks, long flags, String exe, String... argv)
             throws IOException {
         Path dir = Files.createDirectories(proc.resolve(Long.toString(pid)));
-        Files.writeString(dir.resolve("stat"), pid + " (" + comm + ") S " + parent + " " + pid + " " + pid
-                + " 0 -1 " + flags + " 100 0 0 0 5 3 0 0 20 0 1 0 " + startTicks + " 12345678 300 18446744073709551615\n");
+        Files.writeString(
+                dir.resolve("stat"),
+                pid + " (" + comm + ") S " + parent + " " + pid + " " + pid + " 0 -1 " + flags
+                        + " 100 0 0 0 5 3 0 0 20 0 1 0 " + startTicks + " 12345678 300 18446744073709551615\n");
         Files.deleteIfExists(dir.resolve("exe"));
         if (exe != null) {
             Files.createSymbolicLink(dir.resolve("exe"), Path.of(exe));
@@ -59,7 +62,8 @@ class LinuxProcSourceTest {
     }
 
     private ProcessInfo only(long pid) {
-        List<ProcessInfo> matching = source.snapshot().stream().filter(p -> p.pid() == pid).toList();
+        List<ProcessInfo> matching =
+                source.snapshot().stream().filter(p -> p.pid() == pid).toList();
         assertThat(matching).hasSize(1);
         return matching.get(0);
     }
@@ -69,8 +73,9 @@ class LinuxProcSourceTest {
         process(1, "systemd", 0, 3, "/usr/lib/systemd/systemd", "/sbin/init");
         process(4312, "chrome", 1, 987_654, "/opt/google/chrome/chrome", "/opt/google/chrome/chrome", "--flag");
 
-        assertThat(only(4312)).isEqualTo(new ProcessInfo(4312, BOOT.plusMillis(9_876_540), "chrome",
-                "/opt/google/chrome/chrome", ME, 1));
+        assertThat(only(4312))
+                .isEqualTo(new ProcessInfo(
+                        4312, BOOT.plusMillis(9_876_540), "chrome", "/opt/google/chrome/chrome", ME, 1));
         assertThat(only(1).parentPid()).isEqualTo(-1);
     }
 
@@ -121,7 +126,8 @@ class LinuxProcSourceTest {
         process(101, "chrome", 100, 600, "/opt/chrome/chrome", "/opt/chrome/chrome");
         List<ProcessInfo> launches = detector.detect(source.snapshot());
 
-        assertThat(launches).extracting(ProcessInfo::pid, ProcessInfo::name, ProcessInfo::executable)
+        assertThat(launches)
+                .extracting(ProcessInfo::pid, ProcessInfo::name, ProcessInfo::executable)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(101L, "chrome", "/opt/chrome/chrome"));
     }
 
@@ -157,7 +163,9 @@ class LinuxProcSourceTest {
         try {
             assertThat(real.snapshot()).extracting(ProcessInfo::pid).contains(child.pid());
             int held = real.held();
-            assertThat(held).as("one held file per process and kernel thread").isPositive()
+            assertThat(held)
+                    .as("one held file per process and kernel thread")
+                    .isPositive()
                     .isLessThanOrEqualTo(LinuxProcSource.MAX_HELD);
             assertThat(real.snapshot()).extracting(ProcessInfo::pid).contains(child.pid());
 
@@ -165,7 +173,9 @@ class LinuxProcSourceTest {
 
             assertThat(real.snapshot()).extracting(ProcessInfo::pid).doesNotContain(child.pid());
             try (var fds = Files.list(Path.of("/proc/self/fd"))) {
-                assertThat(fds.count()).as("no file left open beyond the held ones").isLessThan(real.held() + 200);
+                assertThat(fds.count())
+                        .as("no file left open beyond the held ones")
+                        .isLessThan(real.held() + 200);
             }
         } finally {
             child.destroyForcibly();
@@ -178,7 +188,9 @@ class LinuxProcSourceTest {
         process(101, "chrome", 100, 600, null, "/opt/google/chrome/chrome --type=renderer --lang=en");
         process(102, "zombie-thing", 1, 700, null);
 
-        assertThat(only(100)).extracting(ProcessInfo::name, ProcessInfo::executable).containsExactly("chrome", null);
+        assertThat(only(100))
+                .extracting(ProcessInfo::name, ProcessInfo::executable)
+                .containsExactly("chrome", null);
         assertThat(only(101).name()).isEqualTo("chrome");
         assertThat(only(102).name()).isEqualTo("zombie-thing");
     }
@@ -187,7 +199,8 @@ class LinuxProcSourceTest {
     void aDeletedExecutableKeepsItsPath() throws IOException {
         process(100, "chrome", 1, 500, "/opt/chrome/chrome (deleted)", "chrome");
 
-        assertThat(only(100)).extracting(ProcessInfo::name, ProcessInfo::executable)
+        assertThat(only(100))
+                .extracting(ProcessInfo::name, ProcessInfo::executable)
                 .containsExactly("chrome", "/opt/chrome/chrome");
     }
 
@@ -200,7 +213,10 @@ class LinuxProcSourceTest {
 
         Instant boot = LinuxProcSource.create(proc).bootTime();
 
-        assertThat(boot).isBetween(Instant.ofEpochSecond(btime), Instant.ofEpochSecond(btime).plusMillis(999));
+        assertThat(boot)
+                .isBetween(
+                        Instant.ofEpochSecond(btime),
+                        Instant.ofEpochSecond(btime).plusMillis(999));
         assertThat(LinuxProcSource.create(proc.resolve("missing"))).isNull();
     }
 
@@ -221,9 +237,12 @@ class LinuxProcSourceTest {
         PortableProcessSourceTest.seesARealChild(real, dir, (child, seen) -> {
             assertThat(seen.parentPid()).isEqualTo(ProcessHandle.current().pid());
             // the same process through the JDK: same name, executable, user, parent; start within a tick or two
-            ProcessInfo jdk = PortableProcessSourceTest.awaitExec(new PortableProcessSource(), child.pid(),
-                    Path.of(seen.executable()));
-            assertThat(jdk).usingRecursiveComparison().ignoringFields("startTime").isEqualTo(seen);
+            ProcessInfo jdk = PortableProcessSourceTest.awaitExec(
+                    new PortableProcessSource(), child.pid(), Path.of(seen.executable()));
+            assertThat(jdk)
+                    .usingRecursiveComparison()
+                    .ignoringFields("startTime")
+                    .isEqualTo(seen);
             assertThat(jdk.startTime()).isCloseTo(seen.startTime(), within(30, ChronoUnit.MILLIS));
         });
     }

@@ -28,8 +28,8 @@ class MainTest {
 
         assertThat(run("run", "--config", missing.toString())).isEqualTo(2);
 
-        assertThat(err.toString()).isEqualTo("dozor-agent: --config " + missing + ": file not found"
-                + System.lineSeparator());
+        assertThat(err.toString())
+                .isEqualTo("dozor-agent: --config " + missing + ": file not found" + System.lineSeparator());
     }
 
     @Test
@@ -39,8 +39,8 @@ class MainTest {
 
         assertThat(run("run", "--config", ini.toString())).isEqualTo(2);
 
-        assertThat(err.toString()).isEqualTo(
-                "dozor-agent: [monitor] poll_interval_ms: must be a positive integer, got \"abc\""
+        assertThat(err.toString())
+                .isEqualTo("dozor-agent: [monitor] poll_interval_ms: must be a positive integer, got \"abc\""
                         + System.lineSeparator());
     }
 
@@ -58,15 +58,20 @@ class MainTest {
     void runWithoutConfigOptionExitsWith2AndOneLine() {
         assertThat(run("run")).isEqualTo(2);
 
-        assertThat(err.toString().lines()).singleElement().asString()
-                .startsWith("dozor-agent: ").contains("--config");
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .startsWith("dozor-agent: ")
+                .contains("--config");
     }
 
     @Test
     void noCommandExitsWith2AndOneLine() {
         assertThat(run()).isEqualTo(2);
 
-        assertThat(err.toString().lines()).singleElement().asString()
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
                 .isEqualTo("dozor-agent: missing command (expected: run)");
     }
 
@@ -74,7 +79,11 @@ class MainTest {
     void anUnknownOptionExitsWith2AndOneLine() {
         assertThat(run("run", "--confg", "x.ini")).isEqualTo(2);
 
-        assertThat(err.toString().lines()).singleElement().asString().startsWith("dozor-agent: ").contains("--confg");
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .startsWith("dozor-agent: ")
+                .contains("--confg");
     }
 
     @Test
@@ -92,20 +101,25 @@ class MainTest {
 
         assertThat(run("install-service", "--config", ini.toString())).isEqualTo(2);
 
-        assertThat(err.toString()).startsWith("dozor-agent: [spool] max_mb: must be a number of megabytes")
+        assertThat(err.toString())
+                .startsWith("dozor-agent: [spool] max_mb: must be a number of megabytes")
                 .hasLineCount(1);
     }
 
     @Test
     void serviceNotStartedByTheServiceControlManagerExitsWith1AndOneLine() throws IOException {
         Path ini = dir.resolve("agent.ini");
-        Files.writeString(ini, "[server]\nurl = http://127.0.0.1:9\ntoken = t\nallow_insecure_http = true\n[spool]\ndir = "
-                + dir.resolve("spool").toString().replace('\\', '/') + "\n");
+        Files.writeString(
+                ini,
+                "[server]\nurl = http://127.0.0.1:9\ntoken = t\nallow_insecure_http = true\n[spool]\ndir = "
+                        + dir.resolve("spool").toString().replace('\\', '/') + "\n");
 
         // Linux: advapi32 cannot be loaded; Windows: StartServiceCtrlDispatcher fails (error 1063)
         assertThat(run("service", "--config", ini.toString())).as(err::toString).isEqualTo(1);
 
-        assertThat(err.toString().lines()).singleElement().asString()
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
                 .startsWith("dozor-agent: cannot run as a service: ");
     }
 
@@ -135,8 +149,8 @@ class MainTest {
 
         assertThat(run("--config=" + missing, "run")).isEqualTo(2);
 
-        assertThat(err.toString()).isEqualTo("dozor-agent: --config " + missing + ": file not found"
-                + System.lineSeparator());
+        assertThat(err.toString())
+                .isEqualTo("dozor-agent: --config " + missing + ": file not found" + System.lineSeparator());
     }
 
     @Test
@@ -152,10 +166,15 @@ class MainTest {
 
     @Test
     void theServiceCommandLineQuotesPathsAndCarriesTheLauncherFlags() {
-        String line = Main.serviceCommandLine(Path.of("C:/Program Files/Java/bin/java.exe"), " -Xmx48m -Xss256k ",
-                Path.of("C:/Program Files/Dozor/dozor-agent.jar"), Path.of("C:/Program Files/Dozor/agent.ini"));
+        String line = Main.serviceCommandLine(
+                Path.of("C:/Program Files/Java/bin/java.exe"),
+                " -Xmx48m -Xss256k ",
+                Path.of("C:/Program Files/Dozor/dozor-agent.jar"),
+                Path.of("C:/Program Files/Dozor/agent.ini"));
 
-        assertThat(line).isEqualTo("\"C:/Program Files/Java/bin/java.exe\" -Xmx48m -Xss256k -jar "
-                + "\"C:/Program Files/Dozor/dozor-agent.jar\" service --config \"C:/Program Files/Dozor/agent.ini\"");
+        assertThat(line)
+                .isEqualTo(
+                        "\"C:/Program Files/Java/bin/java.exe\" -Xmx48m -Xss256k -jar "
+                                + "\"C:/Program Files/Dozor/dozor-agent.jar\" service --config \"C:/Program Files/Dozor/agent.ini\"");
     }
 }

@@ -46,14 +46,16 @@ class PortableProcessSourceTest {
         // the 10 ms resolution of uptime can push the estimate just past the next whole second
         Instant now = Instant.ofEpochSecond(1_700_000_101L, 5_000_000);
 
-        assertThat(PortableProcessSource.bootTimeCorrection("100.00 0", STAT, now)).isEqualTo(Duration.ofMillis(999));
+        assertThat(PortableProcessSource.bootTimeCorrection("100.00 0", STAT, now))
+                .isEqualTo(Duration.ofMillis(999));
     }
 
     @Test
     void correctionSlightlyBelowZeroIsZero() {
         Instant now = Instant.ofEpochSecond(1_700_000_099L, 990_000_000);
 
-        assertThat(PortableProcessSource.bootTimeCorrection("100.00 0", STAT, now)).isZero();
+        assertThat(PortableProcessSource.bootTimeCorrection("100.00 0", STAT, now))
+                .isZero();
     }
 
     @Test
@@ -61,7 +63,8 @@ class PortableProcessSourceTest {
         // the clock moved by minutes between boot and now: not a rounding issue, leave the JDK's value
         Instant now = Instant.ofEpochSecond(1_700_000_400L);
 
-        assertThat(PortableProcessSource.bootTimeCorrection("100.00 0", STAT, now)).isZero();
+        assertThat(PortableProcessSource.bootTimeCorrection("100.00 0", STAT, now))
+                .isZero();
     }
 
     @Test
@@ -73,7 +76,8 @@ class PortableProcessSourceTest {
 
     @Test
     void fileNameIsTheLastPathElementForEitherSeparator() {
-        assertThat(PortableProcessSource.fileName("C:\\Program Files\\Google\\chrome.exe")).isEqualTo("chrome.exe");
+        assertThat(PortableProcessSource.fileName("C:\\Program Files\\Google\\chrome.exe"))
+                .isEqualTo("chrome.exe");
         assertThat(PortableProcessSource.fileName("/usr/bin/chrome")).isEqualTo("chrome");
         assertThat(PortableProcessSource.fileName("chrome")).isEqualTo("chrome");
     }
@@ -81,7 +85,7 @@ class PortableProcessSourceTest {
     @Test
     @EnabledOnOs(OS.LINUX)
     void seesARealChildProcessWithItsNameUserAndPreciseStartTime(@TempDir Path dir) throws Exception {
-        seesARealChild(new PortableProcessSource(), dir, (child, seen) -> { });
+        seesARealChild(new PortableProcessSource(), dir, (child, seen) -> {});
     }
 
     /** What a test of a real source checks too, with the child running and what the source saw. */
@@ -99,7 +103,8 @@ class PortableProcessSourceTest {
         Files.copy(Path.of("/bin/sleep"), chrome);
         chrome.toFile().setExecutable(true);
         LaunchDetector detector = new LaunchDetector(List.of("chrome"), List.of(), false);
-        assertThat(detector.detect(source.snapshot())).noneMatch(p -> chrome.toString().equals(p.executable()));
+        assertThat(detector.detect(source.snapshot()))
+                .noneMatch(p -> chrome.toString().equals(p.executable()));
 
         Instant before = Instant.now();
         Process child = new ProcessBuilder(chrome.toString(), "30").start();
@@ -143,10 +148,10 @@ class PortableProcessSourceTest {
         String stat = "4312 (chrome helper) S 1 4312 4312 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 987654 12345 300";
 
         assertThat(PortableProcessSource.stamp(stat)).isEqualTo("(chrome helper) 987654");
-        assertThat(PortableProcessSource.stamp(stat.replace("987654", "987999"))).isNotEqualTo(
-                PortableProcessSource.stamp(stat));
-        assertThat(PortableProcessSource.stamp(stat.replace("(chrome helper)", "(sleep)"))).isNotEqualTo(
-                PortableProcessSource.stamp(stat));
+        assertThat(PortableProcessSource.stamp(stat.replace("987654", "987999")))
+                .isNotEqualTo(PortableProcessSource.stamp(stat));
+        assertThat(PortableProcessSource.stamp(stat.replace("(chrome helper)", "(sleep)")))
+                .isNotEqualTo(PortableProcessSource.stamp(stat));
         assertThat(PortableProcessSource.stamp("garbage")).isNull();
     }
 
@@ -157,8 +162,12 @@ class PortableProcessSourceTest {
         Process child = new ProcessBuilder("sleep", "30").start();
         try {
             java.util.List<ProcessInfo> second = source.snapshot();
-            assertThat(second).extracting(ProcessInfo::pid).contains(ProcessHandle.current().pid(), child.pid());
-            assertThat(second).filteredOn(p -> p.pid() == child.pid()).extracting(ProcessInfo::name)
+            assertThat(second)
+                    .extracting(ProcessInfo::pid)
+                    .contains(ProcessHandle.current().pid(), child.pid());
+            assertThat(second)
+                    .filteredOn(p -> p.pid() == child.pid())
+                    .extracting(ProcessInfo::name)
                     .containsExactly("sleep");
         } finally {
             child.destroy();

@@ -17,9 +17,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
-import org.slf4j.LoggerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Verifies that what the agent creates (directories, spool files with SQLite's companions, log files before and
@@ -46,7 +46,8 @@ class PrivateAgentFilesTest {
             try (Stream<Path> list = Files.list(spoolDir)) {
                 files = list.toList();
             }
-            assertThat(files).extracting(p -> p.getFileName().toString())
+            assertThat(files)
+                    .extracting(p -> p.getFileName().toString())
                     .contains(SqliteSpool.FILE_NAME, SqliteSpool.FILE_NAME + "-wal", SqliteSpool.FILE_NAME + "-shm");
             assertThat(files).allSatisfy(PrivateAgentFilesTest::isPrivateFile);
             assertThat(mode(spoolDir)).isEqualTo("rwx------");
@@ -91,15 +92,16 @@ class PrivateAgentFilesTest {
             files = list.toList();
         }
         assertThat(files).hasSize(2).allSatisfy(PrivateAgentFilesTest::isPrivateFile);
-        assertThat(Files.readString(logs.resolve(AgentLogging.JSON_FILE))).contains("after the rollover")
+        assertThat(Files.readString(logs.resolve(AgentLogging.JSON_FILE)))
+                .contains("after the rollover")
                 .doesNotContain("before the rollover");
         assertThat(mode(logs)).isEqualTo("rwx------");
         assertThat(mode(logs.getParent())).isEqualTo("rwx------");
     }
 
     private static LoggingEvent event(LoggerContext context, String message) {
-        return new LoggingEvent(PrivateAgentFilesTest.class.getName(), context.getLogger("test"), Level.INFO, message,
-                null, null);
+        return new LoggingEvent(
+                PrivateAgentFilesTest.class.getName(), context.getLogger("test"), Level.INFO, message, null, null);
     }
 
     static void isPrivateFile(Path file) {

@@ -2,7 +2,6 @@ package io.dozor.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.reflect.Field;
@@ -60,12 +59,15 @@ class ReferenceDocsTest {
         documented.forEach((section, rows) -> {
             for (String key : rows.keySet()) {
                 if (!known.getOrDefault(section, Set.of()).contains(key)) {
-                    problems.add("[" + section + "] " + key + " is documented but the agent does not read it (remove it)");
+                    problems.add(
+                            "[" + section + "] " + key + " is documented but the agent does not read it (remove it)");
                 }
             }
         });
-        assertThat(problems).as(file + " is out of step with AgentConfig.SETTINGS (fix it by hand or regenerate its"
-                + " rows with: " + REGENERATE_HINT + ", then review the diff)").isEmpty();
+        assertThat(problems)
+                .as(file + " is out of step with AgentConfig.SETTINGS (fix it by hand or regenerate its"
+                        + " rows with: " + REGENERATE_HINT + ", then review the diff)")
+                .isEmpty();
     }
 
     @Test
@@ -75,17 +77,25 @@ class ReferenceDocsTest {
         String block = "```text\n" + help + (help.endsWith("\n") ? "" : "\n") + "```\n";
         String doc = Files.readString(file, StandardCharsets.UTF_8);
         int heading = doc.indexOf(HEADING + "\n");
-        assertThat(heading).as(file + " has no heading " + HEADING + " followed by the agent's --help in a ```text block:\n"
-                + block).isNotNegative();
+        assertThat(heading)
+                .as(file + " has no heading " + HEADING + " followed by the agent's --help in a ```text block:\n"
+                        + block)
+                .isNotNegative();
         int start = doc.indexOf("```text\n", heading);
         int end = start < 0 ? -1 : doc.indexOf("\n```\n", start);
         String documented = start < 0 || end < 0 ? "" : doc.substring(start, end + 5);
-        assertThat(documented).as(file + ": the block under " + HEADING + " differs from what dozor-agent --help prints"
-                + " (agent/.../Main.java HELP); replace it by:\n" + block).isEqualTo(block);
+        assertThat(documented)
+                .as(file + ": the block under " + HEADING + " differs from what dozor-agent --help prints"
+                        + " (agent/.../Main.java HELP); replace it by:\n" + block)
+                .isEqualTo(block);
 
         for (String command : commands()) {
-            assertThat(help).as("dozor-agent --help names the command " + command).contains("  " + command + " ");
-            assertThat(help(command, "--help")).as("dozor-agent " + command + " --help").isEqualTo(help);
+            assertThat(help)
+                    .as("dozor-agent --help names the command " + command)
+                    .contains("  " + command + " ");
+            assertThat(help(command, "--help"))
+                    .as("dozor-agent " + command + " --help")
+                    .isEqualTo(help);
         }
     }
 
@@ -93,7 +103,9 @@ class ReferenceDocsTest {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int status = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        assertThat(status).as(String.join(" ", args) + " exits 0 (stderr: " + err + ")").isZero();
+        assertThat(status)
+                .as(String.join(" ", args) + " exits 0 (stderr: " + err + ")")
+                .isZero();
         return out.toString();
     }
 

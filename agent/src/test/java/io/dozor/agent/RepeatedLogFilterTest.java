@@ -44,9 +44,11 @@ class RepeatedLogFilterTest {
         }
 
         // 70 s: the first, and the first after the minute with the count of those not written
-        assertThat(lines.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
-                "cannot write [file=spool.db, n=0]",
-                "cannot write [file=spool.db, n=600] [repeated 599 times in the last 60 s]");
+        assertThat(lines.list)
+                .extracting(ILoggingEvent::getFormattedMessage)
+                .containsExactly(
+                        "cannot write [file=spool.db, n=0]",
+                        "cannot write [file=spool.db, n=600] [repeated 599 times in the last 60 s]");
     }
 
     @Test
@@ -71,11 +73,16 @@ class RepeatedLogFilterTest {
         advance(Duration.ofMinutes(2));
         log.error("cannot flush [error={}]", other.toString(), other);
 
-        assertThat(lines.list).extracting(e -> e.getThrowableProxy() == null ? null : e.getThrowableProxy().getMessage())
+        assertThat(lines.list)
+                .extracting(e -> e.getThrowableProxy() == null
+                        ? null
+                        : e.getThrowableProxy().getMessage())
                 .containsExactly("No space left on device", null, "Input/output error");
-        assertThat(lines.list.get(1).getFormattedMessage()).isEqualTo("cannot flush [error=java.io.IOException: "
-                + "No space left on device] [stack trace written before: java.io.IOException]");
-        assertThat(lines.list.get(2).getFormattedMessage()).as("the same pattern within the minute was counted; a new cause has its trace")
+        assertThat(lines.list.get(1).getFormattedMessage())
+                .isEqualTo("cannot flush [error=java.io.IOException: "
+                        + "No space left on device] [stack trace written before: java.io.IOException]");
+        assertThat(lines.list.get(2).getFormattedMessage())
+                .as("the same pattern within the minute was counted; a new cause has its trace")
                 .startsWith("cannot flush [error=java.io.IOException: Input/output error]")
                 .contains("[repeated 1 times in the last 60 s]");
     }

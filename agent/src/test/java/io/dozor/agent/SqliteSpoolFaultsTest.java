@@ -91,11 +91,15 @@ class SqliteSpoolFaultsTest {
         during.forEach(e -> assertThat(spool.offer(e)).as("not persisted").isFalse());
         assertThat(spool.error()).isEqualTo("disk full");
         assertThat(spool.size()).isEqualTo(6);
-        assertThat(lines(Level.WARN)).as("one line for the failure, none per launch").hasSize(1);
+        assertThat(lines(Level.WARN))
+                .as("one line for the failure, none per launch")
+                .hasSize(1);
 
         // the shipper delivers one launch from memory: it goes, nothing is written
         List<LaunchEvent> batch = spool.peek(500);
-        assertThat(batch).as("the file cannot be read while broken: memory only").containsExactlyElementsOf(during);
+        assertThat(batch)
+                .as("the file cannot be read while broken: memory only")
+                .containsExactlyElementsOf(during);
         spool.acknowledge(List.of(during.get(0)));
         assertThat(spool.size()).isEqualTo(5);
 
@@ -114,7 +118,8 @@ class SqliteSpoolFaultsTest {
         afterRetry();
         spool.recover();
         assertThat(spool.error()).isNull();
-        assertThat(lines(Level.INFO)).extracting(ILoggingEvent::getFormattedMessage)
+        assertThat(lines(Level.INFO))
+                .extracting(ILoggingEvent::getFormattedMessage)
                 .anyMatch(m -> m.startsWith("spool works again"));
         assertThat(spool.offer(event(21))).isTrue();
         assertThat(spool.unpersisted()).isZero();
@@ -143,7 +148,9 @@ class SqliteSpoolFaultsTest {
         reopen(spool);
 
         SqliteSpool again = spool(spoolDir);
-        assertThat(again.unpersisted()).as("the count is saved once the file can be written").isEqualTo(3);
+        assertThat(again.unpersisted())
+                .as("the count is saved once the file can be written")
+                .isEqualTo(3);
         List<LaunchEvent> kept = again.peek(500);
         assertThat(kept).hasSize(1 + SqliteSpool.MEMORY_EVENTS);
         assertThat(kept.get(1).pid()).as("the three oldest of memory were lost").isEqualTo(103);
@@ -218,7 +225,9 @@ class SqliteSpoolFaultsTest {
         SqliteSpool spool = spool(dir);
 
         assertThat(spool.offer(event(1))).isTrue();
-        assertThat(aside()).singleElement().satisfies(p -> assertThat(p.resolve("inside")).isDirectory());
+        assertThat(aside())
+                .singleElement()
+                .satisfies(p -> assertThat(p.resolve("inside")).isDirectory());
         assertThat(lines(Level.ERROR)).hasSize(1);
     }
 
@@ -231,9 +240,12 @@ class SqliteSpoolFaultsTest {
         reopen(spool); // checkpointed: the file itself holds the events
         spool = spool(spoolDir);
         disk.fill();
-        assertThat(spool.offer(event(3))).as("fails: the connection is closed, to be reopened").isFalse();
+        assertThat(spool.offer(event(3)))
+                .as("fails: the connection is closed, to be reopened")
+                .isFalse();
         // meanwhile the file is damaged (as a power cut can)
-        try (RandomAccessFile f = new RandomAccessFile(spoolDir.resolve(SqliteSpool.FILE_NAME).toFile(), "rw")) {
+        try (RandomAccessFile f =
+                new RandomAccessFile(spoolDir.resolve(SqliteSpool.FILE_NAME).toFile(), "rw")) {
             f.seek(0);
             f.write("garbage garbage garbage garbage garbage".getBytes(StandardCharsets.US_ASCII));
         }
@@ -270,7 +282,8 @@ class SqliteSpoolFaultsTest {
     private List<Path> aside() throws Exception {
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(p -> p.getFileName().toString().startsWith("spool.db.corrupt-")
-                    && !p.getFileName().toString().endsWith("-wal")).toList();
+                            && !p.getFileName().toString().endsWith("-wal"))
+                    .toList();
         }
     }
 }

@@ -34,8 +34,14 @@ class SqliteSpoolTest {
     }
 
     static LaunchEvent event(int pid) {
-        return new LaunchEvent(UUID.randomUUID(), OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"),
-                "ivanov", "chrome.exe", pid, "C:\\Apps\\chrome.exe", "PC-01");
+        return new LaunchEvent(
+                UUID.randomUUID(),
+                OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00"),
+                "ivanov",
+                "chrome.exe",
+                pid,
+                "C:\\Apps\\chrome.exe",
+                "PC-01");
     }
 
     private static int eventBytes() {
@@ -67,16 +73,18 @@ class SqliteSpoolTest {
 
         SqliteSpool again = spool(1 << 20);
         Instant start = OffsetDateTime.parse("2026-11-27T10:15:03.120+03:00").toInstant();
-        assertThat(again.reported()).containsExactlyInAnyOrder(new ProcessInfo.Key(1001, start),
-                new ProcessInfo.Key(1002, start));
+        assertThat(again.reported())
+                .containsExactlyInAnyOrder(new ProcessInfo.Key(1001, start), new ProcessInfo.Key(1002, start));
 
         // 1001 still runs (its start read 0.4 s later this time); 1002 is gone; 1003 is someone else
-        again.forgetReportedExcept(Set.of(new ProcessInfo.Key(1001, start.plusMillis(400)),
-                new ProcessInfo.Key(1003, start)));
+        again.forgetReportedExcept(
+                Set.of(new ProcessInfo.Key(1001, start.plusMillis(400)), new ProcessInfo.Key(1003, start)));
 
         assertThat(again.reported()).containsExactly(new ProcessInfo.Key(1001, start));
         again.forgetReportedExcept(Set.of(new ProcessInfo.Key(1001, start.plusMillis(1500))));
-        assertThat(again.reported()).as("1.5 s apart: another process on that pid").isEmpty();
+        assertThat(again.reported())
+                .as("1.5 s apart: another process on that pid")
+                .isEmpty();
     }
 
     @Test
@@ -105,9 +113,15 @@ class SqliteSpoolTest {
     @Test
     void anOfferedEventSurvivesAKilledProcess() throws Exception {
         // a child JVM offers three events, then halts without closing anything (like kill -9)
-        Process child = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
-                "-cp", System.getProperty("java.class.path"), SpoolWriter.class.getName(), dir.toString(), "3")
-                .redirectErrorStream(true).start();
+        Process child = new ProcessBuilder(
+                        ProcessHandle.current().info().command().orElse("java"),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        SpoolWriter.class.getName(),
+                        dir.toString(),
+                        "3")
+                .redirectErrorStream(true)
+                .start();
         String out = new String(child.getInputStream().readAllBytes());
         assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(child.exitValue()).as(out).isEqualTo(137);

@@ -34,7 +34,8 @@ final class TestServer implements AutoCloseable {
             return headers.entrySet().stream()
                     .filter(e -> e.getKey().equalsIgnoreCase(name))
                     .map(e -> e.getValue().get(0))
-                    .findFirst().orElse(null);
+                    .findFirst()
+                    .orElse(null);
         }
 
         List<String> eventIds() {
@@ -44,8 +45,7 @@ final class TestServer implements AutoCloseable {
         }
     }
 
-    record Answer(int status, String retryAfter, String body) {
-    }
+    record Answer(int status, String retryAfter, String body) {}
 
     private final HttpServer server;
     private final ConcurrentLinkedQueue<Answer> script = new ConcurrentLinkedQueue<>();
@@ -56,7 +56,9 @@ final class TestServer implements AutoCloseable {
         this.server = server;
         server.createContext("/api/v1/events", this::handle);
         server.createContext("/api/v1/heartbeat", exchange -> {
-            heartbeats.add(new Request(Instant.now(), Map.copyOf(exchange.getRequestHeaders()),
+            heartbeats.add(new Request(
+                    Instant.now(),
+                    Map.copyOf(exchange.getRequestHeaders()),
                     JSON.readTree(exchange.getRequestBody().readAllBytes())));
             exchange.sendResponseHeaders(204, -1);
             exchange.close();
@@ -99,8 +101,7 @@ final class TestServer implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         byte[] body = exchange.getRequestBody().readAllBytes();
-        requests.add(new Request(Instant.now(), Map.copyOf(exchange.getRequestHeaders()),
-                JSON.readTree(body)));
+        requests.add(new Request(Instant.now(), Map.copyOf(exchange.getRequestHeaders()), JSON.readTree(body)));
         Answer answer = script.poll();
         if (answer == null) {
             answer = new Answer(200, null, "{}");

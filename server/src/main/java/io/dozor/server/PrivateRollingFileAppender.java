@@ -13,13 +13,13 @@ import java.nio.file.Path;
  * with the process's umask), so they stay private too.
  */
 public final class PrivateRollingFileAppender extends RollingFileAppender<ILoggingEvent> {
-  @Override
-  public void openFile(String fileName) throws IOException {
-    Path file = Path.of(fileName).toAbsolutePath();
-    if (file.getParent() != null) {
-      PrivateFiles.createDirectories(file.getParent());
+    @Override
+    public void openFile(String fileName) throws IOException {
+        Path file = Path.of(fileName).toAbsolutePath();
+        if (file.getParent() != null) {
+            PrivateFiles.createDirectories(file.getParent());
+        }
+        PrivateFiles.createFileIfMissing(file);
+        super.openFile(fileName);
     }
-    PrivateFiles.createFileIfMissing(file);
-    super.openFile(fileName);
-  }
 }

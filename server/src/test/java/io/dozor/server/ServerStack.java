@@ -25,116 +25,118 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * Bot API, the database, then its temporary folder.
  */
 final class ServerStack extends TestServices {
-  private final Builder options;
-  private TcpProxy pgProxy;
-  private TcpProxy esProxy;
-  private DevCertificates certs;
-  private Map<String, String> env;
-  private TestServer server;
+    private final Builder options;
+    private TcpProxy pgProxy;
+    private TcpProxy esProxy;
+    private DevCertificates certs;
+    private Map<String, String> env;
+    private TestServer server;
 
-  private ServerStack(Builder options) {
-    super(options.botToken);
-    this.options = options;
-  }
-
-  static Builder builder() {
-    return new Builder();
-  }
-
-  /** What differs between the test classes; by default a server on the database and Elasticsearch only. */
-  static final class Builder {
-    private String botToken;
-    private long[] chatIds;
-    private String elasticsearchUrl;
-    private boolean proxied;
-    private final Map<String, String> env = new LinkedHashMap<>();
-
-    private Builder() {}
-
-    /** A fake Bot API that accepts {@code botToken}, the server notifying {@code chatIds} through it. */
-    Builder telegram(String botToken, long... chatIds) {
-      this.botToken = botToken;
-      this.chatIds = chatIds.clone();
-      return this;
+    private ServerStack(Builder options) {
+        super(options.botToken);
+        this.options = options;
     }
 
-    /** The server's Elasticsearch URL instead of the shared node's (e.g. one where nothing listens: none starts). */
-    Builder elasticsearch(String url) {
-      this.elasticsearchUrl = url;
-      return this;
+    static Builder builder() {
+        return new Builder();
     }
 
-    /** PostgreSQL and Elasticsearch reached through {@link TcpProxy TCP proxies} the test can cut or hang. */
-    Builder proxied() {
-      this.proxied = true;
-      return this;
+    /** What differs between the test classes; by default a server on the database and Elasticsearch only. */
+    static final class Builder {
+        private String botToken;
+        private long[] chatIds;
+        private String elasticsearchUrl;
+        private boolean proxied;
+        private final Map<String, String> env = new LinkedHashMap<>();
+
+        private Builder() {}
+
+        /** A fake Bot API that accepts {@code botToken}, the server notifying {@code chatIds} through it. */
+        Builder telegram(String botToken, long... chatIds) {
+            this.botToken = botToken;
+            this.chatIds = chatIds.clone();
+            return this;
+        }
+
+        /** The server's Elasticsearch URL instead of the shared node's (e.g. one where nothing listens: none starts). */
+        Builder elasticsearch(String url) {
+            this.elasticsearchUrl = url;
+            return this;
+        }
+
+        /** PostgreSQL and Elasticsearch reached through {@link TcpProxy TCP proxies} the test can cut or hang. */
+        Builder proxied() {
+            this.proxied = true;
+            return this;
+        }
+
+        /** A setting of the server ({@code DOZOR_...}), over the shared ones. */
+        Builder env(String name, String value) {
+            env.put(name, value);
+            return this;
+        }
+
+        ServerStack build() {
+            return new ServerStack(this);
+        }
     }
 
-    /** A setting of the server ({@code DOZOR_...}), over the shared ones. */
-    Builder env(String name, String value) {
-      env.put(name, value);
-      return this;
+    @Override
+    protected Path folder(ExtensionContext context) throws IOException {
+        Path dir = Files.createTempDirectory(
+                "dozor-" + context.getRequiredTestClass().getSimpleName() + "-");
+        closeLater(() -> ProcessLogs.deleteRecursively(dir));
+        return dir;
     }
 
-    ServerStack build() {
-      return new ServerStack(this);
+    @Override
+    protected void start() {
+        String pgUrl = db().url();
+        String esUrl = options.elasticsearchUrl != null ? options.elasticsearchUrl : es().url();
+        if (options.proxied) {
+            PgConnectOptions pg = PgConnectOptions.fromUri(pgUrl);
+            pgProxy = TcpProxy.to(pg.getHost(), pg.getPort());
+            closeLater(pgProxy);
+            pgUrl = "postgresql://" + pg.getUser() + "@127.0.0.1:" + pgProxy.port() + "/" + pg.getDatabase();
+            URI esUri = URI.create(esUrl);
+            esProxy = TcpProxy.to(esUri.getHost(), esUri.getPort());
+            closeLater(esProxy);
+            esUrl = "http://127.0.0.1:" + esProxy.port();
+        }
+        certs = DevCertificates.generate(dir().resolve("tls"));
+        env = TestServer.env(pgUrl, esUrl, certs, dir().resolve("logs"));
+        if (telegram() != null) {
+            env.put("DOZOR_TELEGRAM_API_URL", telegram().apiUrl());
+            env.put("DOZOR_TELEGRAM_BOT_TOKEN", options.botToken);
+            env.put(
+                    "DOZOR_TELEGRAM_CHAT_IDS",
+                    Arrays.stream(options.chatIds).mapToObj(Long::toString).collect(Collectors.joining(",")));
+        }
+        env.putAll(options.env);
+        server = new TestServer(env);
+        closeLater(server);
     }
-  }
 
-  @Override
-  protected Path folder(ExtensionContext context) throws IOException {
-    Path dir = Files.createTempDirectory("dozor-" + context.getRequiredTestClass().getSimpleName() + "-");
-    closeLater(() -> ProcessLogs.deleteRecursively(dir));
-    return dir;
-  }
-
-  @Override
-  protected void start() {
-    String pgUrl = db().url();
-    String esUrl = options.elasticsearchUrl != null ? options.elasticsearchUrl : es().url();
-    if (options.proxied) {
-      PgConnectOptions pg = PgConnectOptions.fromUri(pgUrl);
-      pgProxy = TcpProxy.to(pg.getHost(), pg.getPort());
-      closeLater(pgProxy);
-      pgUrl = "postgresql://" + pg.getUser() + "@127.0.0.1:" + pgProxy.port() + "/" + pg.getDatabase();
-      URI esUri = URI.create(esUrl);
-      esProxy = TcpProxy.to(esUri.getHost(), esUri.getPort());
-      closeLater(esProxy);
-      esUrl = "http://127.0.0.1:" + esProxy.port();
+    /** The proxy to PostgreSQL, if {@link Builder#proxied}. */
+    TcpProxy pgProxy() {
+        return pgProxy;
     }
-    certs = DevCertificates.generate(dir().resolve("tls"));
-    env = TestServer.env(pgUrl, esUrl, certs, dir().resolve("logs"));
-    if (telegram() != null) {
-      env.put("DOZOR_TELEGRAM_API_URL", telegram().apiUrl());
-      env.put("DOZOR_TELEGRAM_BOT_TOKEN", options.botToken);
-      env.put("DOZOR_TELEGRAM_CHAT_IDS",
-          Arrays.stream(options.chatIds).mapToObj(Long::toString).collect(Collectors.joining(",")));
+
+    /** The proxy to Elasticsearch, if {@link Builder#proxied}. */
+    TcpProxy esProxy() {
+        return esProxy;
     }
-    env.putAll(options.env);
-    server = new TestServer(env);
-    closeLater(server);
-  }
 
-  /** The proxy to PostgreSQL, if {@link Builder#proxied}. */
-  TcpProxy pgProxy() {
-    return pgProxy;
-  }
+    DevCertificates certs() {
+        return certs;
+    }
 
-  /** The proxy to Elasticsearch, if {@link Builder#proxied}. */
-  TcpProxy esProxy() {
-    return esProxy;
-  }
+    /** The settings the server was started with, as a new map: for another server like it. */
+    Map<String, String> env() {
+        return new HashMap<>(env);
+    }
 
-  DevCertificates certs() {
-    return certs;
-  }
-
-  /** The settings the server was started with, as a new map: for another server like it. */
-  Map<String, String> env() {
-    return new HashMap<>(env);
-  }
-
-  TestServer server() {
-    return server;
-  }
+    TestServer server() {
+        return server;
+    }
 }

@@ -33,8 +33,8 @@ final class JnaWin32 implements Win32 {
 
     @Override
     public Map<Integer, Integer> parentIds() throws WindowsException {
-        WinNT.HANDLE snapshot = Kernel32.INSTANCE.CreateToolhelp32Snapshot(Tlhelp32.TH32CS_SNAPPROCESS,
-                new WinDef.DWORD(0));
+        WinNT.HANDLE snapshot =
+                Kernel32.INSTANCE.CreateToolhelp32Snapshot(Tlhelp32.TH32CS_SNAPPROCESS, new WinDef.DWORD(0));
         if (snapshot == null || WinBase.INVALID_HANDLE_VALUE.equals(snapshot)) {
             throw failed("CreateToolhelp32Snapshot", 0);
         }
@@ -95,8 +95,8 @@ final class JnaWin32 implements Win32 {
     public byte[] tokenUserSid(long token, int bufferBytes) throws WindowsException {
         IntByReference needed = new IntByReference();
         WinNT.TOKEN_USER user = bufferBytes > 0 ? new WinNT.TOKEN_USER(bufferBytes) : null;
-        if (!Advapi32.INSTANCE.GetTokenInformation(handle(token), WinNT.TOKEN_INFORMATION_CLASS.TokenUser, user,
-                bufferBytes, needed)) {
+        if (!Advapi32.INSTANCE.GetTokenInformation(
+                handle(token), WinNT.TOKEN_INFORMATION_CLASS.TokenUser, user, bufferBytes, needed)) {
             int code = Native.getLastError();
             throw new WindowsException("GetTokenInformation(TokenUser)", 0, code, needed.getValue());
         }
@@ -107,8 +107,8 @@ final class JnaWin32 implements Win32 {
     public int tokenSessionId(long token) throws WindowsException {
         Dword session = new Dword();
         IntByReference returned = new IntByReference();
-        if (!Advapi32.INSTANCE.GetTokenInformation(handle(token), WinNT.TOKEN_INFORMATION_CLASS.TokenSessionId,
-                session, Integer.BYTES, returned)) {
+        if (!Advapi32.INSTANCE.GetTokenInformation(
+                handle(token), WinNT.TOKEN_INFORMATION_CLASS.TokenSessionId, session, Integer.BYTES, returned)) {
             throw failed("GetTokenInformation(TokenSessionId)", 0);
         }
         session.read();
@@ -124,8 +124,8 @@ final class JnaWin32 implements Win32 {
         PointerByReference use = new PointerByReference();
         if (!Advapi32.INSTANCE.LookupAccountSid(null, new WinNT.PSID(sid), name, nameSize, domain, domainSize, use)) {
             int code = Native.getLastError();
-            throw new WindowsException("LookupAccountSid", 0, code,
-                    Math.max(nameSize.getValue(), domainSize.getValue()));
+            throw new WindowsException(
+                    "LookupAccountSid", 0, code, Math.max(nameSize.getValue(), domainSize.getValue()));
         }
         // on success the sizes are the lengths without the NUL
         return new String[] {new String(name, 0, nameSize.getValue()), new String(domain, 0, domainSize.getValue())};

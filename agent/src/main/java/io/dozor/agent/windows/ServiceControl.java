@@ -26,13 +26,12 @@ final class ServiceControl {
     static final int NO_ERROR = 0;
     static final int ERROR_CALL_NOT_IMPLEMENTED = 120;
     static final int ERROR_SERVICE_SPECIFIC_ERROR = 1066;
-    static final int ACCEPTED = Winsvc.SERVICE_ACCEPT_STOP | Winsvc.SERVICE_ACCEPT_SHUTDOWN
-            | Winsvc.SERVICE_ACCEPT_PRESHUTDOWN;
+    static final int ACCEPTED =
+            Winsvc.SERVICE_ACCEPT_STOP | Winsvc.SERVICE_ACCEPT_SHUTDOWN | Winsvc.SERVICE_ACCEPT_PRESHUTDOWN;
     static final int WAIT_HINT_MS = 30_000;
 
     /** One {@code SetServiceStatus} call's content. */
-    record Status(int state, int accepted, int win32ExitCode, int serviceExitCode, int checkPoint, int waitHintMs) {
-    }
+    record Status(int state, int accepted, int win32ExitCode, int serviceExitCode, int checkPoint, int waitHintMs) {}
 
     /** {@code SetServiceStatus}. */
     interface StatusReporter {
@@ -115,7 +114,12 @@ final class ServiceControl {
         boolean pending = state == Winsvc.SERVICE_START_PENDING || state == Winsvc.SERVICE_STOP_PENDING;
         checkPoint = pending ? checkPoint + 1 : 0;
         stopped = state == Winsvc.SERVICE_STOPPED;
-        reporter.report(new Status(state, accepted,
-                exit, exit == ERROR_SERVICE_SPECIFIC_ERROR ? 1 : 0, checkPoint, pending ? WAIT_HINT_MS : 0));
+        reporter.report(new Status(
+                state,
+                accepted,
+                exit,
+                exit == ERROR_SERVICE_SPECIFIC_ERROR ? 1 : 0,
+                checkPoint,
+                pending ? WAIT_HINT_MS : 0));
     }
 }

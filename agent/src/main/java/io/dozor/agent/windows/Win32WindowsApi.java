@@ -32,9 +32,11 @@ final class Win32WindowsApi implements WindowsApi {
     static final int FIRST_PIDS = 1024;
     /** More processes than Windows can run (about 2^24 handles): the bound of the pid array. */
     static final int MAX_PIDS = 1 << 20;
+
     static final int MAX_PATH = 260;
     /** The longest Win32 path: 32,767 characters and the NUL. */
     static final int LONG_PATH = 32_768;
+
     static final int FIRST_SID_BYTES = 64;
     static final int FIRST_NAME_CHARS = 64;
     /** How often a sizing loop asks again when the size it was told does not fit any more. */

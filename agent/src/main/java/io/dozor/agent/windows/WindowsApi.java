@@ -44,8 +44,7 @@ public interface WindowsApi {
      *                  {@code PC-01\ivanov}, {@code NT AUTHORITY\SYSTEM}), or null when it cannot be read
      * @param sessionId {@code ProcessIdToSessionId}, or -1 when unknown
      */
-    record ProcessDetails(String image, Instant startTime, String user, int sessionId) {
-    }
+    record ProcessDetails(String image, Instant startTime, String user, int sessionId) {}
 
     /** A failed call with its last-error code (read by {@code Native.getLastError()} right after the call). */
     final class WindowsException extends Exception {

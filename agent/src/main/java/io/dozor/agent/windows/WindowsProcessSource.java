@@ -39,6 +39,7 @@ public final class WindowsProcessSource implements ProcessSource {
     private static final Logger log = LoggerFactory.getLogger(WindowsProcessSource.class);
     /** System Idle Process and System: listed by EnumProcesses, never launched by anyone, never opened. */
     static final int IDLE_PID = 0;
+
     static final int SYSTEM_PID = 4;
     /** Further polls in which a listed pid that looked gone is read again before it is left alone. */
     static final int GONE_RETRIES = 2;
@@ -48,6 +49,7 @@ public final class WindowsProcessSource implements ProcessSource {
     private final Set<Integer> unreadable = new HashSet<>();
     /** Listed pids that looked gone when read: how many times. Bounded by the pids listed. */
     private final Map<Integer, Integer> goneTimes = new HashMap<>();
+
     private volatile Predicate<String> watched = name -> true;
 
     public WindowsProcessSource(WindowsApi api) {
@@ -109,8 +111,16 @@ public final class WindowsProcessSource implements ProcessSource {
     private void read(int pid, Map<Integer, Integer> parents) {
         try {
             ProcessDetails d = api.query(pid);
-            known.put(pid, new ProcessInfo(pid, d.startTime(), fileName(d.image()), d.image(), d.user(),
-                    parents.getOrDefault(pid, -1), d.sessionId()));
+            known.put(
+                    pid,
+                    new ProcessInfo(
+                            pid,
+                            d.startTime(),
+                            fileName(d.image()),
+                            d.image(),
+                            d.user(),
+                            parents.getOrDefault(pid, -1),
+                            d.sessionId()));
             goneTimes.remove(pid);
         } catch (WindowsException e) {
             if (!e.processGone() || goneTimes.merge(pid, 1, Integer::sum) > GONE_RETRIES) {
@@ -129,7 +139,7 @@ public final class WindowsProcessSource implements ProcessSource {
     /** A FILETIME (100 ns ticks since 1601-01-01 UTC) as an instant. */
     public static Instant fileTimeToInstant(long ticks) {
         long sinceEpoch = ticks - 116_444_736_000_000_000L;
-        return Instant.ofEpochSecond(Math.floorDiv(sinceEpoch, 10_000_000L),
-                Math.floorMod(sinceEpoch, 10_000_000L) * 100);
+        return Instant.ofEpochSecond(
+                Math.floorDiv(sinceEpoch, 10_000_000L), Math.floorMod(sinceEpoch, 10_000_000L) * 100);
     }
 }

@@ -18,16 +18,26 @@ public final class WindowsService {
     public static final String NAME = "DozorAgent";
     public static final String DISPLAY_NAME = "Dozor agent";
 
-    private WindowsService() {
-    }
+    private WindowsService() {}
 
     /** Registers the service to start automatically with {@code commandLine} as its binary path. */
     public static void install(String commandLine) {
         Winsvc.SC_HANDLE manager = openManager();
         try {
-            Winsvc.SC_HANDLE service = Advapi32.INSTANCE.CreateService(manager, NAME, DISPLAY_NAME,
-                    Winsvc.SERVICE_ALL_ACCESS, WinNT.SERVICE_WIN32_OWN_PROCESS, WinNT.SERVICE_AUTO_START,
-                    WinNT.SERVICE_ERROR_NORMAL, commandLine, null, null, null, null, null);
+            Winsvc.SC_HANDLE service = Advapi32.INSTANCE.CreateService(
+                    manager,
+                    NAME,
+                    DISPLAY_NAME,
+                    Winsvc.SERVICE_ALL_ACCESS,
+                    WinNT.SERVICE_WIN32_OWN_PROCESS,
+                    WinNT.SERVICE_AUTO_START,
+                    WinNT.SERVICE_ERROR_NORMAL,
+                    commandLine,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null);
             if (service == null) {
                 throw failure("CreateService");
             }
@@ -86,7 +96,8 @@ public final class WindowsService {
             // written here (the service-main thread), read by the handler on the dispatcher thread: volatile
             status.handle = Advapi32.INSTANCE.RegisterServiceCtrlHandlerEx(NAME, handler, null);
             if (status.handle == null) {
-                LoggerFactory.getLogger(WindowsService.class).error("{}", failure("RegisterServiceCtrlHandlerEx").getMessage());
+                LoggerFactory.getLogger(WindowsService.class)
+                        .error("{}", failure("RegisterServiceCtrlHandlerEx").getMessage());
                 return;
             }
             control.serviceMain();
@@ -126,7 +137,8 @@ public final class WindowsService {
             status.dwCheckPoint = s.checkPoint();
             status.dwWaitHint = s.waitHintMs();
             if (!Advapi32.INSTANCE.SetServiceStatus(h, status)) {
-                LoggerFactory.getLogger(WindowsService.class).warn("{}", failure("SetServiceStatus").getMessage());
+                LoggerFactory.getLogger(WindowsService.class)
+                        .warn("{}", failure("SetServiceStatus").getMessage());
             }
         }
     }

@@ -125,13 +125,16 @@ final class FakeWin32 implements Win32 {
     @Override
     public String[] lookupAccountSid(byte[] sid, int nameChars, int domainChars) throws WindowsException {
         lookupBufferSizes.add(nameChars);
-        Proc p = processes.values().stream().filter(x -> java.util.Arrays.equals(x.sid, sid)).findFirst().orElseThrow();
+        Proc p = processes.values().stream()
+                .filter(x -> java.util.Arrays.equals(x.sid, sid))
+                .findFirst()
+                .orElseThrow();
         if (p.lookupError != 0) {
             throw new WindowsException("LookupAccountSid", 0, p.lookupError);
         }
         if (p.name.length() + 1 > nameChars || p.domain.length() + 1 > domainChars) {
-            throw new WindowsException("LookupAccountSid", 0, ERROR_INSUFFICIENT_BUFFER,
-                    Math.max(p.name.length(), p.domain.length()) + 1);
+            throw new WindowsException(
+                    "LookupAccountSid", 0, ERROR_INSUFFICIENT_BUFFER, Math.max(p.name.length(), p.domain.length()) + 1);
         }
         return new String[] {p.name, p.domain};
     }

@@ -10,8 +10,7 @@ import java.util.Map;
 /** A process table behind the {@link WindowsApi} calls, counting them. */
 final class FakeWindowsApi implements WindowsApi {
 
-    record Entry(ProcessDetails details, int parent, int error) {
-    }
+    record Entry(ProcessDetails details, int parent, int error) {}
 
     private final Map<Integer, Entry> processes = new LinkedHashMap<>();
     final List<Integer> queried = new ArrayList<>();

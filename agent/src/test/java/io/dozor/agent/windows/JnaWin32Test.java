@@ -23,31 +23,39 @@ class JnaWin32Test {
         ProcessDetails d = api.query((int) self.pid());
 
         assertThat(d.image()).isEqualToIgnoringCase(self.info().command().orElseThrow());
-        assertThat(Duration.between(d.startTime(), self.info().startInstant().orElseThrow()).abs())
+        assertThat(Duration.between(d.startTime(), self.info().startInstant().orElseThrow())
+                        .abs())
                 .isLessThan(Duration.ofSeconds(1));
-        assertThat(d.user()).isEqualToIgnoringCase(System.getenv("USERDOMAIN") + "\\" + System.getProperty("user.name"));
+        assertThat(d.user())
+                .isEqualToIgnoringCase(System.getenv("USERDOMAIN") + "\\" + System.getProperty("user.name"));
         assertThat(d.sessionId()).isGreaterThanOrEqualTo(0);
     }
 
     @Test
     void listsThisJvmAmongThePids() {
-        assertThat(api.processIds()).contains((int) ProcessHandle.current().pid()).doesNotHaveDuplicates();
+        assertThat(api.processIds())
+                .contains((int) ProcessHandle.current().pid())
+                .doesNotHaveDuplicates();
     }
 
     @Test
     void pidZeroAndAPidNotInUseAreReportedGoneWithTheCodeOfTheFailedCall() {
         // OpenProcess answers ERROR_INVALID_PARAMETER: read with Native.getLastError() right after the call
-        assertThatThrownBy(() -> api.query(0)).isInstanceOfSatisfying(WindowsException.class,
-                e -> assertThat(e.processGone()).as(e.getMessage()).isTrue());
-        assertThatThrownBy(() -> api.query(0x7FFF_FFF0)).isInstanceOfSatisfying(WindowsException.class,
-                e -> assertThat(e.processGone()).as(e.getMessage()).isTrue());
+        assertThatThrownBy(() -> api.query(0))
+                .isInstanceOfSatisfying(
+                        WindowsException.class,
+                        e -> assertThat(e.processGone()).as(e.getMessage()).isTrue());
+        assertThatThrownBy(() -> api.query(0x7FFF_FFF0))
+                .isInstanceOfSatisfying(
+                        WindowsException.class,
+                        e -> assertThat(e.processGone()).as(e.getMessage()).isTrue());
     }
 
     @Test
     void takesAToolhelpSnapshotWithThisJvmsParent() {
         ProcessHandle self = ProcessHandle.current();
 
-        assertThat(api.parentIds()).containsEntry((int) self.pid(),
-                (int) self.parent().map(ProcessHandle::pid).orElseThrow().longValue());
+        assertThat(api.parentIds()).containsEntry((int) self.pid(), (int)
+                self.parent().map(ProcessHandle::pid).orElseThrow().longValue());
     }
 }

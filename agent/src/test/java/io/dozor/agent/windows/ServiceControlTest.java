@@ -23,6 +23,7 @@ class ServiceControlTest {
 
     /** What happened, in order: the statuses reported ("STOPPED") and the agent's steps. */
     private final List<String> events = new CopyOnWriteArrayList<>();
+
     private final List<Status> statuses = new CopyOnWriteArrayList<>();
     private final ServiceControl.StatusReporter scm = s -> {
         statuses.add(s);
@@ -42,10 +43,19 @@ class ServiceControlTest {
         main.join(5_000);
 
         assertThat(main.isAlive()).isFalse();
-        assertThat(events).containsExactly("START_PENDING", "agent started", "RUNNING", "STOP_PENDING",
-                "agent stopped", "spool closed", "STOPPED");
-        assertThat(statuses.get(1).accepted()).isEqualTo(Winsvc.SERVICE_ACCEPT_STOP
-                | Winsvc.SERVICE_ACCEPT_SHUTDOWN | Winsvc.SERVICE_ACCEPT_PRESHUTDOWN);
+        assertThat(events)
+                .containsExactly(
+                        "START_PENDING",
+                        "agent started",
+                        "RUNNING",
+                        "STOP_PENDING",
+                        "agent stopped",
+                        "spool closed",
+                        "STOPPED");
+        assertThat(statuses.get(1).accepted())
+                .isEqualTo(Winsvc.SERVICE_ACCEPT_STOP
+                        | Winsvc.SERVICE_ACCEPT_SHUTDOWN
+                        | Winsvc.SERVICE_ACCEPT_PRESHUTDOWN);
         assertThat(statuses).extracting(Status::checkPoint).containsExactly(1, 0, 1, 0);
         assertThat(statuses).extracting(Status::waitHintMs).containsExactly(30_000, 0, 30_000, 0);
         assertThat(statuses.get(3).win32ExitCode()).isZero();
@@ -54,7 +64,7 @@ class ServiceControlTest {
     @Test
     void theHandlerReturnsAtOnceWhileTheAgentStopsOnTheServiceMainThread() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        ServiceControl control = new ServiceControl(scm, () -> { }, () -> {
+        ServiceControl control = new ServiceControl(scm, () -> {}, () -> {
             events.add("stopping on " + Thread.currentThread().getName());
             await(release);
         });
@@ -74,7 +84,7 @@ class ServiceControlTest {
         for (int code : new int[] {Winsvc.SERVICE_CONTROL_SHUTDOWN, Winsvc.SERVICE_CONTROL_PRESHUTDOWN}) {
             events.clear();
             statuses.clear();
-            ServiceControl control = new ServiceControl(scm, () -> { }, () -> events.add("agent stopped"));
+            ServiceControl control = new ServiceControl(scm, () -> {}, () -> events.add("agent stopped"));
             Thread main = serviceMain(control);
             awaitState(Winsvc.SERVICE_RUNNING);
 
@@ -87,7 +97,7 @@ class ServiceControlTest {
 
     @Test
     void aSecondStopRequestAndRequestsAfterStoppedReportNothing() throws Exception {
-        ServiceControl control = new ServiceControl(scm, () -> { }, () -> events.add("agent stopped"));
+        ServiceControl control = new ServiceControl(scm, () -> {}, () -> events.add("agent stopped"));
         Thread main = serviceMain(control);
         awaitState(Winsvc.SERVICE_RUNNING);
 
@@ -101,7 +111,7 @@ class ServiceControlTest {
 
     @Test
     void interrogateIsAnsweredAndOtherControlsAreNotImplemented() {
-        ServiceControl control = new ServiceControl(scm, () -> { }, () -> { });
+        ServiceControl control = new ServiceControl(scm, () -> {}, () -> {});
 
         assertThat(control.control(Winsvc.SERVICE_CONTROL_INTERROGATE)).isEqualTo(ServiceControl.NO_ERROR);
         assertThat(control.control(Winsvc.SERVICE_CONTROL_PAUSE)).isEqualTo(ServiceControl.ERROR_CALL_NOT_IMPLEMENTED);
@@ -110,9 +120,12 @@ class ServiceControlTest {
 
     @Test
     void aFailedStartReportsStoppedWithAServiceSpecificErrorAndDoesNotStop() {
-        ServiceControl control = new ServiceControl(scm, () -> {
-            throw new IllegalStateException("spool cannot be opened");
-        }, () -> events.add("agent stopped"));
+        ServiceControl control = new ServiceControl(
+                scm,
+                () -> {
+                    throw new IllegalStateException("spool cannot be opened");
+                },
+                () -> events.add("agent stopped"));
 
         control.serviceMain();
 
@@ -123,7 +136,7 @@ class ServiceControlTest {
 
     @Test
     void aFailedStopStillReportsStopped() throws Exception {
-        ServiceControl control = new ServiceControl(scm, () -> { }, () -> {
+        ServiceControl control = new ServiceControl(scm, () -> {}, () -> {
             throw new IllegalStateException("boom");
         });
         Thread main = serviceMain(control);
@@ -133,17 +146,23 @@ class ServiceControlTest {
         main.join(5_000);
 
         assertThat(events).endsWith("STOPPED");
-        assertThat(statuses).last().extracting(Status::win32ExitCode).isEqualTo(ServiceControl.ERROR_SERVICE_SPECIFIC_ERROR);
+        assertThat(statuses)
+                .last()
+                .extracting(Status::win32ExitCode)
+                .isEqualTo(ServiceControl.ERROR_SERVICE_SPECIFIC_ERROR);
     }
 
     @Test
     void theRealAgentClosesItsQueueBeforeStoppedIsReported() throws Exception {
-        FakeWindowsApi windows = new FakeWindowsApi().start(600, "C:\\Windows\\explorer.exe", Instant.now(),
-                "PC-01\\ivanov", 1, 500);
-        AgentConfig config = AgentConfig.builder().serverUrl(URI.create("https://127.0.0.1:9/")).token("tok")
-                .pollInterval(Duration.ofMillis(50)).build();
-        Agent agent = new Agent(config, new WindowsProcessSource(windows), Clock.systemUTC(), "PC-01",
-                new RecordingQueue());
+        FakeWindowsApi windows =
+                new FakeWindowsApi().start(600, "C:\\Windows\\explorer.exe", Instant.now(), "PC-01\\ivanov", 1, 500);
+        AgentConfig config = AgentConfig.builder()
+                .serverUrl(URI.create("https://127.0.0.1:9/"))
+                .token("tok")
+                .pollInterval(Duration.ofMillis(50))
+                .build();
+        Agent agent =
+                new Agent(config, new WindowsProcessSource(windows), Clock.systemUTC(), "PC-01", new RecordingQueue());
         ServiceControl control = new ServiceControl(scm, agent::start, agent::close);
         Thread main = serviceMain(control);
         awaitState(Winsvc.SERVICE_RUNNING);
@@ -204,7 +223,9 @@ class ServiceControlTest {
     private void awaitState(int state) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (statuses.stream().noneMatch(s -> s.state() == state)) {
-            assertThat(System.nanoTime()).as("state " + name(state) + " reported").isLessThan(deadline);
+            assertThat(System.nanoTime())
+                    .as("state " + name(state) + " reported")
+                    .isLessThan(deadline);
             Thread.sleep(5);
         }
     }

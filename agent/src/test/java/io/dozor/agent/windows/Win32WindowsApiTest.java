@@ -49,7 +49,8 @@ class Win32WindowsApiTest {
     void thePidBufferIsBounded() {
         win32.pidCount = Integer.MAX_VALUE;
 
-        assertThatThrownBy(api::processIds).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(api::processIds)
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("more than " + Win32WindowsApi.MAX_PIDS);
         assertThat(win32.enumBufferSizes).last().isEqualTo(Win32WindowsApi.MAX_PIDS);
     }
@@ -58,8 +59,10 @@ class Win32WindowsApiTest {
     void aFailedEnumProcessesNamesItsError() {
         win32.enumError = 8;
 
-        assertThatThrownBy(api::processIds).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("EnumProcesses failed").hasMessageContaining("error=8");
+        assertThatThrownBy(api::processIds)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("EnumProcesses failed")
+                .hasMessageContaining("error=8");
     }
 
     @Test
@@ -88,8 +91,10 @@ class Win32WindowsApiTest {
     void aPathThatDoesNotFitEvenTheLongestBufferFailsAndClosesTheHandle() {
         win32.add(700).image = "C:\\" + "x".repeat(40_000);
 
-        assertThatThrownBy(() -> api.query(700)).isInstanceOf(WindowsException.class)
-                .extracting(e -> ((WindowsException) e).code()).isEqualTo(Win32.ERROR_INSUFFICIENT_BUFFER);
+        assertThatThrownBy(() -> api.query(700))
+                .isInstanceOf(WindowsException.class)
+                .extracting(e -> ((WindowsException) e).code())
+                .isEqualTo(Win32.ERROR_INSUFFICIENT_BUFFER);
         assertThat(win32.imageBufferSizes).containsExactly(260, 32_768);
     }
 
@@ -157,10 +162,13 @@ class Win32WindowsApiTest {
     void accessDeniedAndGoneKeepTheCodeOfTheFailedCall() {
         win32.add(700).openError = WindowsException.ERROR_ACCESS_DENIED;
 
-        assertThatThrownBy(() -> api.query(700)).isInstanceOfSatisfying(WindowsException.class,
-                e -> assertThat(e.accessDenied()).isTrue());
-        assertThatThrownBy(() -> api.query(701)).isInstanceOfSatisfying(WindowsException.class,
-                e -> assertThat(e.processGone()).isTrue());
+        assertThatThrownBy(() -> api.query(700))
+                .isInstanceOfSatisfying(
+                        WindowsException.class,
+                        e -> assertThat(e.accessDenied()).isTrue());
+        assertThatThrownBy(() -> api.query(701))
+                .isInstanceOfSatisfying(
+                        WindowsException.class, e -> assertThat(e.processGone()).isTrue());
     }
 
     @Test
@@ -176,15 +184,18 @@ class Win32WindowsApiTest {
     void aFailedStartTimeReadClosesTheHandle() {
         win32.add(700).timesError = WindowsException.ERROR_ACCESS_DENIED;
 
-        assertThatThrownBy(() -> api.startTime(700)).isInstanceOfSatisfying(WindowsException.class,
-                e -> assertThat(e.accessDenied()).isTrue());
+        assertThatThrownBy(() -> api.startTime(700))
+                .isInstanceOfSatisfying(
+                        WindowsException.class,
+                        e -> assertThat(e.accessDenied()).isTrue());
     }
 
     @Test
     void aFailureAfterOpenProcessStillClosesTheProcessHandle() {
         win32.add(700).timesError = WindowsException.ERROR_ACCESS_DENIED;
 
-        assertThatThrownBy(() -> api.query(700)).isInstanceOf(WindowsException.class)
+        assertThatThrownBy(() -> api.query(700))
+                .isInstanceOf(WindowsException.class)
                 .hasMessageContaining("GetProcessTimes");
         // everyHandleIsClosed checks the rest
     }

@@ -44,8 +44,9 @@ class WindowsProcessSourceTest {
 
     @Test
     void readsImageStartTimeUserSessionAndParentOfANewProcess() {
-        assertThat(source.snapshot()).containsExactly(
-                new ProcessInfo(600, T0, "explorer.exe", "C:\\Windows\\explorer.exe", "PC-01\\ivanov", 500, 1));
+        assertThat(source.snapshot())
+                .containsExactly(
+                        new ProcessInfo(600, T0, "explorer.exe", "C:\\Windows\\explorer.exe", "PC-01\\ivanov", 500, 1));
     }
 
     @Test
@@ -79,8 +80,10 @@ class WindowsProcessSourceTest {
         source.snapshot();
 
         assertThat(api.queried.stream().filter(pid -> pid == 440)).hasSize(1);
-        assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("pid=440"))
-                .extracting(ILoggingEvent::getLevel).containsExactly(Level.DEBUG);
+        assertThat(logs.list)
+                .filteredOn(e -> e.getFormattedMessage().contains("pid=440"))
+                .extracting(ILoggingEvent::getLevel)
+                .containsExactly(Level.DEBUG);
     }
 
     @Test
@@ -163,7 +166,8 @@ class WindowsProcessSourceTest {
         // chrome 700 exits and a new chrome gets pid 700 before the next poll
         api.exit(700).start(700, "C:\\Apps\\chrome.exe", T0.plusSeconds(6), "ivanov", 1, 600);
 
-        assertThat(detector.detect(source.snapshot())).extracting(ProcessInfo::startTime)
+        assertThat(detector.detect(source.snapshot()))
+                .extracting(ProcessInfo::startTime)
                 .containsExactly(T0.plusSeconds(6));
         assertThat(detector.detect(source.snapshot())).isEmpty();
     }
@@ -189,7 +193,9 @@ class WindowsProcessSourceTest {
         api.start(901, "C:\\Apps\\chrome.exe", T0.plusSeconds(5), "NT AUTHORITY\\SYSTEM", 1, 600);
         api.start(902, "C:\\Apps\\chrome.exe", T0.plusSeconds(5), "PC-01\\ivanov", 1, 600);
 
-        assertThat(detector.detect(source.snapshot())).extracting(ProcessInfo::pid).containsExactly(902L);
+        assertThat(detector.detect(source.snapshot()))
+                .extracting(ProcessInfo::pid)
+                .containsExactly(902L);
     }
 
     @Test
@@ -205,11 +211,16 @@ class WindowsProcessSourceTest {
     void theRealApiSeesThisJvmWithItsStartTimeAndUser() {
         long self = ProcessHandle.current().pid();
         ProcessInfo me = WindowsProcessSource.create().snapshot().stream()
-                .filter(p -> p.pid() == self).findFirst().orElseThrow();
+                .filter(p -> p.pid() == self)
+                .findFirst()
+                .orElseThrow();
 
         assertThat(me.name()).endsWithIgnoringCase("java.exe");
         assertThat(me.user()).endsWith(System.getProperty("user.name"));
-        assertThat(java.time.Duration.between(me.startTime(),
-                ProcessHandle.current().info().startInstant().orElseThrow()).abs()).isLessThan(java.time.Duration.ofSeconds(1));
+        assertThat(java.time.Duration.between(
+                                me.startTime(),
+                                ProcessHandle.current().info().startInstant().orElseThrow())
+                        .abs())
+                .isLessThan(java.time.Duration.ofSeconds(1));
     }
 }

@@ -33,122 +33,145 @@ import org.slf4j.LoggerFactory;
  * Renewal replaces the refresh credential and signs a new access token. Revoking the row ends both at once.
  */
 public final class CredentialsVerticle extends VerticleBase {
-  private static final Logger log = LoggerFactory.getLogger(CredentialsVerticle.class);
-  /** Ids tried with a numeric suffix ({@code PC-01-2} … {@code PC-01-9}) before a random one. */
-  private static final int NUMBERED_IDS = 9;
-  private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Logger log = LoggerFactory.getLogger(CredentialsVerticle.class);
+    /** Ids tried with a numeric suffix ({@code PC-01-2} … {@code PC-01-9}) before a random one. */
+    private static final int NUMBERED_IDS = 9;
 
-  private final Pool pool;
-  private final ServerConfig.Auth auth;
-  private JWTAuth signer;
+    private static final SecureRandom RANDOM = new SecureRandom();
 
-  public CredentialsVerticle(Pool pool, ServerConfig.Auth auth) {
-    this.pool = pool;
-    this.auth = auth;
-  }
+    private final Pool pool;
+    private final ServerConfig.Auth auth;
+    private JWTAuth signer;
 
-  @Override
-  public Future<?> start() {
-    signer = AgentTokens.signer(vertx, auth.tokenSecrets());
-    var bus = vertx.eventBus();
-    return Future.all(
-        bus.<EnrollRequest>consumer(Addresses.CREDENTIALS_ENROLL, this::enroll).completion(),
-        bus.<RefreshRequest>consumer(Addresses.CREDENTIALS_REFRESH, this::refresh).completion());
-  }
-
-  private void enroll(Message<EnrollRequest> message) {
-    EnrollRequest request = message.body();
-    String refresh = newRefreshCredential();
-    UUID session = UUID.randomUUID();
-    pool.withTransaction(conn -> conn.preparedQuery(Sql.ENROLLMENT_USE).execute(Tuple.of(request.tokenId(), request.name()))
-            .compose(used -> used.rowCount() == 1
-                ? claimId(conn, request, request.hostname(), 1)
-                    .compose(agentId -> conn.preparedQuery(Sql.SESSION_CREATE)
-                        .execute(Tuple.of(session, agentId, auth.refreshTokenTtl().toSeconds(), hash(refresh)))
-                        .map(done -> credential(agentId, session, refresh)))
-                : whyNot(conn, request)))
-        .onSuccess(credential -> {
-          if (credential.refusal() == null) {
-            log.info("agent enrolled [{}, {}, {}, {}]", kv("agent_id", credential.agentId()),
-                kv("hostname", request.hostname()), kv("enrollment", request.name()), kv("os", request.os()));
-          } else {
-            log.warn("enrolment refused [{}, {}, {}]", kv("enrollment", request.name()),
-                kv("hostname", request.hostname()), kv("reason", credential.refusal()));
-          }
-          message.reply(credential);
-        })
-        .onFailure(err -> message.fail(503, "credential store unavailable: " + err.getMessage()));
-  }
-
-  /** The first free id of host name, host name-2 … host name-9, then host name-(8 random hex digits). */
-  private Future<String> claimId(SqlConnection conn, EnrollRequest request, String candidate, int attempt) {
-    return conn.preparedQuery(Sql.ENROLLMENT_CLAIM_ID)
-        .execute(Tuple.of(candidate, request.hostname(), request.os(), request.name()))
-        .compose(rows -> {
-          if (rows.rowCount() == 1) {
-            return Future.succeededFuture(candidate);
-          }
-          if (attempt > NUMBERED_IDS + 3) {
-            return Future.failedFuture(new IllegalStateException("no free agent id for " + request.hostname()));
-          }
-          String next = attempt < NUMBERED_IDS
-              ? request.hostname() + "-" + (attempt + 1)
-              : request.hostname() + "-" + HexFormat.of().toHexDigits(RANDOM.nextInt());
-          return claimId(conn, request, next, attempt + 1);
-        });
-  }
-
-  private static Future<Credential> whyNot(SqlConnection conn, EnrollRequest request) {
-    return conn.preparedQuery(Sql.ENROLLMENT_WHY_NOT).execute(Tuple.of(request.tokenId(), request.name()))
-        .map(rows -> Credential.refused(reason(rows)));
-  }
-
-  private static String reason(RowSet<Row> rows) {
-    if (rows.rowCount() == 0) {
-      return "enrollment_unknown";
+    public CredentialsVerticle(Pool pool, ServerConfig.Auth auth) {
+        this.pool = pool;
+        this.auth = auth;
     }
-    Row row = rows.iterator().next();
-    return row.getBoolean("revoked") ? "enrollment_revoked"
-        : row.getBoolean("expired") ? "enrollment_expired"
-        : "enrollment_used_up";
-  }
 
-  private void refresh(Message<RefreshRequest> message) {
-    String next = newRefreshCredential();
-    pool.preparedQuery(Sql.SESSION_REFRESH)
-        .execute(Tuple.of(hash(message.body().refreshToken()), hash(next), auth.refreshTokenTtl().toSeconds()))
-        .map(rows -> {
-          if (rows.rowCount() == 0) {
-            return Credential.refused("refresh_refused");
-          }
-          Row row = rows.iterator().next();
-          return credential(row.getString("agent_id"), row.getUUID("token_id"), next);
-        })
-        .onSuccess(credential -> {
-          if (credential.refusal() != null) {
-            log.warn("token renewal refused: unknown, expired or revoked refresh credential [{}]",
-                kv("credential", Secrets.hashPrefix(message.body().refreshToken())));
-          } else {
-            log.debug("access token renewed [{}]", kv("agent_id", credential.agentId()));
-          }
-          message.reply(credential);
-        })
-        .onFailure(err -> message.fail(503, "credential store unavailable: " + err.getMessage()));
-  }
+    @Override
+    public Future<?> start() {
+        signer = AgentTokens.signer(vertx, auth.tokenSecrets());
+        var bus = vertx.eventBus();
+        return Future.all(
+                bus.<EnrollRequest>consumer(Addresses.CREDENTIALS_ENROLL, this::enroll)
+                        .completion(),
+                bus.<RefreshRequest>consumer(Addresses.CREDENTIALS_REFRESH, this::refresh)
+                        .completion());
+    }
 
-  private Credential credential(String agentId, UUID session, String refresh) {
-    String access = AgentTokens.create(signer, agentId, session, AgentTokens.Kind.AGENT, auth.accessTokenTtl());
-    return new Credential(agentId, access, auth.accessTokenTtl().toSeconds(), refresh, null);
-  }
+    private void enroll(Message<EnrollRequest> message) {
+        EnrollRequest request = message.body();
+        String refresh = newRefreshCredential();
+        UUID session = UUID.randomUUID();
+        pool.withTransaction(conn -> conn.preparedQuery(Sql.ENROLLMENT_USE)
+                        .execute(Tuple.of(request.tokenId(), request.name()))
+                        .compose(used -> used.rowCount() == 1
+                                ? claimId(conn, request, request.hostname(), 1)
+                                        .compose(agentId -> conn.preparedQuery(Sql.SESSION_CREATE)
+                                                .execute(Tuple.of(
+                                                        session,
+                                                        agentId,
+                                                        auth.refreshTokenTtl().toSeconds(),
+                                                        hash(refresh)))
+                                                .map(done -> credential(agentId, session, refresh)))
+                                : whyNot(conn, request)))
+                .onSuccess(credential -> {
+                    if (credential.refusal() == null) {
+                        log.info(
+                                "agent enrolled [{}, {}, {}, {}]",
+                                kv("agent_id", credential.agentId()),
+                                kv("hostname", request.hostname()),
+                                kv("enrollment", request.name()),
+                                kv("os", request.os()));
+                    } else {
+                        log.warn(
+                                "enrolment refused [{}, {}, {}]",
+                                kv("enrollment", request.name()),
+                                kv("hostname", request.hostname()),
+                                kv("reason", credential.refusal()));
+                    }
+                    message.reply(credential);
+                })
+                .onFailure(err -> message.fail(503, "credential store unavailable: " + err.getMessage()));
+    }
 
-  /** 32 random bytes, base64url: a refresh credential (only its SHA-256 is stored). */
-  private static String newRefreshCredential() {
-    byte[] bytes = new byte[32];
-    RANDOM.nextBytes(bytes);
-    return "dzr_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-  }
+    /** The first free id of host name, host name-2 … host name-9, then host name-(8 random hex digits). */
+    private Future<String> claimId(SqlConnection conn, EnrollRequest request, String candidate, int attempt) {
+        return conn.preparedQuery(Sql.ENROLLMENT_CLAIM_ID)
+                .execute(Tuple.of(candidate, request.hostname(), request.os(), request.name()))
+                .compose(rows -> {
+                    if (rows.rowCount() == 1) {
+                        return Future.succeededFuture(candidate);
+                    }
+                    if (attempt > NUMBERED_IDS + 3) {
+                        return Future.failedFuture(
+                                new IllegalStateException("no free agent id for " + request.hostname()));
+                    }
+                    String next = attempt < NUMBERED_IDS
+                            ? request.hostname() + "-" + (attempt + 1)
+                            : request.hostname() + "-" + HexFormat.of().toHexDigits(RANDOM.nextInt());
+                    return claimId(conn, request, next, attempt + 1);
+                });
+    }
 
-  private static Buffer hash(String credential) {
-    return Buffer.buffer(Secrets.sha256(credential));
-  }
+    private static Future<Credential> whyNot(SqlConnection conn, EnrollRequest request) {
+        return conn.preparedQuery(Sql.ENROLLMENT_WHY_NOT)
+                .execute(Tuple.of(request.tokenId(), request.name()))
+                .map(rows -> Credential.refused(reason(rows)));
+    }
+
+    private static String reason(RowSet<Row> rows) {
+        if (rows.rowCount() == 0) {
+            return "enrollment_unknown";
+        }
+        Row row = rows.iterator().next();
+        return row.getBoolean("revoked")
+                ? "enrollment_revoked"
+                : row.getBoolean("expired") ? "enrollment_expired" : "enrollment_used_up";
+    }
+
+    private void refresh(Message<RefreshRequest> message) {
+        String next = newRefreshCredential();
+        pool.preparedQuery(Sql.SESSION_REFRESH)
+                .execute(Tuple.of(
+                        hash(message.body().refreshToken()),
+                        hash(next),
+                        auth.refreshTokenTtl().toSeconds()))
+                .map(rows -> {
+                    if (rows.rowCount() == 0) {
+                        return Credential.refused("refresh_refused");
+                    }
+                    Row row = rows.iterator().next();
+                    return credential(row.getString("agent_id"), row.getUUID("token_id"), next);
+                })
+                .onSuccess(credential -> {
+                    if (credential.refusal() != null) {
+                        log.warn(
+                                "token renewal refused: unknown, expired or revoked refresh credential [{}]",
+                                kv(
+                                        "credential",
+                                        Secrets.hashPrefix(message.body().refreshToken())));
+                    } else {
+                        log.debug("access token renewed [{}]", kv("agent_id", credential.agentId()));
+                    }
+                    message.reply(credential);
+                })
+                .onFailure(err -> message.fail(503, "credential store unavailable: " + err.getMessage()));
+    }
+
+    private Credential credential(String agentId, UUID session, String refresh) {
+        String access = AgentTokens.create(signer, agentId, session, AgentTokens.Kind.AGENT, auth.accessTokenTtl());
+        return new Credential(agentId, access, auth.accessTokenTtl().toSeconds(), refresh, null);
+    }
+
+    /** 32 random bytes, base64url: a refresh credential (only its SHA-256 is stored). */
+    private static String newRefreshCredential() {
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        return "dzr_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    private static Buffer hash(String credential) {
+        return Buffer.buffer(Secrets.sha256(credential));
+    }
 }

@@ -16,97 +16,128 @@ import java.util.Optional;
  * @param logLogstash host:port of a Logstash tcp json_lines input that also gets the JSON log lines
  */
 public record ServerConfig(
-    Http http, Auth auth, Postgres postgres, Elasticsearch elasticsearch, Telegram telegram, Ingest ingest,
-    Path logDir, Optional<String> logLogstash, Retention retention, Ops ops) {
+        Http http,
+        Auth auth,
+        Postgres postgres,
+        Elasticsearch elasticsearch,
+        Telegram telegram,
+        Ingest ingest,
+        Path logDir,
+        Optional<String> logLogstash,
+        Retention retention,
+        Ops ops) {
 
-  /**
-   * The operations listener (plain HTTP, no token): {@code /metrics}, {@code /readyz}, {@code /healthz}. Bound to
-   * loopback by default, so only the host (or a Prometheus beside it) reaches it; {@code port = 0}: any free port.
-   */
-  public record Ops(String host, int port) {
-    public static final int DEFAULT_PORT = 9464;
-  }
-
-  /**
-   * Events (and their Elasticsearch documents) older than {@code days} go, a whole month at a time;
-   * {@code days = 0} keeps everything. The job runs every {@code interval}.
-   */
-  public record Retention(int days, Duration interval) {
-    public static final int MAX_DAYS = 36_500;
-
-    public boolean keepsEverything() {
-      return days == 0;
-    }
-  }
-
-  /**
-   * TLS is on unless {@code plain} was asked for explicitly; then cert and key are empty. The connection
-   * bounds: a connection with no traffic for {@code idleTimeout} is closed, so is one that has not sent a
-   * whole request head within {@code headerTimeout} of opening or of its previous answer, or a whole body
-   * within {@code bodyTimeout} of its head; at most {@code maxConnections} are open (all instances
-   * together), {@code maxConnectionsPerAddress} from one remote address.
-   */
-  public record Http(String host, int port, Optional<Path> tlsCert, Optional<Path> tlsKey,
-                     boolean plain, long maxBodyBytes, int instances, Duration idleTimeout,
-                     Duration headerTimeout, Duration bodyTimeout, int maxConnections,
-                     int maxConnectionsPerAddress) {}
-
-  /**
-   * What ingest accepts: event times from 2000-01-01T00:00:00Z to now + {@code maxFutureSkew}; per agent a
-   * token bucket of {@code burstPerAgent} events refilled at {@code ratePerAgent} events/s (0: no limit).
-   */
-  public record Ingest(Duration maxFutureSkew, int ratePerAgent, int burstPerAgent) {}
-
-  /**
-   * Token keys and lifetimes. {@code tokenSecrets}: the first signs, all verify (rotation). Agents get access
-   * tokens of {@code accessTokenTtl}, renewed with a refresh credential that lapses after {@code refreshTokenTtl}
-   * without use; {@code tokenTtl} is the default lifetime of {@code token create}'s tokens.
-   */
-  public record Auth(List<String> tokenSecrets, Duration accessTokenTtl, Duration refreshTokenTtl, Duration tokenTtl) {
-    @Override
-    public String toString() {
-      return "Auth[tokenSecrets=****, accessTokenTtl=" + accessTokenTtl + ", refreshTokenTtl=" + refreshTokenTtl
-          + ", tokenTtl=" + tokenTtl + "]";
-    }
-  }
-
-  public record Postgres(String url, int poolSize) {
-    /** The URL without its password, for messages. */
-    public static String redact(String url) {
-      return url.replaceAll("://([^:@/]+):[^@/]*@", "://$1:***@");
+    /**
+     * The operations listener (plain HTTP, no token): {@code /metrics}, {@code /readyz}, {@code /healthz}. Bound to
+     * loopback by default, so only the host (or a Prometheus beside it) reaches it; {@code port = 0}: any free port.
+     */
+    public record Ops(String host, int port) {
+        public static final int DEFAULT_PORT = 9464;
     }
 
-    @Override
-    public String toString() {
-      return "Postgres[url=" + redact(url) + ", poolSize=" + poolSize + "]";
-    }
-  }
+    /**
+     * Events (and their Elasticsearch documents) older than {@code days} go, a whole month at a time;
+     * {@code days = 0} keeps everything. The job runs every {@code interval}.
+     */
+    public record Retention(int days, Duration interval) {
+        public static final int MAX_DAYS = 36_500;
 
-  /** {@code bulkSize} documents per bulk request, at most {@code bulkConcurrency} requests in flight. */
-  public record Elasticsearch(List<URI> urls, String indexPrefix, int bulkSize, int bulkConcurrency) {
-    public Elasticsearch(List<URI> urls, String indexPrefix) {
-      this(urls, indexPrefix, 1_000, 2);
-    }
-  }
-
-  /**
-   * No bot token: notifications are written to the log in the exact message text. {@code filters} as read
-   * at start; {@code filtersFile} (the YAML file, if any) is watched for new ones.
-   */
-  public record Telegram(URI apiUrl, Optional<String> botToken, List<Long> chatIds, ZoneId timeZone,
-                         String template, int thresholdCount, Duration thresholdWindow, Duration cooldown,
-                         QuietHours quietHours, boolean quietDrop, int digestAfter, Duration muteDefault,
-                         List<Long> adminUserIds, boolean botPolling, Duration silentAgentAfter,
-                         Filters filters, Optional<Path> filtersFile) {
-    /** What "recently heard from" means (/status, dozor_agents_active): silent_agent_after, or 15 min when off. */
-    public Duration activeWithin() {
-      return silentAgentAfter.isZero() ? Duration.ofMinutes(15) : silentAgentAfter;
+        public boolean keepsEverything() {
+            return days == 0;
+        }
     }
 
-    @Override
-    public String toString() {
-      return "Telegram[apiUrl=" + apiUrl + ", botToken=" + botToken.map(t -> "****") + ", chatIds=" + chatIds
-          + ", timeZone=" + timeZone + ", template=" + template + ", filters=" + filters + "]";
+    /**
+     * TLS is on unless {@code plain} was asked for explicitly; then cert and key are empty. The connection
+     * bounds: a connection with no traffic for {@code idleTimeout} is closed, so is one that has not sent a
+     * whole request head within {@code headerTimeout} of opening or of its previous answer, or a whole body
+     * within {@code bodyTimeout} of its head; at most {@code maxConnections} are open (all instances
+     * together), {@code maxConnectionsPerAddress} from one remote address.
+     */
+    public record Http(
+            String host,
+            int port,
+            Optional<Path> tlsCert,
+            Optional<Path> tlsKey,
+            boolean plain,
+            long maxBodyBytes,
+            int instances,
+            Duration idleTimeout,
+            Duration headerTimeout,
+            Duration bodyTimeout,
+            int maxConnections,
+            int maxConnectionsPerAddress) {}
+
+    /**
+     * What ingest accepts: event times from 2000-01-01T00:00:00Z to now + {@code maxFutureSkew}; per agent a
+     * token bucket of {@code burstPerAgent} events refilled at {@code ratePerAgent} events/s (0: no limit).
+     */
+    public record Ingest(Duration maxFutureSkew, int ratePerAgent, int burstPerAgent) {}
+
+    /**
+     * Token keys and lifetimes. {@code tokenSecrets}: the first signs, all verify (rotation). Agents get access
+     * tokens of {@code accessTokenTtl}, renewed with a refresh credential that lapses after {@code refreshTokenTtl}
+     * without use; {@code tokenTtl} is the default lifetime of {@code token create}'s tokens.
+     */
+    public record Auth(
+            List<String> tokenSecrets, Duration accessTokenTtl, Duration refreshTokenTtl, Duration tokenTtl) {
+        @Override
+        public String toString() {
+            return "Auth[tokenSecrets=****, accessTokenTtl=" + accessTokenTtl + ", refreshTokenTtl=" + refreshTokenTtl
+                    + ", tokenTtl=" + tokenTtl + "]";
+        }
     }
-  }
+
+    public record Postgres(String url, int poolSize) {
+        /** The URL without its password, for messages. */
+        public static String redact(String url) {
+            return url.replaceAll("://([^:@/]+):[^@/]*@", "://$1:***@");
+        }
+
+        @Override
+        public String toString() {
+            return "Postgres[url=" + redact(url) + ", poolSize=" + poolSize + "]";
+        }
+    }
+
+    /** {@code bulkSize} documents per bulk request, at most {@code bulkConcurrency} requests in flight. */
+    public record Elasticsearch(List<URI> urls, String indexPrefix, int bulkSize, int bulkConcurrency) {
+        public Elasticsearch(List<URI> urls, String indexPrefix) {
+            this(urls, indexPrefix, 1_000, 2);
+        }
+    }
+
+    /**
+     * No bot token: notifications are written to the log in the exact message text. {@code filters} as read
+     * at start; {@code filtersFile} (the YAML file, if any) is watched for new ones.
+     */
+    public record Telegram(
+            URI apiUrl,
+            Optional<String> botToken,
+            List<Long> chatIds,
+            ZoneId timeZone,
+            String template,
+            int thresholdCount,
+            Duration thresholdWindow,
+            Duration cooldown,
+            QuietHours quietHours,
+            boolean quietDrop,
+            int digestAfter,
+            Duration muteDefault,
+            List<Long> adminUserIds,
+            boolean botPolling,
+            Duration silentAgentAfter,
+            Filters filters,
+            Optional<Path> filtersFile) {
+        /** What "recently heard from" means (/status, dozor_agents_active): silent_agent_after, or 15 min when off. */
+        public Duration activeWithin() {
+            return silentAgentAfter.isZero() ? Duration.ofMinutes(15) : silentAgentAfter;
+        }
+
+        @Override
+        public String toString() {
+            return "Telegram[apiUrl=" + apiUrl + ", botToken=" + botToken.map(t -> "****") + ", chatIds=" + chatIds
+                    + ", timeZone=" + timeZone + ", template=" + template + ", filters=" + filters + "]";
+        }
+    }
 }

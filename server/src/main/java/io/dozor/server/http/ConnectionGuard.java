@@ -24,134 +24,135 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the per-connection state is a plain map, emptied as connections close.
  */
 public final class ConnectionGuard {
-  private final Vertx vertx;
-  private final Counts counts;
-  private final long headerTimeoutMs;
-  private final long bodyTimeoutMs;
-  private final Map<HttpConnection, State> connections = new HashMap<>();
+    private final Vertx vertx;
+    private final Counts counts;
+    private final long headerTimeoutMs;
+    private final long bodyTimeoutMs;
+    private final Map<HttpConnection, State> connections = new HashMap<>();
 
-  ConnectionGuard(Vertx vertx, Counts counts, Duration headerTimeout, Duration bodyTimeout) {
-    this.vertx = vertx;
-    this.counts = counts;
-    this.headerTimeoutMs = Math.max(1, headerTimeout.toMillis());
-    this.bodyTimeoutMs = Math.max(1, bodyTimeout.toMillis());
-  }
-
-  /** Open connections, by remote address too; one object per server process. */
-  public static final class Counts {
-    private final int max;
-    private final int maxPerAddress;
-    private final AtomicInteger total = new AtomicInteger();
-    private final ConcurrentHashMap<String, Integer> perAddress = new ConcurrentHashMap<>();
-
-    public Counts(int max, int maxPerAddress) {
-      this.max = max;
-      this.maxPerAddress = maxPerAddress;
+    ConnectionGuard(Vertx vertx, Counts counts, Duration headerTimeout, Duration bodyTimeout) {
+        this.vertx = vertx;
+        this.counts = counts;
+        this.headerTimeoutMs = Math.max(1, headerTimeout.toMillis());
+        this.bodyTimeoutMs = Math.max(1, bodyTimeout.toMillis());
     }
 
-    public Counts(ServerConfig.Http config) {
-      this(config.maxConnections(), config.maxConnectionsPerAddress());
-    }
+    /** Open connections, by remote address too; one object per server process. */
+    public static final class Counts {
+        private final int max;
+        private final int maxPerAddress;
+        private final AtomicInteger total = new AtomicInteger();
+        private final ConcurrentHashMap<String, Integer> perAddress = new ConcurrentHashMap<>();
 
-    /** Counts a new connection in, or answers why it is refused (then nothing is counted). */
-    String open(String address) {
-      if (total.incrementAndGet() > max) {
-        total.decrementAndGet();
-        return "max_connections";
-      }
-      boolean[] admitted = {false};
-      perAddress.compute(address, (a, n) -> {
-        int open = n == null ? 0 : n;
-        if (open >= maxPerAddress) {
-          return n;
+        public Counts(int max, int maxPerAddress) {
+            this.max = max;
+            this.maxPerAddress = maxPerAddress;
         }
-        admitted[0] = true;
-        return open + 1;
-      });
-      if (!admitted[0]) {
-        total.decrementAndGet();
-        return "max_connections_per_address";
-      }
-      return null;
-    }
 
-    void close(String address) {
-      total.decrementAndGet();
-      perAddress.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
-    }
-
-    /** Open connections now. */
-    int open() {
-      return total.get();
-    }
-
-    /** Addresses with open connections now (the map holds no other). */
-    int addresses() {
-      return perAddress.size();
-    }
-  }
-
-  private static final class State {
-    long timer = -1;
-    int inFlight;
-  }
-
-  /** For {@code HttpServer.connectionHandler}: counts the connection in or closes it; starts its header clock. */
-  Handler<HttpConnection> connectionHandler() {
-    return conn -> {
-      SocketAddress remote = conn.remoteAddress();
-      String address = remote == null ? "?" : remote.hostAddress() != null ? remote.hostAddress() : remote.toString();
-      String refused = counts.open(address);
-      if (refused != null) {
-        Meters.connectionClosed(refused);
-        conn.close();
-        return;
-      }
-      State state = new State();
-      connections.put(conn, state);
-      conn.closeHandler(v -> {
-        counts.close(address);
-        State gone = connections.remove(conn);
-        if (gone != null) {
-          vertx.cancelTimer(gone.timer);
+        public Counts(ServerConfig.Http config) {
+            this(config.maxConnections(), config.maxConnectionsPerAddress());
         }
-      });
-      arm(conn, state, headerTimeoutMs, "header_timeout", null);
-    };
-  }
 
-  /** Wraps the server's request handler: the head has arrived; the body must follow in time. */
-  Handler<HttpServerRequest> requests(Handler<HttpServerRequest> next) {
-    return request -> {
-      HttpConnection conn = request.connection();
-      State state = connections.get(conn);
-      if (state == null) { // refused by a cap (a request it had already sent is not served)
-        conn.close();
-        return;
-      }
-      state.inFlight++;
-      arm(conn, state, bodyTimeoutMs, "body_timeout", request);
-      next.handle(request);
-    };
-  }
+        /** Counts a new connection in, or answers why it is refused (then nothing is counted). */
+        String open(String address) {
+            if (total.incrementAndGet() > max) {
+                total.decrementAndGet();
+                return "max_connections";
+            }
+            boolean[] admitted = {false};
+            perAddress.compute(address, (a, n) -> {
+                int open = n == null ? 0 : n;
+                if (open >= maxPerAddress) {
+                    return n;
+                }
+                admitted[0] = true;
+                return open + 1;
+            });
+            if (!admitted[0]) {
+                total.decrementAndGet();
+                return "max_connections_per_address";
+            }
+            return null;
+        }
 
-  /** The answer to a request of {@code conn} has ended: the next request's head must come in time. */
-  void answered(HttpConnection conn) {
-    State state = connections.get(conn);
-    if (state != null && --state.inFlight <= 0) {
-      state.inFlight = 0;
-      arm(conn, state, headerTimeoutMs, "header_timeout", null);
+        void close(String address) {
+            total.decrementAndGet();
+            perAddress.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
+        }
+
+        /** Open connections now. */
+        int open() {
+            return total.get();
+        }
+
+        /** Addresses with open connections now (the map holds no other). */
+        int addresses() {
+            return perAddress.size();
+        }
     }
-  }
 
-  /** Replaces the connection's deadline; for a body deadline, a request whose body has ended is left alone. */
-  private void arm(HttpConnection conn, State state, long delayMs, String reason, HttpServerRequest request) {
-    vertx.cancelTimer(state.timer);
-    state.timer = vertx.setTimer(delayMs, id -> {
-      if (connections.get(conn) == state && state.timer == id && (request == null || !request.isEnded())) {
-        Meters.connectionClosed(reason);
-        conn.close();
-      }
-    });
-  }
+    private static final class State {
+        long timer = -1;
+        int inFlight;
+    }
+
+    /** For {@code HttpServer.connectionHandler}: counts the connection in or closes it; starts its header clock. */
+    Handler<HttpConnection> connectionHandler() {
+        return conn -> {
+            SocketAddress remote = conn.remoteAddress();
+            String address =
+                    remote == null ? "?" : remote.hostAddress() != null ? remote.hostAddress() : remote.toString();
+            String refused = counts.open(address);
+            if (refused != null) {
+                Meters.connectionClosed(refused);
+                conn.close();
+                return;
+            }
+            State state = new State();
+            connections.put(conn, state);
+            conn.closeHandler(v -> {
+                counts.close(address);
+                State gone = connections.remove(conn);
+                if (gone != null) {
+                    vertx.cancelTimer(gone.timer);
+                }
+            });
+            arm(conn, state, headerTimeoutMs, "header_timeout", null);
+        };
+    }
+
+    /** Wraps the server's request handler: the head has arrived; the body must follow in time. */
+    Handler<HttpServerRequest> requests(Handler<HttpServerRequest> next) {
+        return request -> {
+            HttpConnection conn = request.connection();
+            State state = connections.get(conn);
+            if (state == null) { // refused by a cap (a request it had already sent is not served)
+                conn.close();
+                return;
+            }
+            state.inFlight++;
+            arm(conn, state, bodyTimeoutMs, "body_timeout", request);
+            next.handle(request);
+        };
+    }
+
+    /** The answer to a request of {@code conn} has ended: the next request's head must come in time. */
+    void answered(HttpConnection conn) {
+        State state = connections.get(conn);
+        if (state != null && --state.inFlight <= 0) {
+            state.inFlight = 0;
+            arm(conn, state, headerTimeoutMs, "header_timeout", null);
+        }
+    }
+
+    /** Replaces the connection's deadline; for a body deadline, a request whose body has ended is left alone. */
+    private void arm(HttpConnection conn, State state, long delayMs, String reason, HttpServerRequest request) {
+        vertx.cancelTimer(state.timer);
+        state.timer = vertx.setTimer(delayMs, id -> {
+            if (connections.get(conn) == state && state.timer == id && (request == null || !request.isEnded())) {
+                Meters.connectionClosed(reason);
+                conn.close();
+            }
+        });
+    }
 }

@@ -22,60 +22,77 @@ import java.util.UUID;
  * {@link io.dozor.server.auth.CredentialsVerticle}'s. A refusal is a 401 naming the reason.
  */
 final class CredentialRoutes {
-  private CredentialRoutes() {}
+    private CredentialRoutes() {}
 
-  static void mount(Router router, Vertx vertx, List<String> secrets, long bodyLimit) {
-    JWTAuthHandler enrollment = JWTAuthHandler.create(AgentTokens.auth(vertx, secrets, AgentTokens.Kind.ENROLLMENT));
-    router.post(IngestVerticle.ENROLL_PATH).handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
-        .handler(enrollment)
-        .handler(ctx -> enroll(vertx, ctx));
-    router.post(IngestVerticle.REFRESH_PATH).handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
-        .handler(ctx -> refresh(vertx, ctx));
-  }
-
-  private static void enroll(Vertx vertx, RoutingContext ctx) {
-    JsonObject principal = ctx.user().principal();
-    UUID tokenId;
-    try {
-      tokenId = UUID.fromString(principal.getString(AgentTokens.CLAIM_TOKEN_ID, ""));
-    } catch (IllegalArgumentException e) {
-      ctx.fail(401);
-      return;
+    static void mount(Router router, Vertx vertx, List<String> secrets, long bodyLimit) {
+        JWTAuthHandler enrollment =
+                JWTAuthHandler.create(AgentTokens.auth(vertx, secrets, AgentTokens.Kind.ENROLLMENT));
+        router.post(IngestVerticle.ENROLL_PATH)
+                .handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
+                .handler(enrollment)
+                .handler(ctx -> enroll(vertx, ctx));
+        router.post(IngestVerticle.REFRESH_PATH)
+                .handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
+                .handler(ctx -> refresh(vertx, ctx));
     }
-    String name = principal.getString(AgentTokens.CLAIM_AGENT, "");
-    Messages.EnrollRequest request;
-    try {
-      request = EventBatchParser.enrollment(tokenId, name, ctx.body().buffer());
-    } catch (BadRequest e) {
-      IngestVerticle.badRequest(ctx, name, e);
-      return;
-    }
-    answer(ctx, vertx.eventBus().<Credential>request(Addresses.CREDENTIALS_ENROLL, request, Messages.request())
-        .map(reply -> reply.body()));
-  }
 
-  private static void refresh(Vertx vertx, RoutingContext ctx) {
-    String refreshToken;
-    try {
-      refreshToken = EventBatchParser.refreshToken(ctx.body().buffer());
-    } catch (BadRequest e) {
-      IngestVerticle.badRequest(ctx, null, e);
-      return;
+    private static void enroll(Vertx vertx, RoutingContext ctx) {
+        JsonObject principal = ctx.user().principal();
+        UUID tokenId;
+        try {
+            tokenId = UUID.fromString(principal.getString(AgentTokens.CLAIM_TOKEN_ID, ""));
+        } catch (IllegalArgumentException e) {
+            ctx.fail(401);
+            return;
+        }
+        String name = principal.getString(AgentTokens.CLAIM_AGENT, "");
+        Messages.EnrollRequest request;
+        try {
+            request = EventBatchParser.enrollment(tokenId, name, ctx.body().buffer());
+        } catch (BadRequest e) {
+            IngestVerticle.badRequest(ctx, name, e);
+            return;
+        }
+        answer(
+                ctx,
+                vertx.eventBus()
+                        .<Credential>request(Addresses.CREDENTIALS_ENROLL, request, Messages.request())
+                        .map(reply -> reply.body()));
     }
-    answer(ctx, vertx.eventBus().<Credential>request(Addresses.CREDENTIALS_REFRESH,
-        new Messages.RefreshRequest(refreshToken), Messages.request()).map(reply -> reply.body()));
-  }
 
-  private static void answer(RoutingContext ctx, Future<Credential> credential) {
-    credential.onSuccess(c -> {
-      if (c.refusal() != null) {
-        ctx.put(TokenGuard.FAILURE_REASON, c.refusal());
-        ctx.fail(401);
-        return;
-      }
-      ctx.response().putHeader("Cache-Control", "no-store");
-      ctx.json(new JsonObject().put("agent_id", c.agentId()).put("access_token", c.accessToken())
-          .put("expires_in", c.expiresInSeconds()).put("refresh_token", c.refreshToken()));
-    }).onFailure(ctx::fail);
-  }
+    private static void refresh(Vertx vertx, RoutingContext ctx) {
+        String refreshToken;
+        try {
+            refreshToken = EventBatchParser.refreshToken(ctx.body().buffer());
+        } catch (BadRequest e) {
+            IngestVerticle.badRequest(ctx, null, e);
+            return;
+        }
+        answer(
+                ctx,
+                vertx.eventBus()
+                        .<Credential>request(
+                                Addresses.CREDENTIALS_REFRESH,
+                                new Messages.RefreshRequest(refreshToken),
+                                Messages.request())
+                        .map(reply -> reply.body()));
+    }
+
+    private static void answer(RoutingContext ctx, Future<Credential> credential) {
+        credential
+                .onSuccess(c -> {
+                    if (c.refusal() != null) {
+                        ctx.put(TokenGuard.FAILURE_REASON, c.refusal());
+                        ctx.fail(401);
+                        return;
+                    }
+                    ctx.response().putHeader("Cache-Control", "no-store");
+                    ctx.json(new JsonObject()
+                            .put("agent_id", c.agentId())
+                            .put("access_token", c.accessToken())
+                            .put("expires_in", c.expiresInSeconds())
+                            .put("refresh_token", c.refreshToken()));
+                })
+                .onFailure(ctx::fail);
+    }
 }

@@ -12,24 +12,24 @@ import java.util.concurrent.ConcurrentHashMap;
  * batch is answered or its connection closes.
  */
 final class OneBatchAtATime {
-  private final boolean on;
-  private final Set<String> busy = ConcurrentHashMap.newKeySet();
+    private final boolean on;
+    private final Set<String> busy = ConcurrentHashMap.newKeySet();
 
-  /** {@code on = false}: every batch enters (the limits are off, {@code ingest.rate_per_agent: 0}). */
-  OneBatchAtATime(boolean on) {
-    this.on = on;
-  }
+    /** {@code on = false}: every batch enters (the limits are off, {@code ingest.rate_per_agent: 0}). */
+    OneBatchAtATime(boolean on) {
+        this.on = on;
+    }
 
-  /** True when the agent had no batch in flight; it then has one until {@link #leave}. */
-  boolean enter(String agentId) {
-    return !on || busy.add(agentId);
-  }
+    /** True when the agent had no batch in flight; it then has one until {@link #leave}. */
+    boolean enter(String agentId) {
+        return !on || busy.add(agentId);
+    }
 
-  void leave(String agentId) {
-    busy.remove(agentId);
-  }
+    void leave(String agentId) {
+        busy.remove(agentId);
+    }
 
-  int inFlight() {
-    return busy.size();
-  }
+    int inFlight() {
+        return busy.size();
+    }
 }

@@ -23,66 +23,70 @@ import org.slf4j.LoggerFactory;
  * token id must be registered for that subject and not revoked.
  */
 final class TokenGuard {
-  private static final Logger log = LoggerFactory.getLogger(TokenGuard.class);
-  /** The routing context's key of why a request is answered 401 (a label of {@code dozor_auth_failures_total}). */
-  static final String FAILURE_REASON = "dozor.auth.failure";
+    private static final Logger log = LoggerFactory.getLogger(TokenGuard.class);
+    /** The routing context's key of why a request is answered 401 (a label of {@code dozor_auth_failures_total}). */
+    static final String FAILURE_REASON = "dozor.auth.failure";
 
-  private final Vertx vertx;
-  private final AgentTokens.Kind kind;
-  private final JWTAuthHandler jwt;
+    private final Vertx vertx;
+    private final AgentTokens.Kind kind;
+    private final JWTAuthHandler jwt;
 
-  TokenGuard(Vertx vertx, List<String> secrets, AgentTokens.Kind kind) {
-    this.vertx = vertx;
-    this.kind = kind;
-    this.jwt = JWTAuthHandler.create(AgentTokens.auth(vertx, secrets, kind));
-  }
-
-  /** The handlers to put before a protected route's own. */
-  List<Handler<RoutingContext>> handlers() {
-    return List.of(jwt, this::requireActive);
-  }
-
-  /**
-   * The same with {@code afterSignature} between the signature check and the registration check: it knows
-   * the subject, and may refuse before the registration check costs a database query.
-   */
-  List<Handler<RoutingContext>> handlers(Handler<RoutingContext> afterSignature) {
-    return List.of(jwt, afterSignature, this::requireActive);
-  }
-
-  /** The subject of an authenticated request: the agent id, or the admin's name. */
-  static String subject(RoutingContext ctx) {
-    return ctx.user().principal().getString(AgentTokens.CLAIM_AGENT);
-  }
-
-  private void requireActive(RoutingContext ctx) {
-    User user = ctx.user();
-    String subject = user.principal().getString(AgentTokens.CLAIM_AGENT);
-    UUID tokenId;
-    try {
-      tokenId = UUID.fromString(user.principal().getString(AgentTokens.CLAIM_TOKEN_ID, ""));
-    } catch (IllegalArgumentException e) {
-      ctx.fail(401);
-      return;
+    TokenGuard(Vertx vertx, List<String> secrets, AgentTokens.Kind kind) {
+        this.vertx = vertx;
+        this.kind = kind;
+        this.jwt = JWTAuthHandler.create(AgentTokens.auth(vertx, secrets, kind));
     }
-    if (subject == null || subject.isBlank()) {
-      ctx.fail(401);
-      return;
+
+    /** The handlers to put before a protected route's own. */
+    List<Handler<RoutingContext>> handlers() {
+        return List.of(jwt, this::requireActive);
     }
-    vertx.eventBus().<TokenStatus>request(Addresses.TOKENS_CHECK, new TokenCheck(tokenId, subject, kind),
-            Messages.request())
-        .onSuccess(reply -> {
-          if (reply.body().active()) {
-            ctx.next();
-          } else {
-            // the token id is a bearer's secret half: only a hash prefix goes to the logs
-            log.warn("refused revoked, expired or unknown token [{}, {}, {}, {}]", kv("kind", kind.column),
-                kv("agent_id", subject), kv("token_hash", Secrets.hashPrefix(tokenId.toString())),
-                kv(IngestVerticle.REQUEST_ID, ctx.get(IngestVerticle.REQUEST_ID)));
-            ctx.put(FAILURE_REASON, "revoked");
+
+    /**
+     * The same with {@code afterSignature} between the signature check and the registration check: it knows
+     * the subject, and may refuse before the registration check costs a database query.
+     */
+    List<Handler<RoutingContext>> handlers(Handler<RoutingContext> afterSignature) {
+        return List.of(jwt, afterSignature, this::requireActive);
+    }
+
+    /** The subject of an authenticated request: the agent id, or the admin's name. */
+    static String subject(RoutingContext ctx) {
+        return ctx.user().principal().getString(AgentTokens.CLAIM_AGENT);
+    }
+
+    private void requireActive(RoutingContext ctx) {
+        User user = ctx.user();
+        String subject = user.principal().getString(AgentTokens.CLAIM_AGENT);
+        UUID tokenId;
+        try {
+            tokenId = UUID.fromString(user.principal().getString(AgentTokens.CLAIM_TOKEN_ID, ""));
+        } catch (IllegalArgumentException e) {
             ctx.fail(401);
-          }
-        })
-        .onFailure(ctx::fail);
-  }
+            return;
+        }
+        if (subject == null || subject.isBlank()) {
+            ctx.fail(401);
+            return;
+        }
+        vertx.eventBus()
+                .<TokenStatus>request(
+                        Addresses.TOKENS_CHECK, new TokenCheck(tokenId, subject, kind), Messages.request())
+                .onSuccess(reply -> {
+                    if (reply.body().active()) {
+                        ctx.next();
+                    } else {
+                        // the token id is a bearer's secret half: only a hash prefix goes to the logs
+                        log.warn(
+                                "refused revoked, expired or unknown token [{}, {}, {}, {}]",
+                                kv("kind", kind.column),
+                                kv("agent_id", subject),
+                                kv("token_hash", Secrets.hashPrefix(tokenId.toString())),
+                                kv(IngestVerticle.REQUEST_ID, ctx.get(IngestVerticle.REQUEST_ID)));
+                        ctx.put(FAILURE_REASON, "revoked");
+                        ctx.fail(401);
+                    }
+                })
+                .onFailure(ctx::fail);
+    }
 }

@@ -26,146 +26,150 @@ import java.util.List;
  * ES's reason, and the rest of the batch goes through.
  */
 final class ElasticsearchSink implements Sink {
-  static final String NAME = "elasticsearch";
+    static final String NAME = "elasticsearch";
 
-  private final ElasticsearchAsyncClient client;
-  private final Context context;
-  private final String prefix;
-  private final int batchSize;
-  private final int concurrency;
+    private final ElasticsearchAsyncClient client;
+    private final Context context;
+    private final String prefix;
+    private final int batchSize;
+    private final int concurrency;
 
-  ElasticsearchSink(ElasticsearchAsyncClient client, Context context, ServerConfig.Elasticsearch config) {
-    this.client = client;
-    this.context = context;
-    this.prefix = config.indexPrefix();
-    this.batchSize = config.bulkSize();
-    this.concurrency = config.bulkConcurrency();
-  }
+    ElasticsearchSink(ElasticsearchAsyncClient client, Context context, ServerConfig.Elasticsearch config) {
+        this.client = client;
+        this.context = context;
+        this.prefix = config.indexPrefix();
+        this.batchSize = config.bulkSize();
+        this.concurrency = config.bulkConcurrency();
+    }
 
-  @Override
-  public String name() {
-    return NAME;
-  }
+    @Override
+    public String name() {
+        return NAME;
+    }
 
-  /**
-   * By default 1000 documents per bulk request (about 0.4 MB), two requests in flight: on the ingest
-   * benchmark (BENCHMARKS.md, "Ingest") one serial loop of 500 left Elasticsearch idle during each claim
-   * and delete. {@code elasticsearch.bulk_size} and {@code bulk_concurrency} tune it.
-   */
-  @Override
-  public int batchSize() {
-    return batchSize;
-  }
+    /**
+     * By default 1000 documents per bulk request (about 0.4 MB), two requests in flight: on the ingest
+     * benchmark (BENCHMARKS.md, "Ingest") one serial loop of 500 left Elasticsearch idle during each claim
+     * and delete. {@code elasticsearch.bulk_size} and {@code bulk_concurrency} tune it.
+     */
+    @Override
+    public int batchSize() {
+        return batchSize;
+    }
 
-  @Override
-  public int concurrency() {
-    return concurrency;
-  }
+    @Override
+    public int concurrency() {
+        return concurrency;
+    }
 
-  @Override
-  public boolean retryEarlyOnRecovery() {
-    return true;
-  }
+    @Override
+    public boolean retryEarlyOnRecovery() {
+        return true;
+    }
 
-  /**
-   * An event that cannot become a document (a launch time outside the years 0000–9999, or anything
-   * that throws while building it) is parked here with the reason, so the bulk request carries only the
-   * others; what fails later, in Elasticsearch, is answered item by item.
-   */
-  @Override
-  public Future<List<Delivery>> deliver(List<OutboxItem> items) {
-    List<Delivery> refused = new ArrayList<>();
-    List<OutboxItem> sendable = new ArrayList<>(items.size());
-    List<BulkOperation> operations = new ArrayList<>(items.size());
-    for (OutboxItem item : items) {
-      String reason;
-      try {
-        reason = EcsDocument.unindexable(item.event()).orElse(null);
-        if (reason == null) {
-          operations.add(operation(prefix, item.event()));
-          sendable.add(item);
+    /**
+     * An event that cannot become a document (a launch time outside the years 0000–9999, or anything
+     * that throws while building it) is parked here with the reason, so the bulk request carries only the
+     * others; what fails later, in Elasticsearch, is answered item by item.
+     */
+    @Override
+    public Future<List<Delivery>> deliver(List<OutboxItem> items) {
+        List<Delivery> refused = new ArrayList<>();
+        List<OutboxItem> sendable = new ArrayList<>(items.size());
+        List<BulkOperation> operations = new ArrayList<>(items.size());
+        for (OutboxItem item : items) {
+            String reason;
+            try {
+                reason = EcsDocument.unindexable(item.event()).orElse(null);
+                if (reason == null) {
+                    operations.add(operation(prefix, item.event()));
+                    sendable.add(item);
+                }
+            } catch (RuntimeException e) {
+                reason = "cannot build the document: " + Failures.describe(e);
+            }
+            if (reason != null) {
+                refused.add(Delivery.park(item.event().id(), Delivery.Reason.UNINDEXABLE, reason));
+            }
         }
-      } catch (RuntimeException e) {
-        reason = "cannot build the document: " + Failures.describe(e);
-      }
-      if (reason != null) {
-        refused.add(Delivery.park(item.event().id(), Delivery.Reason.UNINDEXABLE, reason));
-      }
+        if (sendable.isEmpty()) {
+            return Future.succeededFuture(refused);
+        }
+        return Future.fromCompletionStage(
+                        client.bulk(
+                                new BulkRequest.Builder().operations(operations).build()),
+                        context)
+                .map(response -> {
+                    List<Delivery> result = outcomes(sendable, response);
+                    result.addAll(refused);
+                    return result;
+                });
     }
-    if (sendable.isEmpty()) {
-      return Future.succeededFuture(refused);
+
+    /**
+     * A failed bulk request is an outage (network, timeouts, 401/403, 429, 5xx: retried whole) unless
+     * Elasticsearch refused the request itself as bad (400, 413): then something in it is at fault, and
+     * the outbox delivers it in halves to find it.
+     */
+    @Override
+    public boolean isTransient(Throwable error) {
+        return outage(error);
     }
-    return Future.fromCompletionStage(client.bulk(new BulkRequest.Builder().operations(operations).build()), context)
-        .map(response -> {
-          List<Delivery> result = outcomes(sendable, response);
-          result.addAll(refused);
-          return result;
-        });
-  }
 
-  /**
-   * A failed bulk request is an outage (network, timeouts, 401/403, 429, 5xx: retried whole) unless
-   * Elasticsearch refused the request itself as bad (400, 413): then something in it is at fault, and
-   * the outbox delivers it in halves to find it.
-   */
-  @Override
-  public boolean isTransient(Throwable error) {
-    return outage(error);
-  }
-
-  static boolean outage(Throwable error) {
-    int depth = 0;
-    for (Throwable t = error; t != null && depth < 16; t = t.getCause(), depth++) {
-      if (t instanceof ElasticsearchException e) {
-        return !refusedAsBad(e.status());
-      }
-      if (t instanceof TransportException e) {
-        return !refusedAsBad(e.statusCode());
-      }
+    static boolean outage(Throwable error) {
+        int depth = 0;
+        for (Throwable t = error; t != null && depth < 16; t = t.getCause(), depth++) {
+            if (t instanceof ElasticsearchException e) {
+                return !refusedAsBad(e.status());
+            }
+            if (t instanceof TransportException e) {
+                return !refusedAsBad(e.statusCode());
+            }
+        }
+        return Failures.isTransient(error);
     }
-    return Failures.isTransient(error);
-  }
 
-  private static boolean refusedAsBad(int status) {
-    return status == 400 || status == 413;
-  }
-
-  /** One index operation per event, in order; {@code _id} = event id, so repeating it never doubles. */
-  static BulkRequest bulk(String prefix, List<StoredEvent> events) {
-    BulkRequest.Builder bulk = new BulkRequest.Builder();
-    for (StoredEvent event : events) {
-      bulk.operations(operation(prefix, event));
+    private static boolean refusedAsBad(int status) {
+        return status == 400 || status == 413;
     }
-    return bulk.build();
-  }
 
-  static BulkOperation operation(String prefix, StoredEvent event) {
-    return BulkOperation.of(op -> op.index(ix -> ix
-        .index(EcsDocument.index(prefix, event))
-        .id(event.launch().eventId().toString())
-        .document(EcsDocument.of(event))));
-  }
-
-  private static List<Delivery> outcomes(List<OutboxItem> items, BulkResponse response) {
-    List<Delivery> result = new ArrayList<>(items.size());
-    for (int i = 0; i < items.size(); i++) {
-      OutboxItem item = items.get(i);
-      long pk = item.event().id();
-      BulkResponseItem answer = i < response.items().size() ? response.items().get(i) : null;
-      if (answer == null) {
-        result.add(Delivery.retry(pk, Backoff.after(item.attempts()), "no item in bulk response"));
-      } else if (answer.error() == null) {
-        result.add(Delivery.done(pk));
-      } else {
-        String reason = answer.status() + " " + answer.error().type() + ": " + answer.error().reason();
-        boolean transientError = answer.status() == 429 || answer.status() >= 500;
-        Meters.bulkItemFailed(answer.status());
-        result.add(transientError
-            ? Delivery.retry(pk, Backoff.after(item.attempts()), reason)
-            : Delivery.park(pk, Delivery.Reason.REJECTED, reason));
-      }
+    /** One index operation per event, in order; {@code _id} = event id, so repeating it never doubles. */
+    static BulkRequest bulk(String prefix, List<StoredEvent> events) {
+        BulkRequest.Builder bulk = new BulkRequest.Builder();
+        for (StoredEvent event : events) {
+            bulk.operations(operation(prefix, event));
+        }
+        return bulk.build();
     }
-    return result;
-  }
 
+    static BulkOperation operation(String prefix, StoredEvent event) {
+        return BulkOperation.of(op -> op.index(ix -> ix.index(EcsDocument.index(prefix, event))
+                .id(event.launch().eventId().toString())
+                .document(EcsDocument.of(event))));
+    }
+
+    private static List<Delivery> outcomes(List<OutboxItem> items, BulkResponse response) {
+        List<Delivery> result = new ArrayList<>(items.size());
+        for (int i = 0; i < items.size(); i++) {
+            OutboxItem item = items.get(i);
+            long pk = item.event().id();
+            BulkResponseItem answer =
+                    i < response.items().size() ? response.items().get(i) : null;
+            if (answer == null) {
+                result.add(Delivery.retry(pk, Backoff.after(item.attempts()), "no item in bulk response"));
+            } else if (answer.error() == null) {
+                result.add(Delivery.done(pk));
+            } else {
+                String reason = answer.status() + " " + answer.error().type() + ": "
+                        + answer.error().reason();
+                boolean transientError = answer.status() == 429 || answer.status() >= 500;
+                Meters.bulkItemFailed(answer.status());
+                result.add(
+                        transientError
+                                ? Delivery.retry(pk, Backoff.after(item.attempts()), reason)
+                                : Delivery.park(pk, Delivery.Reason.REJECTED, reason));
+            }
+        }
+        return result;
+    }
 }

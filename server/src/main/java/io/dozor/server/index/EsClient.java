@@ -13,17 +13,18 @@ import java.util.List;
  * it. Building one loads thousands of classes: do it on a worker thread, not on an event loop.
  */
 public record EsClient(Rest5Client rest, ElasticsearchAsyncClient async) implements AutoCloseable {
-  public static EsClient connect(List<URI> urls) {
-    Rest5Client rest = Rest5Client.builder(urls).build();
-    return new EsClient(rest, new ElasticsearchAsyncClient(new Rest5ClientTransport(rest, new JacksonJsonpMapper())));
-  }
-
-  @Override
-  public void close() {
-    try {
-      rest.close();
-    } catch (IOException ignored) {
-      // closing anyway: nothing more to do with it
+    public static EsClient connect(List<URI> urls) {
+        Rest5Client rest = Rest5Client.builder(urls).build();
+        return new EsClient(
+                rest, new ElasticsearchAsyncClient(new Rest5ClientTransport(rest, new JacksonJsonpMapper())));
     }
-  }
+
+    @Override
+    public void close() {
+        try {
+            rest.close();
+        } catch (IOException ignored) {
+            // closing anyway: nothing more to do with it
+        }
+    }
 }

@@ -32,158 +32,179 @@ import org.slf4j.LoggerFactory;
  * Runs on the deploying verticle's event loop, one drain at a time, every poll interval.
  */
 final class HeartbeatIndexer {
-  private static final Logger log = LoggerFactory.getLogger(HeartbeatIndexer.class);
-  static final int BATCH = 500;
+    private static final Logger log = LoggerFactory.getLogger(HeartbeatIndexer.class);
+    static final int BATCH = 500;
 
-  private final Vertx vertx;
-  private final Context context;
-  private final Pool pool;
-  private final ElasticsearchAsyncClient client;
-  private final Duration pollInterval;
-  private final int retentionDays;
-  private boolean draining;
-  private boolean failing;
+    private final Vertx vertx;
+    private final Context context;
+    private final Pool pool;
+    private final ElasticsearchAsyncClient client;
+    private final Duration pollInterval;
+    private final int retentionDays;
+    private boolean draining;
+    private boolean failing;
 
-  HeartbeatIndexer(Vertx vertx, Context context, Pool pool, ElasticsearchAsyncClient client, Duration pollInterval,
-                   int retentionDays) {
-    this.vertx = vertx;
-    this.context = context;
-    this.pool = pool;
-    this.client = client;
-    this.pollInterval = pollInterval;
-    this.retentionDays = retentionDays;
-  }
-
-  void start() {
-    vertx.setPeriodic(pollInterval.toMillis(), id -> tick());
-    tick();
-  }
-
-  private void tick() {
-    if (draining) {
-      return;
+    HeartbeatIndexer(
+            Vertx vertx,
+            Context context,
+            Pool pool,
+            ElasticsearchAsyncClient client,
+            Duration pollInterval,
+            int retentionDays) {
+        this.vertx = vertx;
+        this.context = context;
+        this.pool = pool;
+        this.client = client;
+        this.pollInterval = pollInterval;
+        this.retentionDays = retentionDays;
     }
-    draining = true;
-    expire().compose(v -> drainOnce()).onComplete(ar -> {
-      draining = false;
-      if (ar.failed()) {
-        if (!failing) {
-          log.warn("heartbeat indexing failed, retrying [error={}]", ar.cause().getMessage());
+
+    void start() {
+        vertx.setPeriodic(pollInterval.toMillis(), id -> tick());
+        tick();
+    }
+
+    private void tick() {
+        if (draining) {
+            return;
         }
-        failing = true;
-        return;
-      }
-      if (failing) {
-        log.info("heartbeat indexing recovered");
-        failing = false;
-      }
-      if (ar.result() == BATCH) {
-        vertx.runOnContext(v -> tick());
-      }
-    });
-  }
-
-  private Future<Void> expire() {
-    if (retentionDays == 0) {
-      return Future.succeededFuture();
+        draining = true;
+        expire().compose(v -> drainOnce()).onComplete(ar -> {
+            draining = false;
+            if (ar.failed()) {
+                if (!failing) {
+                    log.warn(
+                            "heartbeat indexing failed, retrying [error={}]",
+                            ar.cause().getMessage());
+                }
+                failing = true;
+                return;
+            }
+            if (failing) {
+                log.info("heartbeat indexing recovered");
+                failing = false;
+            }
+            if (ar.result() == BATCH) {
+                vertx.runOnContext(v -> tick());
+            }
+        });
     }
-    return pool.preparedQuery(Sql.HEARTBEATS_EXPIRE).execute(Tuple.of(retentionDays)).mapEmpty();
-  }
 
-  /** Claims and indexes one batch; the result is how many rows were claimed. */
-  Future<Integer> drainOnce() {
-    String claim = Sql.HEARTBEATS_CLAIM.formatted(HeartbeatDocument.columns());
-    return pool.withTransaction(conn -> conn.preparedQuery(claim).execute(Tuple.of(BATCH))
-        .compose(rows -> rows.size() == 0 ? Future.succeededFuture(0) : index(conn, rows).map(rows.size())));
-  }
-
-  private Future<Void> index(SqlConnection conn, RowSet<Row> rows) {
-    List<Long> ids = new ArrayList<>();
-    List<Integer> attempts = new ArrayList<>();
-    List<BulkOperation> operations = new ArrayList<>();
-    Outcomes outcomes = new Outcomes();
-    for (Row row : rows) {
-      long id = row.getLong("id");
-      try {
-        var doc = HeartbeatDocument.of(row);
-        String index = HeartbeatDocument.index(row.getOffsetDateTime("received_at"));
-        operations.add(BulkOperation.of(op -> op.index(ix -> ix.index(index).id(Long.toString(id)).document(doc))));
-        ids.add(id);
-        attempts.add(row.getInteger("attempts"));
-      } catch (RuntimeException e) {
-        outcomes.park(id, "cannot build the document: " + Failures.describe(e));
-      }
-    }
-    if (operations.isEmpty()) {
-      return outcomes.record(conn);
-    }
-    return Future.fromCompletionStage(client.bulk(new BulkRequest.Builder().operations(operations).build()), context)
-        .map(response -> {
-          answer(response, ids, attempts, outcomes);
-          return null;
-        })
-        .recover(err -> {
-          String reason = Failures.describe(err);
-          for (int i = 0; i < ids.size(); i++) {
-            outcomes.retry(ids.get(i), Backoff.after(attempts.get(i)), reason);
-          }
-          if (!failing) {
-            log.warn("heartbeats will be indexed later [count={}, error={}]", ids.size(), reason);
-          }
-          return Future.succeededFuture();
-        })
-        .compose(v -> outcomes.record(conn));
-  }
-
-  private static void answer(BulkResponse response, List<Long> ids, List<Integer> attempts, Outcomes outcomes) {
-    for (int i = 0; i < ids.size(); i++) {
-      BulkResponseItem item = i < response.items().size() ? response.items().get(i) : null;
-      if (item == null) {
-        outcomes.retry(ids.get(i), Backoff.after(attempts.get(i)), "no item in bulk response");
-      } else if (item.error() == null) {
-        outcomes.done.add(ids.get(i));
-      } else {
-        String reason = item.status() + " " + item.error().type() + ": " + item.error().reason();
-        if (item.status() == 429 || item.status() >= 500) {
-          outcomes.retry(ids.get(i), Backoff.after(attempts.get(i)), reason);
-        } else {
-          outcomes.park(ids.get(i), reason);
+    private Future<Void> expire() {
+        if (retentionDays == 0) {
+            return Future.succeededFuture();
         }
-      }
-    }
-  }
-
-  /** What becomes of each claimed row, written in the claiming transaction. */
-  private static final class Outcomes {
-    final List<Long> done = new ArrayList<>();
-    final List<Long> later = new ArrayList<>();
-    final List<Long> delays = new ArrayList<>();
-    final List<String> errors = new ArrayList<>();
-
-    void retry(long id, Duration after, String error) {
-      later.add(id);
-      delays.add(after.toMillis());
-      errors.add(error);
+        return pool.preparedQuery(Sql.HEARTBEATS_EXPIRE)
+                .execute(Tuple.of(retentionDays))
+                .mapEmpty();
     }
 
-    void park(long id, String error) {
-      log.error("heartbeat not indexable, kept in the heartbeats table [id={}, reason={}]", id, error);
-      later.add(id);
-      delays.add(null);
-      errors.add(error);
+    /** Claims and indexes one batch; the result is how many rows were claimed. */
+    Future<Integer> drainOnce() {
+        String claim = Sql.HEARTBEATS_CLAIM.formatted(HeartbeatDocument.columns());
+        return pool.withTransaction(conn -> conn.preparedQuery(claim)
+                .execute(Tuple.of(BATCH))
+                .compose(rows -> rows.size() == 0
+                        ? Future.succeededFuture(0)
+                        : index(conn, rows).map(rows.size())));
     }
 
-    Future<Void> record(SqlConnection conn) {
-      Future<?> f = Future.succeededFuture();
-      if (!done.isEmpty()) {
-        f = f.compose(v -> conn.preparedQuery(Sql.HEARTBEATS_DONE)
-            .execute(Tuple.tuple().addArrayOfLong(done.toArray(Long[]::new))));
-      }
-      if (!later.isEmpty()) {
-        f = f.compose(v -> conn.preparedQuery(Sql.HEARTBEATS_RETRY).execute(Tuple.of(later.toArray(Long[]::new),
-            delays.toArray(Long[]::new), errors.toArray(String[]::new))));
-      }
-      return f.mapEmpty();
+    private Future<Void> index(SqlConnection conn, RowSet<Row> rows) {
+        List<Long> ids = new ArrayList<>();
+        List<Integer> attempts = new ArrayList<>();
+        List<BulkOperation> operations = new ArrayList<>();
+        Outcomes outcomes = new Outcomes();
+        for (Row row : rows) {
+            long id = row.getLong("id");
+            try {
+                var doc = HeartbeatDocument.of(row);
+                String index = HeartbeatDocument.index(row.getOffsetDateTime("received_at"));
+                operations.add(BulkOperation.of(op ->
+                        op.index(ix -> ix.index(index).id(Long.toString(id)).document(doc))));
+                ids.add(id);
+                attempts.add(row.getInteger("attempts"));
+            } catch (RuntimeException e) {
+                outcomes.park(id, "cannot build the document: " + Failures.describe(e));
+            }
+        }
+        if (operations.isEmpty()) {
+            return outcomes.record(conn);
+        }
+        return Future.fromCompletionStage(
+                        client.bulk(
+                                new BulkRequest.Builder().operations(operations).build()),
+                        context)
+                .map(response -> {
+                    answer(response, ids, attempts, outcomes);
+                    return null;
+                })
+                .recover(err -> {
+                    String reason = Failures.describe(err);
+                    for (int i = 0; i < ids.size(); i++) {
+                        outcomes.retry(ids.get(i), Backoff.after(attempts.get(i)), reason);
+                    }
+                    if (!failing) {
+                        log.warn("heartbeats will be indexed later [count={}, error={}]", ids.size(), reason);
+                    }
+                    return Future.succeededFuture();
+                })
+                .compose(v -> outcomes.record(conn));
     }
-  }
+
+    private static void answer(BulkResponse response, List<Long> ids, List<Integer> attempts, Outcomes outcomes) {
+        for (int i = 0; i < ids.size(); i++) {
+            BulkResponseItem item =
+                    i < response.items().size() ? response.items().get(i) : null;
+            if (item == null) {
+                outcomes.retry(ids.get(i), Backoff.after(attempts.get(i)), "no item in bulk response");
+            } else if (item.error() == null) {
+                outcomes.done.add(ids.get(i));
+            } else {
+                String reason = item.status() + " " + item.error().type() + ": "
+                        + item.error().reason();
+                if (item.status() == 429 || item.status() >= 500) {
+                    outcomes.retry(ids.get(i), Backoff.after(attempts.get(i)), reason);
+                } else {
+                    outcomes.park(ids.get(i), reason);
+                }
+            }
+        }
+    }
+
+    /** What becomes of each claimed row, written in the claiming transaction. */
+    private static final class Outcomes {
+        final List<Long> done = new ArrayList<>();
+        final List<Long> later = new ArrayList<>();
+        final List<Long> delays = new ArrayList<>();
+        final List<String> errors = new ArrayList<>();
+
+        void retry(long id, Duration after, String error) {
+            later.add(id);
+            delays.add(after.toMillis());
+            errors.add(error);
+        }
+
+        void park(long id, String error) {
+            log.error("heartbeat not indexable, kept in the heartbeats table [id={}, reason={}]", id, error);
+            later.add(id);
+            delays.add(null);
+            errors.add(error);
+        }
+
+        Future<Void> record(SqlConnection conn) {
+            Future<?> f = Future.succeededFuture();
+            if (!done.isEmpty()) {
+                f = f.compose(v -> conn.preparedQuery(Sql.HEARTBEATS_DONE)
+                        .execute(Tuple.tuple().addArrayOfLong(done.toArray(Long[]::new))));
+            }
+            if (!later.isEmpty()) {
+                f = f.compose(v -> conn.preparedQuery(Sql.HEARTBEATS_RETRY)
+                        .execute(Tuple.of(
+                                later.toArray(Long[]::new),
+                                delays.toArray(Long[]::new),
+                                errors.toArray(String[]::new))));
+            }
+            return f.mapEmpty();
+        }
+    }
 }

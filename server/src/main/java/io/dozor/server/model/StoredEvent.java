@@ -8,7 +8,7 @@ import java.time.OffsetDateTime;
  */
 public record StoredEvent(long id, String agentId, LaunchEvent launch, OffsetDateTime receivedAt) {
 
-  public StoredEvent(long id, String agentId, LaunchEvent launch) {
-    this(id, agentId, launch, null);
-  }
+    public StoredEvent(long id, String agentId, LaunchEvent launch) {
+        this(id, agentId, launch, null);
+    }
 }

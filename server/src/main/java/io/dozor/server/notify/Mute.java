@@ -10,44 +10,51 @@ import java.util.Locale;
  * whichever of these bears a bare name.
  */
 public record Mute(Kind kind, String value, Instant until) {
-  public enum Kind {
-    ALL, USER, PROCESS, AGENT, ANY;
+    public enum Kind {
+        ALL,
+        USER,
+        PROCESS,
+        AGENT,
+        ANY;
 
-    public String key() {
-      return name().toLowerCase(Locale.ROOT);
+        public String key() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
-  }
 
-  public boolean matches(StoredEvent event) {
-    var e = event.launch();
-    return switch (kind) {
-      case ALL -> true;
-      case USER -> same(value, e.username());
-      case PROCESS -> sameProgram(value, e.processName());
-      case AGENT -> same(value, event.agentId()) || same(value, e.hostname());
-      case ANY -> same(value, e.username()) || sameProgram(value, e.processName())
-          || same(value, event.agentId()) || same(value, e.hostname());
-    };
-  }
+    public boolean matches(StoredEvent event) {
+        var e = event.launch();
+        return switch (kind) {
+            case ALL -> true;
+            case USER -> same(value, e.username());
+            case PROCESS -> sameProgram(value, e.processName());
+            case AGENT -> same(value, event.agentId()) || same(value, e.hostname());
+            case ANY ->
+                same(value, e.username())
+                        || sameProgram(value, e.processName())
+                        || same(value, event.agentId())
+                        || same(value, e.hostname());
+        };
+    }
 
-  /** What it mutes, as the bot shows it: {@code everything}, {@code user ivanov}, {@code chrome.exe}. */
-  public String describe() {
-    return switch (kind) {
-      case ALL -> "всё";
-      case ANY -> value;
-      default -> kind.key() + " " + value;
-    };
-  }
+    /** What it mutes, as the bot shows it: {@code everything}, {@code user ivanov}, {@code chrome.exe}. */
+    public String describe() {
+        return switch (kind) {
+            case ALL -> "всё";
+            case ANY -> value;
+            default -> kind.key() + " " + value;
+        };
+    }
 
-  private static boolean same(String a, String b) {
-    return b != null && a.equalsIgnoreCase(b);
-  }
+    private static boolean same(String a, String b) {
+        return b != null && a.equalsIgnoreCase(b);
+    }
 
-  private static boolean sameProgram(String a, String b) {
-    return b != null && stripExe(a).equalsIgnoreCase(stripExe(b));
-  }
+    private static boolean sameProgram(String a, String b) {
+        return b != null && stripExe(a).equalsIgnoreCase(stripExe(b));
+    }
 
-  private static String stripExe(String name) {
-    return name.toLowerCase(Locale.ROOT).endsWith(".exe") ? name.substring(0, name.length() - 4) : name;
-  }
+    private static String stripExe(String name) {
+        return name.toLowerCase(Locale.ROOT).endsWith(".exe") ? name.substring(0, name.length() - 4) : name;
+    }
 }

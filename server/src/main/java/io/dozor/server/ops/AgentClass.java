@@ -13,34 +13,34 @@ import java.util.concurrent.ConcurrentHashMap;
  * agents have.
  */
 final class AgentClass {
-  static final int MAX_CLASSES = 50;
-  static final int MAX_LENGTH = 16;
-  static final String OTHER = "other";
+    static final int MAX_CLASSES = 50;
+    static final int MAX_LENGTH = 16;
+    static final String OTHER = "other";
 
-  private final Set<String> seen = ConcurrentHashMap.newKeySet();
+    private final Set<String> seen = ConcurrentHashMap.newKeySet();
 
-  String of(String agentId) {
-    int end = 0;
-    while (end < agentId.length() && end < MAX_LENGTH && isAsciiLetter(agentId.charAt(end))) {
-      end++;
+    String of(String agentId) {
+        int end = 0;
+        while (end < agentId.length() && end < MAX_LENGTH && isAsciiLetter(agentId.charAt(end))) {
+            end++;
+        }
+        if (end == 0) {
+            return OTHER;
+        }
+        String candidate = agentId.substring(0, end).toLowerCase(Locale.ROOT);
+        if (seen.contains(candidate)) {
+            return candidate;
+        }
+        synchronized (seen) {
+            if (seen.size() < MAX_CLASSES) {
+                seen.add(candidate);
+                return candidate;
+            }
+        }
+        return seen.contains(candidate) ? candidate : OTHER;
     }
-    if (end == 0) {
-      return OTHER;
-    }
-    String candidate = agentId.substring(0, end).toLowerCase(Locale.ROOT);
-    if (seen.contains(candidate)) {
-      return candidate;
-    }
-    synchronized (seen) {
-      if (seen.size() < MAX_CLASSES) {
-        seen.add(candidate);
-        return candidate;
-      }
-    }
-    return seen.contains(candidate) ? candidate : OTHER;
-  }
 
-  private static boolean isAsciiLetter(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-  }
+    private static boolean isAsciiLetter(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    }
 }

@@ -23,33 +23,36 @@ import java.util.WeakHashMap;
  * </ul>
  */
 final class JvmMeters {
-  static final String COMPILATION_TIME = "jvm.compilation.time";
-  static final String PROCESS_CPU_TIME = "process.cpu.time";
-  static final String CPU_COUNT = "system.cpu.count";
+    static final String COMPILATION_TIME = "jvm.compilation.time";
+    static final String PROCESS_CPU_TIME = "process.cpu.time";
+    static final String CPU_COUNT = "system.cpu.count";
 
-  private static final Set<MeterRegistry> PREPARED = Collections.newSetFromMap(
-      Collections.synchronizedMap(new WeakHashMap<>()));
-  private static final Map<String, String> RENAMED = Map.of(CPU_COUNT, "system.cpus");
+    private static final Set<MeterRegistry> PREPARED =
+            Collections.newSetFromMap(Collections.synchronizedMap(new WeakHashMap<>()));
+    private static final Map<String, String> RENAMED = Map.of(CPU_COUNT, "system.cpus");
 
-  private JvmMeters() {}
+    private JvmMeters() {}
 
-  /** Once per registry, before anything is bound to it: the filters apply to meters registered afterwards. */
-  static void prepare(MeterRegistry registry) {
-    if (!PREPARED.add(registry)) {
-      return;
+    /** Once per registry, before anything is bound to it: the filters apply to meters registered afterwards. */
+    static void prepare(MeterRegistry registry) {
+        if (!PREPARED.add(registry)) {
+            return;
+        }
+        registry.config()
+                .meterFilter(MeterFilter.deny(id ->
+                        id.getName().equals(COMPILATION_TIME) || id.getName().equals(PROCESS_CPU_TIME)))
+                .meterFilter(new MeterFilter() {
+                    @Override
+                    public Meter.Id map(Meter.Id id) {
+                        String name = RENAMED.get(id.getName());
+                        return name == null ? id : id.withName(name);
+                    }
+                });
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            FunctionCounter.builder("process.cpu", os, bean -> Math.max(0, bean.getProcessCpuTime()) / 1e9)
+                    .description("CPU time used by the server's process")
+                    .baseUnit("seconds")
+                    .register(registry);
+        }
     }
-    registry.config()
-        .meterFilter(MeterFilter.deny(id -> id.getName().equals(COMPILATION_TIME) || id.getName().equals(PROCESS_CPU_TIME)))
-        .meterFilter(new MeterFilter() {
-          @Override
-          public Meter.Id map(Meter.Id id) {
-            String name = RENAMED.get(id.getName());
-            return name == null ? id : id.withName(name);
-          }
-        });
-    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-      FunctionCounter.builder("process.cpu", os, bean -> Math.max(0, bean.getProcessCpuTime()) / 1e9)
-          .description("CPU time used by the server's process").baseUnit("seconds").register(registry);
-    }
-  }
 }

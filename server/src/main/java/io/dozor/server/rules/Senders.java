@@ -14,38 +14,40 @@ import java.util.Optional;
  * when it is empty); in a private chat, anyone in it unless {@code admin_user_ids} is set.
  */
 public record Senders(List<Long> chatIds, List<Long> adminUserIds) {
-  static final long TELEGRAM_SERVICE = 777_000L;
-  static final long GROUP_ANONYMOUS_BOT = 1_087_968_824L;
+    static final long TELEGRAM_SERVICE = 777_000L;
+    static final long GROUP_ANONYMOUS_BOT = 1_087_968_824L;
 
-  /** Why {@code message} (a {@code Message} of the Bot API) must not be obeyed; empty when it may be. */
-  public Optional<String> refusal(JsonObject message) {
-    JsonObject chat = message.getValue("chat") instanceof JsonObject c ? c : new JsonObject();
-    if (!(chat.getValue("id") instanceof Number chatId) || !chatIds.contains(chatId.longValue())) {
-      return Optional.of("chat not in telegram.chat_ids");
+    /** Why {@code message} (a {@code Message} of the Bot API) must not be obeyed; empty when it may be. */
+    public Optional<String> refusal(JsonObject message) {
+        JsonObject chat = message.getValue("chat") instanceof JsonObject c ? c : new JsonObject();
+        if (!(chat.getValue("id") instanceof Number chatId) || !chatIds.contains(chatId.longValue())) {
+            return Optional.of("chat not in telegram.chat_ids");
+        }
+        if (message.getValue("sender_chat") != null) {
+            return Optional.of("sent on behalf of a chat");
+        }
+        if (!(message.getValue("from") instanceof JsonObject from) || !(from.getValue("id") instanceof Number id)) {
+            return Optional.of("no sender");
+        }
+        long user = id.longValue();
+        if (Boolean.TRUE.equals(from.getValue("is_bot"))) {
+            return Optional.of("sender is a bot");
+        }
+        if (isTelegramItself(user)) {
+            return Optional.of("sender is Telegram itself, not a person");
+        }
+        boolean group = !"private".equals(chat.getValue("type"));
+        if ((group || !adminUserIds.isEmpty()) && !adminUserIds.contains(user)) {
+            return Optional.of(
+                    adminUserIds.isEmpty()
+                            ? "a group chat, and telegram.admin_user_ids is empty"
+                            : "sender not in telegram.admin_user_ids");
+        }
+        return Optional.empty();
     }
-    if (message.getValue("sender_chat") != null) {
-      return Optional.of("sent on behalf of a chat");
-    }
-    if (!(message.getValue("from") instanceof JsonObject from) || !(from.getValue("id") instanceof Number id)) {
-      return Optional.of("no sender");
-    }
-    long user = id.longValue();
-    if (Boolean.TRUE.equals(from.getValue("is_bot"))) {
-      return Optional.of("sender is a bot");
-    }
-    if (isTelegramItself(user)) {
-      return Optional.of("sender is Telegram itself, not a person");
-    }
-    boolean group = !"private".equals(chat.getValue("type"));
-    if ((group || !adminUserIds.isEmpty()) && !adminUserIds.contains(user)) {
-      return Optional.of(adminUserIds.isEmpty()
-          ? "a group chat, and telegram.admin_user_ids is empty" : "sender not in telegram.admin_user_ids");
-    }
-    return Optional.empty();
-  }
 
-  /** Telegram's own senders, which {@code admin_user_ids} must not list: they are never a person. */
-  public static boolean isTelegramItself(long user) {
-    return user <= 0 || user == TELEGRAM_SERVICE || user == GROUP_ANONYMOUS_BOT;
-  }
+    /** Telegram's own senders, which {@code admin_user_ids} must not list: they are never a person. */
+    public static boolean isTelegramItself(long user) {
+        return user <= 0 || user == TELEGRAM_SERVICE || user == GROUP_ANONYMOUS_BOT;
+    }
 }

@@ -9,25 +9,25 @@ import io.vertx.sqlclient.Pool;
  * up to date first. Its futures are awaited on the command's thread, never on an event loop.
  */
 public record CliDatabase(Vertx vertx, Pool pool) implements AutoCloseable {
-  public static CliDatabase open(ServerConfig config) {
-    Vertx vertx = Vertx.vertx();
-    Pool pool = Postgres.pool(vertx, config.postgres());
-    CliDatabase db = new CliDatabase(vertx, pool);
-    try {
-      Migrations.migrate(vertx, pool).await();
-      return db;
-    } catch (RuntimeException e) {
-      db.close();
-      throw e;
+    public static CliDatabase open(ServerConfig config) {
+        Vertx vertx = Vertx.vertx();
+        Pool pool = Postgres.pool(vertx, config.postgres());
+        CliDatabase db = new CliDatabase(vertx, pool);
+        try {
+            Migrations.migrate(vertx, pool).await();
+            return db;
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
     }
-  }
 
-  @Override
-  public void close() {
-    try {
-      pool.close().await();
-    } finally {
-      vertx.close().await();
+    @Override
+    public void close() {
+        try {
+            pool.close().await();
+        } finally {
+            vertx.close().await();
+        }
     }
-  }
 }

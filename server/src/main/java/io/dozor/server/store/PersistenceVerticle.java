@@ -25,115 +25,131 @@ import org.slf4j.LoggerFactory;
  * events for every sink, and only then is the request answered.
  */
 public final class PersistenceVerticle extends VerticleBase {
-  private static final Logger log = LoggerFactory.getLogger(PersistenceVerticle.class);
+    private static final Logger log = LoggerFactory.getLogger(PersistenceVerticle.class);
 
-  private final Pool pool;
-  private final String[] sinks;
+    private final Pool pool;
+    private final String[] sinks;
 
-  public PersistenceVerticle(Pool pool, List<String> sinks) {
-    this.pool = pool;
-    this.sinks = sinks.toArray(String[]::new);
-  }
-
-  @Override
-  public Future<?> start() {
-    var bus = vertx.eventBus();
-    return Future.all(
-        bus.<StoreEvents>consumer(Addresses.EVENTS_STORE, this::store).completion(),
-        bus.<TokenCheck>consumer(Addresses.TOKENS_CHECK, this::checkToken).completion(),
-        bus.<Heartbeat>consumer(Addresses.AGENTS_HEARTBEAT, this::heartbeat).completion(),
-        bus.consumer(Addresses.HEALTH_POSTGRES, this::health).completion());
-  }
-
-  private void store(Message<StoreEvents> message) {
-    StoreEvents request = message.body();
-    insert(request)
-        .onSuccess(result -> {
-          message.reply(result);
-          if (result.accepted() > 0) {
-            vertx.eventBus().publish(Addresses.OUTBOX_WAKE, null);
-          }
-        })
-        .onFailure(err -> {
-          log.warn("storing batch failed [agent={}, size={}, error={}]", request.agentId(),
-              request.events().size(), err.getMessage());
-          message.fail(503, "storage unavailable: " + err.getMessage());
-        });
-  }
-
-  Future<StoreResult> insert(StoreEvents request) {
-    List<LaunchEvent> events = request.events();
-    int n = events.size();
-    var ids = new UUID[n];
-    var timestamps = new OffsetDateTime[n];
-    var users = new String[n];
-    var names = new String[n];
-    var pids = new Long[n];
-    var executables = new String[n];
-    var hosts = new String[n];
-    var parentPids = new Long[n];
-    var parentNames = new String[n];
-    var domains = new String[n];
-    var osTypes = new String[n];
-    var osFamilies = new String[n];
-    var agentVersions = new String[n];
-    for (int i = 0; i < n; i++) {
-      LaunchEvent e = events.get(i);
-      ids[i] = e.eventId();
-      timestamps[i] = e.timestamp();
-      users[i] = e.username();
-      names[i] = e.processName();
-      pids[i] = e.pid();
-      executables[i] = e.executable();
-      hosts[i] = e.hostname();
-      LaunchEvent.Context c = e.context();
-      parentPids[i] = c.parentPid();
-      parentNames[i] = c.parentName();
-      domains[i] = c.userDomain();
-      osTypes[i] = c.osType();
-      osFamilies[i] = c.osFamily();
-      agentVersions[i] = c.agentVersion();
+    public PersistenceVerticle(Pool pool, List<String> sinks) {
+        this.pool = pool;
+        this.sinks = sinks.toArray(String[]::new);
     }
-    Tuple params = Tuple.of(ids, timestamps, users, names, pids, executables, hosts)
-        .addString(request.agentId())
-        .addArrayOfString(sinks)
-        .addArrayOfLong(parentPids).addArrayOfString(parentNames).addArrayOfString(domains)
-        .addArrayOfString(osTypes).addArrayOfString(osFamilies).addArrayOfString(agentVersions);
-    return pool.preparedQuery(Sql.INSERT_EVENTS).execute(params)
-        .map(rows -> {
-          int accepted = rows.iterator().next().getLong("accepted").intValue();
-          return new StoreResult(accepted, n - accepted);
+
+    @Override
+    public Future<?> start() {
+        var bus = vertx.eventBus();
+        return Future.all(
+                bus.<StoreEvents>consumer(Addresses.EVENTS_STORE, this::store).completion(),
+                bus.<TokenCheck>consumer(Addresses.TOKENS_CHECK, this::checkToken)
+                        .completion(),
+                bus.<Heartbeat>consumer(Addresses.AGENTS_HEARTBEAT, this::heartbeat)
+                        .completion(),
+                bus.consumer(Addresses.HEALTH_POSTGRES, this::health).completion());
+    }
+
+    private void store(Message<StoreEvents> message) {
+        StoreEvents request = message.body();
+        insert(request)
+                .onSuccess(result -> {
+                    message.reply(result);
+                    if (result.accepted() > 0) {
+                        vertx.eventBus().publish(Addresses.OUTBOX_WAKE, null);
+                    }
+                })
+                .onFailure(err -> {
+                    log.warn(
+                            "storing batch failed [agent={}, size={}, error={}]",
+                            request.agentId(),
+                            request.events().size(),
+                            err.getMessage());
+                    message.fail(503, "storage unavailable: " + err.getMessage());
+                });
+    }
+
+    Future<StoreResult> insert(StoreEvents request) {
+        List<LaunchEvent> events = request.events();
+        int n = events.size();
+        var ids = new UUID[n];
+        var timestamps = new OffsetDateTime[n];
+        var users = new String[n];
+        var names = new String[n];
+        var pids = new Long[n];
+        var executables = new String[n];
+        var hosts = new String[n];
+        var parentPids = new Long[n];
+        var parentNames = new String[n];
+        var domains = new String[n];
+        var osTypes = new String[n];
+        var osFamilies = new String[n];
+        var agentVersions = new String[n];
+        for (int i = 0; i < n; i++) {
+            LaunchEvent e = events.get(i);
+            ids[i] = e.eventId();
+            timestamps[i] = e.timestamp();
+            users[i] = e.username();
+            names[i] = e.processName();
+            pids[i] = e.pid();
+            executables[i] = e.executable();
+            hosts[i] = e.hostname();
+            LaunchEvent.Context c = e.context();
+            parentPids[i] = c.parentPid();
+            parentNames[i] = c.parentName();
+            domains[i] = c.userDomain();
+            osTypes[i] = c.osType();
+            osFamilies[i] = c.osFamily();
+            agentVersions[i] = c.agentVersion();
+        }
+        Tuple params = Tuple.of(ids, timestamps, users, names, pids, executables, hosts)
+                .addString(request.agentId())
+                .addArrayOfString(sinks)
+                .addArrayOfLong(parentPids)
+                .addArrayOfString(parentNames)
+                .addArrayOfString(domains)
+                .addArrayOfString(osTypes)
+                .addArrayOfString(osFamilies)
+                .addArrayOfString(agentVersions);
+        return pool.preparedQuery(Sql.INSERT_EVENTS).execute(params).map(rows -> {
+            int accepted = rows.iterator().next().getLong("accepted").intValue();
+            return new StoreResult(accepted, n - accepted);
         });
-  }
+    }
 
-  private void health(Message<Object> message) {
-    pool.query(Sql.PING).execute()
-        .map(rows -> new Health(true, "ok"))
-        .otherwise(err -> new Health(false, String.valueOf(err.getMessage())))
-        .onSuccess(message::reply);
-  }
+    private void health(Message<Object> message) {
+        pool.query(Sql.PING)
+                .execute()
+                .map(rows -> new Health(true, "ok"))
+                .otherwise(err -> new Health(false, String.valueOf(err.getMessage())))
+                .onSuccess(message::reply);
+    }
 
-  private void heartbeat(Message<Heartbeat> message) {
-    Heartbeat h = message.body();
-    pool.preparedQuery(Sql.AGENT_HEARTBEAT)
-        .execute(Tuple.of(h.agentId(), h.hostname(), h.version(), h.spoolDepth(), h.droppedEvents(),
-            h.unpersistedEvents(), h.spoolError()))
-        .onSuccess(done -> message.reply(null))
-        .onFailure(err -> message.fail(503, "storage unavailable: " + err.getMessage()));
-  }
+    private void heartbeat(Message<Heartbeat> message) {
+        Heartbeat h = message.body();
+        pool.preparedQuery(Sql.AGENT_HEARTBEAT)
+                .execute(Tuple.of(
+                        h.agentId(),
+                        h.hostname(),
+                        h.version(),
+                        h.spoolDepth(),
+                        h.droppedEvents(),
+                        h.unpersistedEvents(),
+                        h.spoolError()))
+                .onSuccess(done -> message.reply(null))
+                .onFailure(err -> message.fail(503, "storage unavailable: " + err.getMessage()));
+    }
 
-  private void checkToken(Message<TokenCheck> message) {
-    TokenCheck check = message.body();
-    pool.preparedQuery(Sql.TOKEN_ACTIVE).execute(Tuple.of(check.tokenId(), check.subject(), check.kind().column))
-        .map(rows -> {
-          var it = rows.iterator();
-          return new TokenStatus(it.hasNext() && isActive(it.next()));
-        })
-        .onSuccess(message::reply)
-        .onFailure(err -> message.fail(503, "token store unavailable: " + err.getMessage()));
-  }
+    private void checkToken(Message<TokenCheck> message) {
+        TokenCheck check = message.body();
+        pool.preparedQuery(Sql.TOKEN_ACTIVE)
+                .execute(Tuple.of(check.tokenId(), check.subject(), check.kind().column))
+                .map(rows -> {
+                    var it = rows.iterator();
+                    return new TokenStatus(it.hasNext() && isActive(it.next()));
+                })
+                .onSuccess(message::reply)
+                .onFailure(err -> message.fail(503, "token store unavailable: " + err.getMessage()));
+    }
 
-  private static boolean isActive(Row row) {
-    return Boolean.TRUE.equals(row.getBoolean("active"));
-  }
+    private static boolean isActive(Row row) {
+        return Boolean.TRUE.equals(row.getBoolean("active"));
+    }
 }

@@ -72,461 +72,553 @@ import org.postgresql.PGConnection;
  * Parameters are environment variables (see {@code server/bench/ingest.sh}).
  */
 public final class IngestBenchmark {
-  static final OffsetDateTime BASE = OffsetDateTime.parse("2026-11-01T00:00:00Z");
-  static final String[] USERS = {"ivanov", "petrov", "sidorov", "smirnova", "kuznetsov", "popova", "vasiliev", "sokolova"};
-  static final String[] PROCESSES = {"chrome.exe", "browser.exe", "Telegram.exe", "explorer.exe"};
-  static final String SECRET = "bench-Vb7Nm2Qx9Lk4Wp8Rz3Ty6Hd1Gf5Js0Ca";
-  static final String CEILING_PREFIX = "dozor-bench-ceiling";
-  static final String E2E_PREFIX = "dozor-bench-e2e";
-  static final String COPY_SQL = "COPY events (event_id, \"timestamp\", username, process_name, agent_id, pid, "
-      + "executable, hostname) FROM STDIN WITH (FORMAT csv)";
+    static final OffsetDateTime BASE = OffsetDateTime.parse("2026-11-01T00:00:00Z");
+    static final String[] USERS = {
+        "ivanov", "petrov", "sidorov", "smirnova", "kuznetsov", "popova", "vasiliev", "sokolova"
+    };
+    static final String[] PROCESSES = {"chrome.exe", "browser.exe", "Telegram.exe", "explorer.exe"};
+    static final String SECRET = "bench-Vb7Nm2Qx9Lk4Wp8Rz3Ty6Hd1Gf5Js0Ca";
+    static final String CEILING_PREFIX = "dozor-bench-ceiling";
+    static final String E2E_PREFIX = "dozor-bench-e2e";
+    static final String COPY_SQL = "COPY events (event_id, \"timestamp\", username, process_name, agent_id, pid, "
+            + "executable, hostname) FROM STDIN WITH (FORMAT csv)";
 
-  final int ceilingEvents = env("CEILING_EVENTS", 200_000);
-  final int pgStreams = env("PG_STREAMS", 2);
-  final int esBulk = env("ES_BULK", 1_000);
-  final int esConcurrency = env("ES_CONCURRENCY", 2);
-  final int agents = env("AGENTS", 8);
-  final int batch = env("BATCH", 500);
-  final int seconds = env("SECONDS", 30);
-  final int httpInstances = env("HTTP_INSTANCES", 0);
-  final Path outDir = Path.of(System.getenv().getOrDefault("OUT", "server/target/bench"));
-  final List<String> lines = new ArrayList<>();
+    final int ceilingEvents = env("CEILING_EVENTS", 200_000);
+    final int pgStreams = env("PG_STREAMS", 2);
+    final int esBulk = env("ES_BULK", 1_000);
+    final int esConcurrency = env("ES_CONCURRENCY", 2);
+    final int agents = env("AGENTS", 8);
+    final int batch = env("BATCH", 500);
+    final int seconds = env("SECONDS", 30);
+    final int httpInstances = env("HTTP_INSTANCES", 0);
+    final Path outDir = Path.of(System.getenv().getOrDefault("OUT", "server/target/bench"));
+    final List<String> lines = new ArrayList<>();
 
-  public static void main(String[] args) throws Exception {
-    int status = 0;
-    try {
-      new IngestBenchmark().run();
-    } catch (Throwable t) {
-      t.printStackTrace();
-      status = 1;
-    }
-    System.exit(status); // HTTP client and pool threads are not daemons
-  }
-
-  static int env(String name, int dflt) {
-    String v = System.getenv(name);
-    return v == null || v.isBlank() ? dflt : Integer.parseInt(v.strip());
-  }
-
-  void run() throws Exception {
-    Files.createDirectories(outDir);
-    Path dir = Files.createTempDirectory("dozor-bench-");
-    log("starting Elasticsearch and a fresh PostgreSQL database");
-    Elasticsearch es = Elasticsearch.shared(); // DOZOR_TEST_ES_URL: an external node
-    try (PostgresDatabase db = PostgresDatabase.create()) {
-      migrate(db);
-      List<StoredEvent> events = generate(ceilingEvents);
-
-      double pgRate = pgCopyCeiling(db, events);
-      db.execute("TRUNCATE events CASCADE");
-      db.execute("VACUUM ANALYZE");
-      double esRate = esBulkCeiling(es, events);
-      es.request("DELETE", "/" + CEILING_PREFIX + "-*", null);
-      es.request("DELETE", "/_index_template/" + CEILING_PREFIX, null);
-      events = null;
-
-      ServerConfig config = new ConfigLoader(serverEnv(db, es, dir)).load(Optional.empty());
-      Vertx vertx = Vertx.vertx(Meters.vertxOptions());
-      DozorServer server = DozorServer.start(vertx, config).await();
-      try {
-        awaitTemplate(es);
-        URI uri = URI.create("https://127.0.0.1:" + server.port() + "/api/v1/events");
-        List<Agent> fleet = new ArrayList<>();
-        for (int i = 1; i <= agents; i++) {
-          String id = String.format(Locale.ROOT, "pc-%03d", i);
-          fleet.add(new Agent(id, BenchAccess.agentToken(config, id), uri, dir.resolve("tls/ca.pem")));
-        }
-        // a short warm-up (JIT, connections, TLS sessions, the index), not counted
-        log("warm-up: " + ceilingEvents / 10 + " events");
-        Load warm = load(fleet, ceilingEvents / 10, Duration.ofMinutes(10), 0);
-        Drain warmDrain = drain(db, es, warm.accepted, warm.start);
-        long base = warmDrain.total;
-
-        // as many events as the ceilings, sent as fast as the agents are acknowledged; the time runs until
-        // the last one is indexed, so an outbox backlog counts against the rate
-        log("end to end: " + ceilingEvents + " events from " + agents + " agents x " + batch + " per batch, closed loop");
-        Load full = load(fleet, ceilingEvents, Duration.ofMinutes(10), 0);
-        long backlog = db.count("outbox");
-        Drain fullDrain = drain(db, es, base + full.accepted, full.start);
-        base = fullDrain.total;
-        double e2eRate = full.accepted / fullDrain.seconds;
-
-        double half = e2eRate / 2;
-        log(String.format(Locale.ROOT, "half load: %.0f events/s for %d s", half, seconds));
-        Load paced = load(fleet, Long.MAX_VALUE, Duration.ofSeconds(seconds), half);
-        Drain pacedDrain = drain(db, es, base + paced.accepted, paced.start);
-
-        report(pgRate, esRate, full, backlog, fullDrain, e2eRate, half, paced, pacedDrain);
-      } finally {
-        server.close().await();
-        vertx.close().await();
-      }
-    }
-  }
-
-  // ------------------------------------------------------------------ ceilings
-
-  void migrate(PostgresDatabase db) {
-    Vertx vertx = Vertx.vertx();
-    var pool = Postgres.pool(vertx, new ServerConfig.Postgres(db.url(), 2));
-    try {
-      Migrations.migrate(vertx, pool).await();
-    } finally {
-      pool.close().await();
-      vertx.close().await();
-    }
-  }
-
-  List<StoredEvent> generate(int n) {
-    Random random = new Random(42);
-    List<StoredEvent> out = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      String agent = String.format(Locale.ROOT, "pc-%03d", 1 + i % agents);
-      out.add(new StoredEvent(i + 1, agent, launch(random, i, agent)));
-    }
-    return out;
-  }
-
-  static LaunchEvent launch(Random random, long seq, String agent) {
-    String process = PROCESSES[random.nextInt(PROCESSES.length)];
-    return new LaunchEvent(new UUID(random.nextLong() & ~0xF000L | 0x4000L,
-        random.nextLong() & 0x3FFFFFFFFFFFFFFFL | 0x8000000000000000L),
-        BASE.plusNanos((seq % 2_000_000_000L) * 1_000_000L), USERS[random.nextInt(USERS.length)], process,
-        1_000L + random.nextInt(60_000), "C:\\Program Files\\Apps\\" + process, agent.toUpperCase(Locale.ROOT));
-  }
-
-  double pgCopyCeiling(PostgresDatabase db, List<StoredEvent> events) throws Exception {
-    PgConnectOptions o = PgConnectOptions.fromUri(db.url());
-    String jdbc = "jdbc:postgresql://" + o.getHost() + ":" + o.getPort() + "/" + o.getDatabase();
-    Properties props = new Properties();
-    props.setProperty("user", o.getUser());
-    if (o.getPassword() != null && !o.getPassword().isEmpty()) {
-      props.setProperty("password", o.getPassword());
-    }
-    byte[][] csv = new byte[pgStreams][];
-    int per = (events.size() + pgStreams - 1) / pgStreams;
-    for (int s = 0; s < pgStreams; s++) {
-      StringBuilder sb = new StringBuilder(per * 160);
-      for (StoredEvent e : events.subList(Math.min(events.size(), s * per), Math.min(events.size(), (s + 1) * per))) {
-        LaunchEvent l = e.launch();
-        sb.append(l.eventId()).append(',').append(l.timestamp()).append(',').append(l.username()).append(',')
-            .append(l.processName()).append(',').append(e.agentId()).append(',').append(l.pid()).append(",\"")
-            .append(l.executable()).append("\",").append(l.hostname()).append('\n');
-      }
-      csv[s] = sb.toString().getBytes(StandardCharsets.UTF_8);
-    }
-    log("PostgreSQL ceiling: COPY " + events.size() + " events in " + pgStreams + " streams");
-    List<Connection> connections = new ArrayList<>();
-    for (int s = 0; s < pgStreams; s++) {
-      connections.add(DriverManager.getConnection(jdbc, props));
-    }
-    AtomicLong copied = new AtomicLong();
-    long t0 = System.nanoTime();
-    List<Thread> threads = new ArrayList<>();
-    for (int s = 0; s < pgStreams; s++) {
-      Connection c = connections.get(s);
-      byte[] data = csv[s];
-      threads.add(Thread.ofPlatform().start(() -> {
+    public static void main(String[] args) throws Exception {
+        int status = 0;
         try {
-          copied.addAndGet(c.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY_SQL, new ByteArrayInputStream(data)));
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
+            new IngestBenchmark().run();
+        } catch (Throwable t) {
+            t.printStackTrace();
+            status = 1;
         }
-      }));
+        System.exit(status); // HTTP client and pool threads are not daemons
     }
-    for (Thread t : threads) {
-      t.join();
-    }
-    double secs = (System.nanoTime() - t0) / 1e9;
-    for (Connection c : connections) {
-      c.close();
-    }
-    long rows = db.count("events");
-    check(rows == events.size(), "COPY stored " + rows + " rows of " + events.size());
-    double rate = events.size() / secs;
-    log(String.format(Locale.ROOT, "  %d rows in %.2f s = %.0f events/s", rows, secs, rate));
-    return rate;
-  }
 
-  double esBulkCeiling(Elasticsearch es, List<StoredEvent> events) throws Exception {
-    Rest5Client rest = Rest5Client.builder(List.of(URI.create(es.url()))).build();
-    try {
-      var client = new ElasticsearchAsyncClient(new Rest5ClientTransport(rest, new JacksonJsonpMapper()));
-      client.indices().putIndexTemplate(t -> t.name(CEILING_PREFIX)
-          .withJson(new StringReader(IndexTemplate.EVENTS.json(CEILING_PREFIX)))).get();
-      List<BulkRequest> requests = new ArrayList<>();
-      for (int i = 0; i < events.size(); i += esBulk) {
-        requests.add(BenchDocuments.bulk(CEILING_PREFIX, events.subList(i, Math.min(events.size(), i + esBulk))));
-      }
-      log("Elasticsearch ceiling: _bulk " + events.size() + " documents, " + esBulk + " per request, "
-          + esConcurrency + " concurrent");
-      AtomicInteger next = new AtomicInteger();
-      AtomicLong failed = new AtomicLong();
-      long t0 = System.nanoTime();
-      List<Thread> threads = new ArrayList<>();
-      for (int c = 0; c < esConcurrency; c++) {
-        threads.add(Thread.ofPlatform().start(() -> {
-          for (int i; (i = next.getAndIncrement()) < requests.size(); ) {
+    static int env(String name, int dflt) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? dflt : Integer.parseInt(v.strip());
+    }
+
+    void run() throws Exception {
+        Files.createDirectories(outDir);
+        Path dir = Files.createTempDirectory("dozor-bench-");
+        log("starting Elasticsearch and a fresh PostgreSQL database");
+        Elasticsearch es = Elasticsearch.shared(); // DOZOR_TEST_ES_URL: an external node
+        try (PostgresDatabase db = PostgresDatabase.create()) {
+            migrate(db);
+            List<StoredEvent> events = generate(ceilingEvents);
+
+            double pgRate = pgCopyCeiling(db, events);
+            db.execute("TRUNCATE events CASCADE");
+            db.execute("VACUUM ANALYZE");
+            double esRate = esBulkCeiling(es, events);
+            es.request("DELETE", "/" + CEILING_PREFIX + "-*", null);
+            es.request("DELETE", "/_index_template/" + CEILING_PREFIX, null);
+            events = null;
+
+            ServerConfig config = new ConfigLoader(serverEnv(db, es, dir)).load(Optional.empty());
+            Vertx vertx = Vertx.vertx(Meters.vertxOptions());
+            DozorServer server = DozorServer.start(vertx, config).await();
             try {
-              BulkResponse response = client.bulk(requests.get(i)).get();
-              if (response.errors()) {
-                failed.addAndGet(response.items().stream().filter(item -> item.error() != null).count());
-              }
-            } catch (Exception e) {
-              throw new IllegalStateException(e);
+                awaitTemplate(es);
+                URI uri = URI.create("https://127.0.0.1:" + server.port() + "/api/v1/events");
+                List<Agent> fleet = new ArrayList<>();
+                for (int i = 1; i <= agents; i++) {
+                    String id = String.format(Locale.ROOT, "pc-%03d", i);
+                    fleet.add(new Agent(id, BenchAccess.agentToken(config, id), uri, dir.resolve("tls/ca.pem")));
+                }
+                // a short warm-up (JIT, connections, TLS sessions, the index), not counted
+                log("warm-up: " + ceilingEvents / 10 + " events");
+                Load warm = load(fleet, ceilingEvents / 10, Duration.ofMinutes(10), 0);
+                Drain warmDrain = drain(db, es, warm.accepted, warm.start);
+                long base = warmDrain.total;
+
+                // as many events as the ceilings, sent as fast as the agents are acknowledged; the time runs until
+                // the last one is indexed, so an outbox backlog counts against the rate
+                log("end to end: " + ceilingEvents + " events from " + agents + " agents x " + batch
+                        + " per batch, closed loop");
+                Load full = load(fleet, ceilingEvents, Duration.ofMinutes(10), 0);
+                long backlog = db.count("outbox");
+                Drain fullDrain = drain(db, es, base + full.accepted, full.start);
+                base = fullDrain.total;
+                double e2eRate = full.accepted / fullDrain.seconds;
+
+                double half = e2eRate / 2;
+                log(String.format(Locale.ROOT, "half load: %.0f events/s for %d s", half, seconds));
+                Load paced = load(fleet, Long.MAX_VALUE, Duration.ofSeconds(seconds), half);
+                Drain pacedDrain = drain(db, es, base + paced.accepted, paced.start);
+
+                report(pgRate, esRate, full, backlog, fullDrain, e2eRate, half, paced, pacedDrain);
+            } finally {
+                server.close().await();
+                vertx.close().await();
             }
-          }
-        }));
-      }
-      for (Thread t : threads) {
-        t.join();
-      }
-      es.request("POST", "/" + CEILING_PREFIX + "-*/_refresh", null);
-      double secs = (System.nanoTime() - t0) / 1e9;
-      long docs = es.count(CEILING_PREFIX + "-*");
-      check(failed.get() == 0 && docs == events.size(), "ES indexed " + docs + " of " + events.size()
-          + " (" + failed.get() + " item errors)");
-      double rate = events.size() / secs;
-      log(String.format(Locale.ROOT, "  %d documents in %.2f s = %.0f docs/s", docs, secs, rate));
-      return rate;
-    } finally {
-      rest.close();
-    }
-  }
-
-  // ------------------------------------------------------------------ end to end
-
-  Map<String, String> serverEnv(PostgresDatabase db, Elasticsearch es, Path dir) {
-    DevCertificates certs = DevCertificates.generate(dir.resolve("tls"));
-    Map<String, String> env = new HashMap<>();
-    env.put("DOZOR_HTTP_HOST", "127.0.0.1");
-    env.put("DOZOR_HTTP_PORT", "0");
-    env.put("DOZOR_OPS_PORT", "0");
-    env.put("DOZOR_HTTP_INSTANCES", Integer.toString(httpInstances));
-    env.put("DOZOR_HTTP_TLS_CERT", certs.serverCert().toString());
-    env.put("DOZOR_HTTP_TLS_KEY", certs.serverKey().toString());
-    env.put("DOZOR_AUTH_TOKEN_SECRET", SECRET);
-    env.put("DOZOR_POSTGRES_URL", db.url());
-    env.put("DOZOR_ELASTICSEARCH_URLS", es.url());
-    env.put("DOZOR_ELASTICSEARCH_INDEX_PREFIX", E2E_PREFIX);
-    env.put("DOZOR_LOG_DIR", dir.resolve("logs").toString());
-    // Telegram configured with no chat: the ES sink is the only outbox sink (what this benchmark is about);
-    // the Bot API is never called (no chats, no polling)
-    env.put("DOZOR_TELEGRAM_BOT_TOKEN", "1:bench");
-    env.put("DOZOR_TELEGRAM_API_URL", "http://127.0.0.1:9");
-    env.put("DOZOR_TELEGRAM_BOT_POLLING", "false");
-    // this benchmark measures throughput with agents in a closed loop: no per-agent rate limit (FairnessBenchmark
-    // measures that limit)
-    env.put("DOZOR_INGEST_RATE_PER_AGENT", "0");
-    System.getenv().forEach((k, v) -> {
-      if (k.startsWith("DOZOR_") && !k.startsWith("DOZOR_TEST_") && !k.startsWith("DOZOR_ES_")) {
-        env.put(k, v); // e.g. DOZOR_POSTGRES_POOL_SIZE, DOZOR_ELASTICSEARCH_* tuning
-      }
-    });
-    return env;
-  }
-
-  void awaitTemplate(Elasticsearch es) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (!es.request("GET", "/_index_template/" + E2E_PREFIX, null).ok()) {
-      check(System.nanoTime() < deadline, "the server did not install its index template");
-      Thread.sleep(100);
-    }
-  }
-
-  /** One simulated agent: its own token and HTTPS connection, a sequence for unique events. */
-  final class Agent {
-    final String id;
-    final String token;
-    final URI uri;
-    final HttpClient http;
-    long seq;
-
-    Agent(String id, String token, URI uri, Path ca) {
-      this.id = id;
-      this.token = token;
-      this.uri = uri;
-      this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-          .sslContext(DevCertificates.trusting(ca)).connectTimeout(Duration.ofSeconds(5)).build();
-    }
-
-    String body() {
-      ThreadLocalRandom random = ThreadLocalRandom.current();
-      StringBuilder sb = new StringBuilder(batch * 230).append("{\"events\":[");
-      for (int i = 0; i < batch; i++) {
-        LaunchEvent l = launch(random, seq++, id);
-        if (i > 0) {
-          sb.append(',');
         }
-        sb.append("{\"event_id\":\"").append(l.eventId()).append("\",\"timestamp\":\"")
-            .append(l.timestamp().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append("\",\"username\":\"")
-            .append(l.username()).append("\",\"process_name\":\"").append(l.processName()).append("\",\"pid\":")
-            .append(l.pid()).append(",\"executable\":\"").append(l.executable().replace("\\", "\\\\"))
-            .append("\",\"hostname\":\"").append(l.hostname()).append("\"}");
-      }
-      return sb.append("]}").toString();
     }
 
-    /** Returns the accepted count, or -status on a refusal. */
-    int post(String body) throws Exception {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
-          .header("Content-Type", "application/json").header("Authorization", "Bearer " + token)
-          .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) {
-        return -r.statusCode();
-      }
-      return new JsonObject(r.body()).getInteger("accepted");
-    }
-  }
+    // ------------------------------------------------------------------ ceilings
 
-  record Load(long start, double seconds, long batches, long accepted, long refused, long[] latencies) {
-    double percentileMs(double p) {
-      if (latencies.length == 0) {
-        return Double.NaN;
-      }
-      int i = (int) Math.ceil(p / 100.0 * latencies.length) - 1;
-      return latencies[Math.max(0, Math.min(latencies.length - 1, i))] / 1e6;
-    }
-  }
-
-  /**
-   * Closed loop when {@code rate} is 0, otherwise each agent on a fixed schedule adding up to rate events/s;
-   * stops after {@code events} (rounded up to whole batches) or {@code duration}.
-   */
-  Load load(List<Agent> fleet, long events, Duration duration, double rate) throws InterruptedException {
-    AtomicLong batches = new AtomicLong(events == Long.MAX_VALUE ? Long.MAX_VALUE : (events + batch - 1) / batch);
-    long start = System.nanoTime();
-    long end = start + duration.toNanos();
-    long interval = rate > 0 ? (long) (1e9 * fleet.size() * batch / rate) : 0;
-    AtomicLong accepted = new AtomicLong();
-    AtomicLong refused = new AtomicLong();
-    List<long[]> perAgent = new ArrayList<>();
-    List<Thread> threads = new ArrayList<>();
-    for (int a = 0; a < fleet.size(); a++) {
-      Agent agent = fleet.get(a);
-      long first = start + interval * a / fleet.size();
-      long[][] slot = new long[1][];
-      perAgent.add(null);
-      int index = a;
-      threads.add(Thread.ofPlatform().name("agent-" + agent.id).start(() -> {
-        long[] lat = new long[1024];
-        int n = 0;
+    void migrate(PostgresDatabase db) {
+        Vertx vertx = Vertx.vertx();
+        var pool = Postgres.pool(vertx, new ServerConfig.Postgres(db.url(), 2));
         try {
-          for (long k = 0; ; k++) {
-            String body = agent.body();
-            long scheduled = rate > 0 ? first + k * interval : System.nanoTime();
-            if (scheduled >= end || batches.decrementAndGet() < 0) {
-              break;
-            }
-            for (long wait; (wait = scheduled - System.nanoTime()) > 0; ) {
-              LockSupport.parkNanos(wait);
-            }
-            int result = agent.post(body);
-            long latency = System.nanoTime() - scheduled;
-            if (result < 0) {
-              refused.incrementAndGet();
-              continue;
-            }
-            accepted.addAndGet(result);
-            if (n == lat.length) {
-              lat = Arrays.copyOf(lat, n * 2);
-            }
-            lat[n++] = latency;
-          }
-        } catch (Exception e) {
-          refused.incrementAndGet();
-          System.err.println(agent.id + ": " + e);
+            Migrations.migrate(vertx, pool).await();
+        } finally {
+            pool.close().await();
+            vertx.close().await();
         }
-        slot[0] = Arrays.copyOf(lat, n);
-        synchronized (perAgent) {
-          perAgent.set(index, slot[0]);
+    }
+
+    List<StoredEvent> generate(int n) {
+        Random random = new Random(42);
+        List<StoredEvent> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            String agent = String.format(Locale.ROOT, "pc-%03d", 1 + i % agents);
+            out.add(new StoredEvent(i + 1, agent, launch(random, i, agent)));
         }
-      }));
+        return out;
     }
-    for (Thread t : threads) {
-      t.join();
+
+    static LaunchEvent launch(Random random, long seq, String agent) {
+        String process = PROCESSES[random.nextInt(PROCESSES.length)];
+        return new LaunchEvent(
+                new UUID(
+                        random.nextLong() & ~0xF000L | 0x4000L,
+                        random.nextLong() & 0x3FFFFFFFFFFFFFFFL | 0x8000000000000000L),
+                BASE.plusNanos((seq % 2_000_000_000L) * 1_000_000L),
+                USERS[random.nextInt(USERS.length)],
+                process,
+                1_000L + random.nextInt(60_000),
+                "C:\\Program Files\\Apps\\" + process,
+                agent.toUpperCase(Locale.ROOT));
     }
-    double secs = (System.nanoTime() - start) / 1e9;
-    long[] all = perAgent.stream().flatMapToLong(Arrays::stream).sorted().toArray();
-    Load load = new Load(start, secs, all.length, accepted.get(), refused.get(), all);
-    log(String.format(Locale.ROOT, "  sent %d batches, %d events accepted, %d refused in %.2f s (%.0f events/s acked);"
-            + " ack p50 %.1f ms, p99 %.1f ms, max %.1f ms", load.batches, load.accepted, load.refused, secs,
-        load.accepted / secs, load.percentileMs(50), load.percentileMs(99), load.percentileMs(100)));
-    check(load.refused == 0, load.refused + " batches refused");
-    return load;
-  }
 
-  record Drain(long total, double seconds, double lagSeconds) {}
-
-  /**
-   * Waits until PostgreSQL holds {@code total} events and the outbox is empty (every row deleted after ES
-   * acknowledged it), then refreshes the index so they are searchable; checks ES holds {@code total}.
-   */
-  Drain drain(PostgresDatabase db, Elasticsearch es, long total, long start) throws InterruptedException {
-    long loadEnd = System.nanoTime();
-    long deadline = loadEnd + Duration.ofMinutes(10).toNanos();
-    while (db.count("outbox") > 0) {
-      check(System.nanoTime() < deadline, "the outbox did not drain in 10 minutes");
-      Thread.sleep(20);
+    double pgCopyCeiling(PostgresDatabase db, List<StoredEvent> events) throws Exception {
+        PgConnectOptions o = PgConnectOptions.fromUri(db.url());
+        String jdbc = "jdbc:postgresql://" + o.getHost() + ":" + o.getPort() + "/" + o.getDatabase();
+        Properties props = new Properties();
+        props.setProperty("user", o.getUser());
+        if (o.getPassword() != null && !o.getPassword().isEmpty()) {
+            props.setProperty("password", o.getPassword());
+        }
+        byte[][] csv = new byte[pgStreams][];
+        int per = (events.size() + pgStreams - 1) / pgStreams;
+        for (int s = 0; s < pgStreams; s++) {
+            StringBuilder sb = new StringBuilder(per * 160);
+            for (StoredEvent e :
+                    events.subList(Math.min(events.size(), s * per), Math.min(events.size(), (s + 1) * per))) {
+                LaunchEvent l = e.launch();
+                sb.append(l.eventId())
+                        .append(',')
+                        .append(l.timestamp())
+                        .append(',')
+                        .append(l.username())
+                        .append(',')
+                        .append(l.processName())
+                        .append(',')
+                        .append(e.agentId())
+                        .append(',')
+                        .append(l.pid())
+                        .append(",\"")
+                        .append(l.executable())
+                        .append("\",")
+                        .append(l.hostname())
+                        .append('\n');
+            }
+            csv[s] = sb.toString().getBytes(StandardCharsets.UTF_8);
+        }
+        log("PostgreSQL ceiling: COPY " + events.size() + " events in " + pgStreams + " streams");
+        List<Connection> connections = new ArrayList<>();
+        for (int s = 0; s < pgStreams; s++) {
+            connections.add(DriverManager.getConnection(jdbc, props));
+        }
+        AtomicLong copied = new AtomicLong();
+        long t0 = System.nanoTime();
+        List<Thread> threads = new ArrayList<>();
+        for (int s = 0; s < pgStreams; s++) {
+            Connection c = connections.get(s);
+            byte[] data = csv[s];
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    copied.addAndGet(
+                            c.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY_SQL, new ByteArrayInputStream(data)));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        for (Connection c : connections) {
+            c.close();
+        }
+        long rows = db.count("events");
+        check(rows == events.size(), "COPY stored " + rows + " rows of " + events.size());
+        double rate = events.size() / secs;
+        log(String.format(Locale.ROOT, "  %d rows in %.2f s = %.0f events/s", rows, secs, rate));
+        return rate;
     }
-    check(es.request("POST", "/" + E2E_PREFIX + "-*/_refresh", null).ok(), "refresh failed");
-    long indexed = System.nanoTime();
-    long committed = db.count("events");
-    long docs = es.count(E2E_PREFIX + "-*");
-    check(committed == total && docs == total, "expected " + total + " events, PostgreSQL has " + committed
-        + ", Elasticsearch " + docs + " (dead letters: " + db.count("dead_letters") + ")");
-    Drain d = new Drain(total, (indexed - start) / 1e9, (indexed - loadEnd) / 1e9);
-    log(String.format(Locale.ROOT, "  all %d committed and indexed %.2f s after the first send (%.2f s after the last ack)",
-        total, d.seconds, d.lagSeconds));
-    return d;
-  }
 
-  // ------------------------------------------------------------------ report
-
-  void report(double pgRate, double esRate, Load full, long backlog, Drain fullDrain, double e2eRate, double half,
-              Load paced, Drain pacedDrain) throws Exception {
-    String cpu = Runtime.getRuntime().availableProcessors() + " cores";
-    List<String> t = new ArrayList<>();
-    t.add("Run " + LocalDateTime.now().withNano(0) + ", " + cpu + ", Java " + Runtime.version() + "; "
-        + String.format(Locale.ROOT, "ceilings on %d events (COPY in %d streams; _bulk %d per request, %d concurrent);"
-            + " end to end %d events from %d agents x %d events per batch; half load for %d s; http instances %s.",
-        ceilingEvents, pgStreams, esBulk, esConcurrency, ceilingEvents, agents, batch, seconds, httpInstances == 0 ? "= cores" : httpInstances));
-    t.add("");
-    t.add("| measure | value |");
-    t.add("|---|---|");
-    t.add(row("PostgreSQL ceiling: COPY into `events`", "%.0f events/s", pgRate));
-    t.add(row("Elasticsearch ceiling: raw `_bulk`, same documents", "%.0f docs/s", esRate));
-    t.add(row("end to end, committed + indexed (closed loop, first send → last indexed)", "%.0f events/s", e2eRate));
-    t.add(row("… ratio to the ES ceiling (target ≥ 0.7)", "%.2f", e2eRate / esRate));
-    t.add(row("… ratio to the PostgreSQL ceiling", "%.2f", e2eRate / pgRate));
-    t.add(row("acked (committed) rate while sending", "%.0f events/s", full.accepted / full.seconds));
-    t.add(row("outbox backlog when the senders stopped / indexed after the last ack", "%d rows / %.2f s", backlog,
-        fullDrain.lagSeconds));
-    t.add(row("ack latency at full load p50 / p99", "%.1f / %.1f ms", full.percentileMs(50), full.percentileMs(99)));
-    t.add(row("half load: target / acked rate", "%.0f / %.0f events/s", half, paced.accepted / paced.seconds));
-    t.add(row("half load: ack latency p50 / p99 / max (target p99 ≤ 100 ms)", "%.1f / %.1f / %.1f ms",
-        paced.percentileMs(50), paced.percentileMs(99), paced.percentileMs(100)));
-    t.add(row("half load: indexed after the last ack", "%.2f s", pacedDrain.lagSeconds));
-    String text = String.join("\n", t) + "\n";
-    System.out.println();
-    System.out.println(text);
-    Path file = outDir.resolve("ingest-" + LocalDateTime.now().withNano(0).toString().replace(':', '-') + ".md");
-    Files.writeString(file, text + "\nLog:\n\n```\n" + String.join("\n", lines) + "\n```\n");
-    System.out.println("written to " + file);
-  }
-
-  static String row(String measure, String format, Object... args) {
-    return "| " + measure + " | " + String.format(Locale.ROOT, format, args) + " |";
-  }
-
-  void log(String line) {
-    lines.add(line);
-    System.out.println("[bench] " + line);
-  }
-
-  static void check(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalStateException(message);
+    double esBulkCeiling(Elasticsearch es, List<StoredEvent> events) throws Exception {
+        Rest5Client rest = Rest5Client.builder(List.of(URI.create(es.url()))).build();
+        try {
+            var client = new ElasticsearchAsyncClient(new Rest5ClientTransport(rest, new JacksonJsonpMapper()));
+            client.indices()
+                    .putIndexTemplate(t -> t.name(CEILING_PREFIX)
+                            .withJson(new StringReader(IndexTemplate.EVENTS.json(CEILING_PREFIX))))
+                    .get();
+            List<BulkRequest> requests = new ArrayList<>();
+            for (int i = 0; i < events.size(); i += esBulk) {
+                requests.add(
+                        BenchDocuments.bulk(CEILING_PREFIX, events.subList(i, Math.min(events.size(), i + esBulk))));
+            }
+            log("Elasticsearch ceiling: _bulk " + events.size() + " documents, " + esBulk + " per request, "
+                    + esConcurrency + " concurrent");
+            AtomicInteger next = new AtomicInteger();
+            AtomicLong failed = new AtomicLong();
+            long t0 = System.nanoTime();
+            List<Thread> threads = new ArrayList<>();
+            for (int c = 0; c < esConcurrency; c++) {
+                threads.add(Thread.ofPlatform().start(() -> {
+                    for (int i; (i = next.getAndIncrement()) < requests.size(); ) {
+                        try {
+                            BulkResponse response = client.bulk(requests.get(i)).get();
+                            if (response.errors()) {
+                                failed.addAndGet(response.items().stream()
+                                        .filter(item -> item.error() != null)
+                                        .count());
+                            }
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            es.request("POST", "/" + CEILING_PREFIX + "-*/_refresh", null);
+            double secs = (System.nanoTime() - t0) / 1e9;
+            long docs = es.count(CEILING_PREFIX + "-*");
+            check(
+                    failed.get() == 0 && docs == events.size(),
+                    "ES indexed " + docs + " of " + events.size() + " (" + failed.get() + " item errors)");
+            double rate = events.size() / secs;
+            log(String.format(Locale.ROOT, "  %d documents in %.2f s = %.0f docs/s", docs, secs, rate));
+            return rate;
+        } finally {
+            rest.close();
+        }
     }
-  }
+
+    // ------------------------------------------------------------------ end to end
+
+    Map<String, String> serverEnv(PostgresDatabase db, Elasticsearch es, Path dir) {
+        DevCertificates certs = DevCertificates.generate(dir.resolve("tls"));
+        Map<String, String> env = new HashMap<>();
+        env.put("DOZOR_HTTP_HOST", "127.0.0.1");
+        env.put("DOZOR_HTTP_PORT", "0");
+        env.put("DOZOR_OPS_PORT", "0");
+        env.put("DOZOR_HTTP_INSTANCES", Integer.toString(httpInstances));
+        env.put("DOZOR_HTTP_TLS_CERT", certs.serverCert().toString());
+        env.put("DOZOR_HTTP_TLS_KEY", certs.serverKey().toString());
+        env.put("DOZOR_AUTH_TOKEN_SECRET", SECRET);
+        env.put("DOZOR_POSTGRES_URL", db.url());
+        env.put("DOZOR_ELASTICSEARCH_URLS", es.url());
+        env.put("DOZOR_ELASTICSEARCH_INDEX_PREFIX", E2E_PREFIX);
+        env.put("DOZOR_LOG_DIR", dir.resolve("logs").toString());
+        // Telegram configured with no chat: the ES sink is the only outbox sink (what this benchmark is about);
+        // the Bot API is never called (no chats, no polling)
+        env.put("DOZOR_TELEGRAM_BOT_TOKEN", "1:bench");
+        env.put("DOZOR_TELEGRAM_API_URL", "http://127.0.0.1:9");
+        env.put("DOZOR_TELEGRAM_BOT_POLLING", "false");
+        // this benchmark measures throughput with agents in a closed loop: no per-agent rate limit (FairnessBenchmark
+        // measures that limit)
+        env.put("DOZOR_INGEST_RATE_PER_AGENT", "0");
+        System.getenv().forEach((k, v) -> {
+            if (k.startsWith("DOZOR_") && !k.startsWith("DOZOR_TEST_") && !k.startsWith("DOZOR_ES_")) {
+                env.put(k, v); // e.g. DOZOR_POSTGRES_POOL_SIZE, DOZOR_ELASTICSEARCH_* tuning
+            }
+        });
+        return env;
+    }
+
+    void awaitTemplate(Elasticsearch es) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!es.request("GET", "/_index_template/" + E2E_PREFIX, null).ok()) {
+            check(System.nanoTime() < deadline, "the server did not install its index template");
+            Thread.sleep(100);
+        }
+    }
+
+    /** One simulated agent: its own token and HTTPS connection, a sequence for unique events. */
+    final class Agent {
+        final String id;
+        final String token;
+        final URI uri;
+        final HttpClient http;
+        long seq;
+
+        Agent(String id, String token, URI uri, Path ca) {
+            this.id = id;
+            this.token = token;
+            this.uri = uri;
+            this.http = HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .sslContext(DevCertificates.trusting(ca))
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build();
+        }
+
+        String body() {
+            ThreadLocalRandom random = ThreadLocalRandom.current();
+            StringBuilder sb = new StringBuilder(batch * 230).append("{\"events\":[");
+            for (int i = 0; i < batch; i++) {
+                LaunchEvent l = launch(random, seq++, id);
+                if (i > 0) {
+                    sb.append(',');
+                }
+                sb.append("{\"event_id\":\"")
+                        .append(l.eventId())
+                        .append("\",\"timestamp\":\"")
+                        .append(l.timestamp().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
+                        .append("\",\"username\":\"")
+                        .append(l.username())
+                        .append("\",\"process_name\":\"")
+                        .append(l.processName())
+                        .append("\",\"pid\":")
+                        .append(l.pid())
+                        .append(",\"executable\":\"")
+                        .append(l.executable().replace("\\", "\\\\"))
+                        .append("\",\"hostname\":\"")
+                        .append(l.hostname())
+                        .append("\"}");
+            }
+            return sb.append("]}").toString();
+        }
+
+        /** Returns the accepted count, or -status on a refusal. */
+        int post(String body) throws Exception {
+            HttpResponse<String> r = http.send(
+                    HttpRequest.newBuilder(uri)
+                            .timeout(Duration.ofSeconds(30))
+                            .header("Content-Type", "application/json")
+                            .header("Authorization", "Bearer " + token)
+                            .POST(HttpRequest.BodyPublishers.ofString(body))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                return -r.statusCode();
+            }
+            return new JsonObject(r.body()).getInteger("accepted");
+        }
+    }
+
+    record Load(long start, double seconds, long batches, long accepted, long refused, long[] latencies) {
+        double percentileMs(double p) {
+            if (latencies.length == 0) {
+                return Double.NaN;
+            }
+            int i = (int) Math.ceil(p / 100.0 * latencies.length) - 1;
+            return latencies[Math.max(0, Math.min(latencies.length - 1, i))] / 1e6;
+        }
+    }
+
+    /**
+     * Closed loop when {@code rate} is 0, otherwise each agent on a fixed schedule adding up to rate events/s;
+     * stops after {@code events} (rounded up to whole batches) or {@code duration}.
+     */
+    Load load(List<Agent> fleet, long events, Duration duration, double rate) throws InterruptedException {
+        AtomicLong batches = new AtomicLong(events == Long.MAX_VALUE ? Long.MAX_VALUE : (events + batch - 1) / batch);
+        long start = System.nanoTime();
+        long end = start + duration.toNanos();
+        long interval = rate > 0 ? (long) (1e9 * fleet.size() * batch / rate) : 0;
+        AtomicLong accepted = new AtomicLong();
+        AtomicLong refused = new AtomicLong();
+        List<long[]> perAgent = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int a = 0; a < fleet.size(); a++) {
+            Agent agent = fleet.get(a);
+            long first = start + interval * a / fleet.size();
+            long[][] slot = new long[1][];
+            perAgent.add(null);
+            int index = a;
+            threads.add(Thread.ofPlatform().name("agent-" + agent.id).start(() -> {
+                long[] lat = new long[1024];
+                int n = 0;
+                try {
+                    for (long k = 0; ; k++) {
+                        String body = agent.body();
+                        long scheduled = rate > 0 ? first + k * interval : System.nanoTime();
+                        if (scheduled >= end || batches.decrementAndGet() < 0) {
+                            break;
+                        }
+                        for (long wait; (wait = scheduled - System.nanoTime()) > 0; ) {
+                            LockSupport.parkNanos(wait);
+                        }
+                        int result = agent.post(body);
+                        long latency = System.nanoTime() - scheduled;
+                        if (result < 0) {
+                            refused.incrementAndGet();
+                            continue;
+                        }
+                        accepted.addAndGet(result);
+                        if (n == lat.length) {
+                            lat = Arrays.copyOf(lat, n * 2);
+                        }
+                        lat[n++] = latency;
+                    }
+                } catch (Exception e) {
+                    refused.incrementAndGet();
+                    System.err.println(agent.id + ": " + e);
+                }
+                slot[0] = Arrays.copyOf(lat, n);
+                synchronized (perAgent) {
+                    perAgent.set(index, slot[0]);
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        double secs = (System.nanoTime() - start) / 1e9;
+        long[] all = perAgent.stream().flatMapToLong(Arrays::stream).sorted().toArray();
+        Load load = new Load(start, secs, all.length, accepted.get(), refused.get(), all);
+        log(String.format(
+                Locale.ROOT,
+                "  sent %d batches, %d events accepted, %d refused in %.2f s (%.0f events/s acked);"
+                        + " ack p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+                load.batches,
+                load.accepted,
+                load.refused,
+                secs,
+                load.accepted / secs,
+                load.percentileMs(50),
+                load.percentileMs(99),
+                load.percentileMs(100)));
+        check(load.refused == 0, load.refused + " batches refused");
+        return load;
+    }
+
+    record Drain(long total, double seconds, double lagSeconds) {}
+
+    /**
+     * Waits until PostgreSQL holds {@code total} events and the outbox is empty (every row deleted after ES
+     * acknowledged it), then refreshes the index so they are searchable; checks ES holds {@code total}.
+     */
+    Drain drain(PostgresDatabase db, Elasticsearch es, long total, long start) throws InterruptedException {
+        long loadEnd = System.nanoTime();
+        long deadline = loadEnd + Duration.ofMinutes(10).toNanos();
+        while (db.count("outbox") > 0) {
+            check(System.nanoTime() < deadline, "the outbox did not drain in 10 minutes");
+            Thread.sleep(20);
+        }
+        check(es.request("POST", "/" + E2E_PREFIX + "-*/_refresh", null).ok(), "refresh failed");
+        long indexed = System.nanoTime();
+        long committed = db.count("events");
+        long docs = es.count(E2E_PREFIX + "-*");
+        check(
+                committed == total && docs == total,
+                "expected " + total + " events, PostgreSQL has " + committed + ", Elasticsearch " + docs
+                        + " (dead letters: " + db.count("dead_letters") + ")");
+        Drain d = new Drain(total, (indexed - start) / 1e9, (indexed - loadEnd) / 1e9);
+        log(String.format(
+                Locale.ROOT,
+                "  all %d committed and indexed %.2f s after the first send (%.2f s after the last ack)",
+                total,
+                d.seconds,
+                d.lagSeconds));
+        return d;
+    }
+
+    // ------------------------------------------------------------------ report
+
+    void report(
+            double pgRate,
+            double esRate,
+            Load full,
+            long backlog,
+            Drain fullDrain,
+            double e2eRate,
+            double half,
+            Load paced,
+            Drain pacedDrain)
+            throws Exception {
+        String cpu = Runtime.getRuntime().availableProcessors() + " cores";
+        List<String> t = new ArrayList<>();
+        t.add("Run " + LocalDateTime.now().withNano(0) + ", " + cpu + ", Java " + Runtime.version() + "; "
+                + String.format(
+                        Locale.ROOT,
+                        "ceilings on %d events (COPY in %d streams; _bulk %d per request, %d concurrent);"
+                                + " end to end %d events from %d agents x %d events per batch; half load for %d s; http instances %s.",
+                        ceilingEvents,
+                        pgStreams,
+                        esBulk,
+                        esConcurrency,
+                        ceilingEvents,
+                        agents,
+                        batch,
+                        seconds,
+                        httpInstances == 0 ? "= cores" : httpInstances));
+        t.add("");
+        t.add("| measure | value |");
+        t.add("|---|---|");
+        t.add(row("PostgreSQL ceiling: COPY into `events`", "%.0f events/s", pgRate));
+        t.add(row("Elasticsearch ceiling: raw `_bulk`, same documents", "%.0f docs/s", esRate));
+        t.add(row(
+                "end to end, committed + indexed (closed loop, first send → last indexed)", "%.0f events/s", e2eRate));
+        t.add(row("… ratio to the ES ceiling (target ≥ 0.7)", "%.2f", e2eRate / esRate));
+        t.add(row("… ratio to the PostgreSQL ceiling", "%.2f", e2eRate / pgRate));
+        t.add(row("acked (committed) rate while sending", "%.0f events/s", full.accepted / full.seconds));
+        t.add(row(
+                "outbox backlog when the senders stopped / indexed after the last ack",
+                "%d rows / %.2f s",
+                backlog,
+                fullDrain.lagSeconds));
+        t.add(row(
+                "ack latency at full load p50 / p99", "%.1f / %.1f ms", full.percentileMs(50), full.percentileMs(99)));
+        t.add(row("half load: target / acked rate", "%.0f / %.0f events/s", half, paced.accepted / paced.seconds));
+        t.add(row(
+                "half load: ack latency p50 / p99 / max (target p99 ≤ 100 ms)",
+                "%.1f / %.1f / %.1f ms",
+                paced.percentileMs(50),
+                paced.percentileMs(99),
+                paced.percentileMs(100)));
+        t.add(row("half load: indexed after the last ack", "%.2f s", pacedDrain.lagSeconds));
+        String text = String.join("\n", t) + "\n";
+        System.out.println();
+        System.out.println(text);
+        Path file = outDir.resolve(
+                "ingest-" + LocalDateTime.now().withNano(0).toString().replace(':', '-') + ".md");
+        Files.writeString(file, text + "\nLog:\n\n```\n" + String.join("\n", lines) + "\n```\n");
+        System.out.println("written to " + file);
+    }
+
+    static String row(String measure, String format, Object... args) {
+        return "| " + measure + " | " + String.format(Locale.ROOT, format, args) + " |";
+    }
+
+    void log(String line) {
+        lines.add(line);
+        System.out.println("[bench] " + line);
+    }
+
+    static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalStateException(message);
+        }
+    }
 }

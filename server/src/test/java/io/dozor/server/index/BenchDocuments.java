@@ -6,9 +6,9 @@ import java.util.List;
 
 /** The live pipeline's bulk request (same documents, index and _id), for the ingest benchmark's ceiling. */
 public final class BenchDocuments {
-  private BenchDocuments() {}
+    private BenchDocuments() {}
 
-  public static BulkRequest bulk(String prefix, List<StoredEvent> events) {
-    return ElasticsearchSink.bulk(prefix, events);
-  }
+    public static BulkRequest bulk(String prefix, List<StoredEvent> events) {
+        return ElasticsearchSink.bulk(prefix, events);
+    }
 }

@@ -9,21 +9,29 @@ import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 
 class ElasticsearchSinkTest {
-  static ElasticsearchException answered(int status) {
-    return new ElasticsearchException("bulk", ErrorResponse.of(r -> r.status(status)
-        .error(e -> e.type("some_exception").reason("because"))));
-  }
+    static ElasticsearchException answered(int status) {
+        return new ElasticsearchException(
+                "bulk",
+                ErrorResponse.of(r ->
+                        r.status(status).error(e -> e.type("some_exception").reason("because"))));
+    }
 
-  /** An outage retries the whole batch; a request ES refuses as bad is searched for the item at fault. */
-  @Test
-  void outagesAreToldFromBadRequests() {
-    for (int status : new int[] {401, 403, 429, 500, 502, 503}) {
-      assertThat(ElasticsearchSink.outage(new CompletionException(answered(status)))).as("" + status).isTrue();
+    /** An outage retries the whole batch; a request ES refuses as bad is searched for the item at fault. */
+    @Test
+    void outagesAreToldFromBadRequests() {
+        for (int status : new int[] {401, 403, 429, 500, 502, 503}) {
+            assertThat(ElasticsearchSink.outage(new CompletionException(answered(status))))
+                    .as("" + status)
+                    .isTrue();
+        }
+        assertThat(ElasticsearchSink.outage(new CompletionException(new ConnectException("Connection refused"))))
+                .isTrue();
+        for (int status : new int[] {400, 413}) {
+            assertThat(ElasticsearchSink.outage(new CompletionException(answered(status))))
+                    .as("" + status)
+                    .isFalse();
+        }
+        assertThat(ElasticsearchSink.outage(new java.time.DateTimeException("Invalid value for Year")))
+                .isFalse();
     }
-    assertThat(ElasticsearchSink.outage(new CompletionException(new ConnectException("Connection refused")))).isTrue();
-    for (int status : new int[] {400, 413}) {
-      assertThat(ElasticsearchSink.outage(new CompletionException(answered(status)))).as("" + status).isFalse();
-    }
-    assertThat(ElasticsearchSink.outage(new java.time.DateTimeException("Invalid value for Year"))).isFalse();
-  }
 }

@@ -14,14 +14,14 @@ import org.junit.jupiter.api.Test;
  * would count a different script as applied in the next.
  */
 class MigrationListTest {
-  @Test
-  void theListNamesEveryScriptInTheOrderOfItsNumber() throws Exception {
-    for (int i = 0; i < Sql.MIGRATIONS.length; i++) {
-      assertThat(Sql.MIGRATIONS[i]).as("schema version %d", i + 1).startsWith("db/V" + (i + 1) + "__");
+    @Test
+    void theListNamesEveryScriptInTheOrderOfItsNumber() throws Exception {
+        for (int i = 0; i < Sql.MIGRATIONS.length; i++) {
+            assertThat(Sql.MIGRATIONS[i]).as("schema version %d", i + 1).startsWith("db/V" + (i + 1) + "__");
+        }
+        try (Stream<Path> scripts = Files.list(Path.of("src/main/resources/db"))) {
+            assertThat(scripts.map(p -> "db/" + p.getFileName()))
+                    .containsExactlyInAnyOrderElementsOf(Arrays.asList(Sql.MIGRATIONS));
+        }
     }
-    try (Stream<Path> scripts = Files.list(Path.of("src/main/resources/db"))) {
-      assertThat(scripts.map(p -> "db/" + p.getFileName()))
-          .containsExactlyInAnyOrderElementsOf(Arrays.asList(Sql.MIGRATIONS));
-    }
-  }
 }
