@@ -94,29 +94,7 @@ class MetricsTest {
         double status400 = value("dozor_elasticsearch_bulk_item_failures_total{status=\"400\"}");
         // an index whose mapping the document cannot satisfy: user.name must be a number there
         String index = server.config.elasticsearch().indexPrefix() + "-2002.02";
-        stack.es()
-                .put(
-                        "/" + index,
-                        new JsonObject()
-                                .put(
-                                        "mappings",
-                                        new JsonObject()
-                                                .put(
-                                                        "properties",
-                                                        new JsonObject()
-                                                                .put(
-                                                                        "user",
-                                                                        new JsonObject()
-                                                                                .put(
-                                                                                        "properties",
-                                                                                        new JsonObject()
-                                                                                                .put(
-                                                                                                        "name",
-                                                                                                        new JsonObject()
-                                                                                                                .put(
-                                                                                                                        "type",
-                                                                                                                        "long"))))))
-                                .encode());
+        stack.createPoisonedIndex(index);
         server.post("/api/v1/events", server.token("pc-dead"), batch("2002-02-02T10:00:00Z", 1));
 
         Wait.until(

@@ -157,29 +157,7 @@ class ResilienceTest {
     void mappingErrorIsDeadLetteredWithItsReasonAndThePipelineKeepsFlowing() {
         TestServer server = stack.server();
         // an index whose mapping the document cannot satisfy: user.name must be a number there
-        stack.es()
-                .put(
-                        "/" + prefix + "-2001.01",
-                        new JsonObject()
-                                .put(
-                                        "mappings",
-                                        new JsonObject()
-                                                .put(
-                                                        "properties",
-                                                        new JsonObject()
-                                                                .put(
-                                                                        "user",
-                                                                        new JsonObject()
-                                                                                .put(
-                                                                                        "properties",
-                                                                                        new JsonObject()
-                                                                                                .put(
-                                                                                                        "name",
-                                                                                                        new JsonObject()
-                                                                                                                .put(
-                                                                                                                        "type",
-                                                                                                                        "long"))))))
-                                .encode());
+        stack.createPoisonedIndex(prefix + "-2001.01");
         List<UUID> bad = ids(1);
         List<UUID> good = ids(1);
         server.post("/api/v1/events", token, batch(bad, "2001-01-15T10:00:00Z"));

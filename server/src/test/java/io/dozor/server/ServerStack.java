@@ -81,6 +81,15 @@ final class ServerStack extends TestServices {
         }
     }
 
+    /**
+     * Creates {@code index} with a mapping no launch document satisfies ({@code user.name} is a number there), so
+     * Elasticsearch refuses every launch indexed into it: the poison case of the indexing tests.
+     */
+    void createPoisonedIndex(String index) {
+        es().put("/" + index, """
+                {"mappings": {"properties": {"user": {"properties": {"name": {"type": "long"}}}}}}""");
+    }
+
     @Override
     protected Path folder(ExtensionContext context) throws IOException {
         Path dir = Files.createTempDirectory(
