@@ -162,7 +162,7 @@ public final class Agent implements AutoCloseable {
                 log.atInfo()
                         .addKeyValue("event_id", id)
                         .log(
-                                "launch detected [user={}, process={}, pid={}, started={}, " + "event_id={}]",
+                                "launch detected [user={}, process={}, pid={}, started={}, event_id={}]",
                                 event.username(),
                                 event.processName(),
                                 event.pid(),

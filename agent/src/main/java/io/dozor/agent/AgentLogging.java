@@ -52,7 +52,7 @@ public final class AgentLogging extends ContextAwareBase implements Configurator
     static final String MASK = "****";
     /** A JWT, or the password of a URL's user info. */
     static final String SECRETS =
-            "eyJ[A-Za-z0-9_-]+\\.eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+" + "|(?<=://[^:/@\\s]{1,128}:)[^@/\\s]+(?=@)";
+            "eyJ[A-Za-z0-9_-]+\\.eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+|(?<=://[^:/@\\s]{1,128}:)[^@/\\s]+(?=@)";
 
     static final Pattern SECRET_PATTERN = Pattern.compile(SECRETS);
 

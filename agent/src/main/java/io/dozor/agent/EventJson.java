@@ -210,7 +210,7 @@ public final class EventJson {
                     || pid == null
                     || hostname == null) {
                 throw new IllegalArgumentException(
-                        "an event needs event_id, timestamp, username, process_name, " + "pid and hostname");
+                        "an event needs event_id, timestamp, username, process_name, pid and hostname");
             }
             return new LaunchEvent(
                     id,

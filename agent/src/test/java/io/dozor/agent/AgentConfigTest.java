@@ -232,7 +232,7 @@ class AgentConfigTest {
         assertThatThrownBy(() -> parse("[monitor]\npoll_interval_ms = 0\n[server]\nurl = https://a\ntoken = t\n"))
                 .hasMessage("[server] ca_file: missing (required for an https url)");
         assertThatThrownBy(() -> parse(
-                        "[server]\nurl = http://a\ntoken = t\nallow_insecure_http = maybe\n" + "[log]\nlogstash = x\n"))
+                        "[server]\nurl = http://a\ntoken = t\nallow_insecure_http = maybe\n[log]\nlogstash = x\n"))
                 .hasMessage("[log] logstash: must be host:port of Logstash's tcp input, got \"x\"");
         assertThatThrownBy(() -> parse("[server]\nurl = http://a\ntoken = t\n[spool]\nmax_mb = 0\n"))
                 .hasMessageStartingWith("[spool] max_mb: ");

@@ -136,7 +136,7 @@ class EndToEndTest {
 
     static List<Map<String, Object>> rows(String where) {
         return system.db()
-                .query("SELECT event_id, \"timestamp\", username, process_name, agent_id, pid FROM events " + "WHERE "
+                .query("SELECT event_id, \"timestamp\", username, process_name, agent_id, pid FROM events WHERE "
                         + where);
     }
 }

@@ -290,21 +290,21 @@ public final class Main {
                     names = "--name",
                     required = true,
                     paramLabel = "NAME",
-                    description = "names the token (list, revoke;" + " the agents table's enrolled_via)")
+                    description = "names the token (list, revoke; the agents table's enrolled_via)")
             String name;
 
             @Option(
                     names = "--uses",
                     required = true,
                     paramLabel = "N",
-                    description = "how many agents may enrol with it" + " (1 to 1000000)")
+                    description = "how many agents may enrol with it (1 to 1000000)")
             int uses;
 
             @Option(
                     names = "--expires",
                     required = true,
                     paramLabel = "DURATION",
-                    description = "how long it can be used," + " e.g. 7d")
+                    description = "how long it can be used, e.g. 7d")
             String expires;
 
             @Override

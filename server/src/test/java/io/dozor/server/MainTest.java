@@ -132,7 +132,7 @@ class MainTest {
         return server.post(
                         "/api/v1/heartbeat",
                         token,
-                        "{\"version\":\"0.1.0\",\"hostname\":\"OPS\",\"spool_depth\":0," + "\"dropped_events\":0}")
+                        "{\"version\":\"0.1.0\",\"hostname\":\"OPS\",\"spool_depth\":0,\"dropped_events\":0}")
                 .statusCode();
     }
 

@@ -106,7 +106,7 @@ class ReferenceDocsTest {
         helps.forEach((command, help) -> {
             if (!documented.containsKey(command)) {
                 problems.add("command `" + command + "` has no heading \"### `" + command
-                        + "`\" followed by its --help in a" + " ```text block:\n" + block(help));
+                        + "`\" followed by its --help in a ```text block:\n" + block(help));
             } else if (!documented.get(command).equals(help)) {
                 problems.add("the --help of `" + command
                         + "` under its heading differs from the program's; it is now:\n" + block(help));

@@ -100,7 +100,7 @@ class SetupCommandTest {
             assertThat(r.status()).as(prefix).isEqualTo(2);
             assertThat(r.err())
                     .as(prefix)
-                    .startsWith("dozor-server: elasticsearch.index_prefix " + "(DOZOR_ELASTICSEARCH_INDEX_PREFIX): \""
+                    .startsWith("dozor-server: elasticsearch.index_prefix (DOZOR_ELASTICSEARCH_INDEX_PREFIX): \""
                             + prefix + "-*\" overlaps \"dozor-");
             assertThat(r.err().lines()).hasSize(1);
             MainTest.Result kibana =

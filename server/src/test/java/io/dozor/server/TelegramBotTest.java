@@ -89,8 +89,7 @@ class TelegramBotTest {
                 () -> !t.sentContaining("не может записать очередь").isEmpty());
 
         assertThat(ask("/status"))
-                .contains(
-                        "Очередь агента не записывается: 1\n  💾 pc-01 (PC-01) — disk full, " + "потеряно запусков: 2");
+                .contains("Очередь агента не записывается: 1\n  💾 pc-01 (PC-01) — disk full, потеряно запусков: 2");
     }
 
     @Test

@@ -107,7 +107,7 @@ public final class IndexerVerticle extends VerticleBase {
                     log.info("index template installed [name={}, pattern={}]", installed.name(), installed.pattern());
                 })
                 .recover(err -> Future.failedFuture(new IllegalStateException(
-                        "cannot install the index template in " + "Elasticsearch " + config.urls() + ": "
+                        "cannot install the index template in Elasticsearch " + config.urls() + ": "
                                 + TemplateInstaller.reasons(err),
                         err)))
                 .mapEmpty();

@@ -87,7 +87,7 @@ final class TelegramSink implements Sink {
                 .compose(plan -> {
                     plan.unrendered()
                             .forEach(u -> log.error(
-                                    "cannot render a notification, parking it [chat_id={}, event_pk={}, " + "error={}]",
+                                    "cannot render a notification, parking it [chat_id={}, event_pk={}, error={}]",
                                     chatId,
                                     u.eventPk(),
                                     u.error()));

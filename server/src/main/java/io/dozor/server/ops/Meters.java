@@ -116,7 +116,7 @@ public final class Meters {
     /** Time from receiving a batch to answering it after the commit. */
     public static void acknowledged(Duration latency) {
         Timer.builder("dozor_ingest_ack")
-                .description("Time from receiving an event batch to answering it after its" + " commit to PostgreSQL")
+                .description("Time from receiving an event batch to answering it after its commit to PostgreSQL")
                 .publishPercentileHistogram()
                 .serviceLevelObjectives(
                         Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(500))
@@ -249,7 +249,7 @@ public final class Meters {
                 .set(active);
         gauge(
                         "dozor_agent_spool_depth_max",
-                        "The largest spool depth, in events, that an active agent reported in" + " its last heartbeat",
+                        "The largest spool depth, in events, that an active agent reported in its last heartbeat",
                         Tags.empty())
                 .set(spoolDepthMax);
         gauge(

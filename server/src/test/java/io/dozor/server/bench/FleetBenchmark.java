@@ -931,7 +931,7 @@ public final class FleetBenchmark {
                                 + " key %s, server JVM options: %s.",
                         agents,
                         heartbeatSeconds,
-                        keepAliveSeconds == 0 ? "until the server" + " closes" : keepAliveSeconds + " s idle",
+                        keepAliveSeconds == 0 ? "until the server closes" : keepAliveSeconds + " s idle",
                         officePerHour,
                         officeSeconds,
                         burstLaunches,
