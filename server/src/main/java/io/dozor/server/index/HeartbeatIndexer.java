@@ -19,6 +19,7 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +35,7 @@ import org.slf4j.LoggerFactory;
 final class HeartbeatIndexer {
     private static final Logger log = LoggerFactory.getLogger(HeartbeatIndexer.class);
     static final int BATCH = 500;
+    private static final Duration STOP_WAIT = Duration.ofSeconds(5);
 
     private final Vertx vertx;
     private final Context context;
@@ -43,6 +45,9 @@ final class HeartbeatIndexer {
     private final int retentionDays;
     private boolean draining;
     private boolean failing;
+    private boolean stopped;
+    private long timer = -1;
+    private Future<Integer> inFlight = Future.succeededFuture(0);
 
     HeartbeatIndexer(
             Vertx vertx,
@@ -60,17 +65,36 @@ final class HeartbeatIndexer {
     }
 
     void start() {
-        vertx.setPeriodic(pollInterval.toMillis(), id -> tick());
+        if (stopped) {
+            return;
+        }
+        timer = vertx.setPeriodic(pollInterval.toMillis(), id -> tick());
         tick();
     }
 
+    /**
+     * Stops draining: no new drain starts, and the future completes once the drain in flight has ended (at most
+     * {@code STOP_WAIT}), so the shared pool is not closed under it (which would log a failed drain at every stop).
+     */
+    Future<Void> stop() {
+        stopped = true;
+        vertx.cancelTimer(timer);
+        return inFlight.timeout(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                .<Void>mapEmpty()
+                .otherwiseEmpty();
+    }
+
     private void tick() {
-        if (draining) {
+        if (draining || stopped) {
             return;
         }
         draining = true;
-        expire().compose(v -> drainOnce()).onComplete(ar -> {
+        inFlight = expire().compose(v -> drainOnce());
+        inFlight.onComplete(ar -> {
             draining = false;
+            if (stopped) {
+                return;
+            }
             if (ar.failed()) {
                 if (!failing) {
                     log.warn(

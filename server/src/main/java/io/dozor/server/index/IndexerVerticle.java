@@ -23,6 +23,7 @@ public final class IndexerVerticle extends VerticleBase {
     private final Pool pool;
     private final Duration pollInterval;
     private EsClient es;
+    private HeartbeatIndexer heartbeats;
 
     private final int retentionDays;
 
@@ -45,7 +46,7 @@ public final class IndexerVerticle extends VerticleBase {
                 .map(EsClient::async)
                 .compose(client -> {
                     var sink = new ElasticsearchSink(client, context, config);
-                    var heartbeats = new HeartbeatIndexer(vertx, context, pool, client, pollInterval, retentionDays);
+                    heartbeats = new HeartbeatIndexer(vertx, context, pool, client, pollInterval, retentionDays);
                     prepare(client, new OutboxWorker(vertx, pool, sink, pollInterval), heartbeats);
                     return vertx.eventBus()
                             .consumer(
@@ -75,12 +76,13 @@ public final class IndexerVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
-        return vertx.executeBlocking(() -> {
+        Future<Void> drained = heartbeats == null ? Future.succeededFuture() : heartbeats.stop();
+        return drained.compose(v -> vertx.executeBlocking(() -> {
             if (es != null) {
                 es.close();
             }
             return null;
-        });
+        }));
     }
 
     private Future<Health> health(ElasticsearchAsyncClient client) {
