@@ -221,15 +221,7 @@ class MetricsTest {
 
     /** The value of one series (name with its labels as Prometheus writes them, sorted); 0 when absent. */
     static double value(String series) {
-        String prefix = series + " ";
-        return stack.server()
-                .ops("/metrics")
-                .body()
-                .lines()
-                .filter(l -> l.startsWith(prefix))
-                .mapToDouble(
-                        l -> Double.parseDouble(l.substring(prefix.length()).trim()))
-                .sum();
+        return stack.server().metric(series);
     }
 
     private static final Pattern TYPE = Pattern.compile("^# TYPE (dozor_\\w+) (\\w+)$");

@@ -102,6 +102,21 @@ final class TestServer implements AutoCloseable {
                 .build());
     }
 
+    /**
+     * The value of one series scraped from {@code /metrics} (name with its labels as Prometheus writes them,
+     * sorted); 0 when absent.
+     */
+    double metric(String series) {
+        String prefix = series + " ";
+        return ops("/metrics")
+                .body()
+                .lines()
+                .filter(l -> l.startsWith(prefix))
+                .mapToDouble(
+                        l -> Double.parseDouble(l.substring(prefix.length()).trim()))
+                .sum();
+    }
+
     private HttpResponse<String> send(HttpRequest request) {
         try {
             return http.send(request, HttpResponse.BodyHandlers.ofString());
