@@ -332,7 +332,7 @@ class EnrollmentTest {
      */
     @Test
     void aRetryWithTheSameKeyGetsTheSameAgentAndSpendsNoUse() {
-        String token = enrollment("retry", 2);
+        String token = enrollment("retry", 3);
         String key = newKey();
         try (TestServer server = new TestServer(env, false)) {
             JsonObject lost = new JsonObject(enroll(server, token, "PC-K1", key).body());
@@ -367,8 +367,10 @@ class EnrollmentTest {
             assertThat(new JsonObject(enroll(server, token, "PC-K1", key).body()).getString("agent_id"))
                     .isEqualTo("PC-K1-2");
             assertThat(uses("retry")).isEqualTo(2);
-            // another installation of the same name, with its own key: today's suffixed id, refused for want of uses
-            assertThat(reason(enroll(server, token, "PC-K1", newKey()))).isEqualTo("enrollment_used_up");
+            // another installation of the same name, with its own key: a new agent as without keys
+            assertThat(new JsonObject(enroll(server, token, "PC-K1", newKey()).body()).getString("agent_id"))
+                    .isEqualTo("PC-K1-3");
+            assertThat(uses("retry")).isEqualTo(3);
             // and renewal, not only heartbeats, counts as use
             JsonObject renewed = new JsonObject(refresh(
                             server,
