@@ -98,7 +98,9 @@ public record AgentConfig(
                     "none: this or `token`",
                     "instead of `token`, the same value on every PC: an enrollment token from `dozor-server"
                             + " enrollment create`. At its first start the agent enrols (`POST /api/v1/enroll` with"
-                            + " its host name and OS), gets its own agent id (the host name; `NAME-2`, … when that id"
+                            + " its host name, OS and a random enrollment key, saved in the file below before the"
+                            + " first attempt, so a retry after a lost answer is the same enrolment and spends no"
+                            + " second use), gets its own agent id (the host name; `NAME-2`, … when that id"
                             + " is taken) and keeps its own credential in `[spool] dir`, file `credential`: on"
                             + " Windows encrypted with DPAPI in machine scope (readable on this PC only), elsewhere a"
                             + " file readable by the agent's user only (0600). It renews its short-lived access token"

@@ -1,7 +1,9 @@
 package io.dozor.agent;
 
 import java.io.IOException;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -9,8 +11,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The credential of an agent configured with {@code [server] enrollment_token}. First start (or lost state):
- * {@code POST /api/v1/enroll} with the enrollment token, host name and OS gives the agent id, an access token
- * and a refresh credential, which {@link CredentialStore} keeps. Afterwards {@code POST /api/v1/token/refresh}
+ * {@code POST /api/v1/enroll} with the enrollment token, host name, OS and an enrollment key gives the agent id,
+ * an access token and a refresh credential, which {@link CredentialStore} keeps. The key (32 random bytes) is
+ * saved there before the first attempt and sent with every attempt until one succeeds, so retrying an
+ * enrolment whose answer was lost gets the same agent without spending another use of the enrollment token. Afterwards {@code POST /api/v1/token/refresh}
  * renews the access token a third of its lifetime (at most a minute) before it expires, so requests never
  * carry an expired token; after a time offline the first request renews first. A refused renewal (revoked,
  * lapsed) never falls back to enrolling again, or a revocation would undo itself: the agent keeps its
@@ -20,6 +24,7 @@ final class EnrolledCredentials implements Credentials {
     private static final Logger log = LoggerFactory.getLogger(EnrolledCredentials.class);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
     private static final long MAX_MARGIN_NANOS = Duration.ofSeconds(60).toNanos();
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final ServerClient client;
     private final String enrollmentToken;
@@ -54,7 +59,7 @@ final class EnrolledCredentials implements Credentials {
         }
         try {
             CredentialStore.Saved saved = store.load();
-            obtain(saved == null ? enroll() : refresh(saved));
+            obtain(saved != null && saved.enrolled() ? refresh(saved) : enroll(saved));
         } catch (IOException e) {
             if (access != null && now - expiresAt < 0) {
                 log.debug("renewal failed, the access token is still valid [error={}]", e.toString());
@@ -75,10 +80,22 @@ final class EnrolledCredentials implements Credentials {
         return access == null;
     }
 
-    private Map<String, String> enroll() throws IOException {
+    /**
+     * Enrols with the key of the enrolment under way ({@code pending}), or with a new key saved before the first
+     * attempt: every attempt of one enrolment, also after a restart, sends the same key, so the server answers a
+     * retry whose first attempt committed (its answer lost) with the same agent and spends no second use.
+     */
+    private Map<String, String> enroll(CredentialStore.Saved pending) throws IOException {
+        String key;
+        if (pending == null) {
+            key = newEnrollmentKey();
+            store.save(CredentialStore.Saved.pending(key));
+        } else {
+            key = pending.enrollmentKey();
+        }
         ServerClient.Response r = client.send(
                 client.endpoint("/api/v1/enroll"),
-                EventJson.strings(Map.of("hostname", hostname, "os", os)),
+                EventJson.strings(Map.of("hostname", hostname, "os", os, "enrollment_key", key)),
                 REQUEST_TIMEOUT,
                 "Bearer " + enrollmentToken);
         Map<String, String> answer = answer(r, "enrolment");
@@ -122,6 +139,13 @@ final class EnrolledCredentials implements Credentials {
             }
         }
         return fields;
+    }
+
+    /** 32 random bytes, base64url without padding (43 characters). */
+    private static String newEnrollmentKey() {
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
     private void obtain(Map<String, String> answer) throws IOException {

@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class CredentialStoreTest {
     @TempDir
@@ -71,6 +73,39 @@ class CredentialStoreTest {
         assertThat(store.load().refreshToken()).isEqualTo("dzr_next");
         assertThat(Files.list(dir)).containsExactly(store.file()); // no temporary file left behind
         assertThat(store.load().toString()).doesNotContain("dzr_next");
+    }
+
+    @Test
+    void theKeyOfAnEnrolmentUnderWayIsKeptUntilTheCredentialReplacesIt() throws IOException {
+        FakeProtector protector = new FakeProtector();
+        CredentialStore store = new CredentialStore(dir, protector);
+        store.save(CredentialStore.Saved.pending("k3y-of-the-enrolment_under-way"));
+        assertThat(Files.readString(store.file(), StandardCharsets.ISO_8859_1))
+                .doesNotContain("k3y-of-the-enrolment_under-way");
+        CredentialStore.Saved pending = new CredentialStore(dir, protector).load();
+        assertThat(pending.enrolled()).isFalse();
+        assertThat(pending.enrollmentKey()).isEqualTo("k3y-of-the-enrolment_under-way");
+        assertThat(pending.toString()).doesNotContain("k3y");
+
+        store.save(new CredentialStore.Saved("PC-01", "dzr_r"));
+        assertThat(store.load()).isEqualTo(new CredentialStore.Saved("PC-01", "dzr_r"));
+        assertThat(store.load().enrollmentKey()).isNull();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(
+            strings = {
+                "agent_id=PC-01\n",
+                "refresh_token=dzr_r\n",
+                "enrollment_key=\n",
+                "enrollment_key=k\nagent_id=PC-01\n",
+                "agent_id=PC-01\nrefresh_token= \n"
+            })
+    void halfACredentialIsNotACredentialFile(String content) throws IOException {
+        Files.writeString(dir.resolve(CredentialStore.FILE), content);
+        assertThatThrownBy(() -> new CredentialStore(dir, CredentialProtector.FILE_PERMISSIONS).load())
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("not a credential file");
     }
 
     @Test

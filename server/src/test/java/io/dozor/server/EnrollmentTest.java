@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dozor.server.auth.Secrets;
 import io.dozor.testkit.DevCertificates;
 import io.dozor.testkit.PostgresDatabase;
+import io.dozor.testkit.Wait;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -19,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -63,13 +66,39 @@ class EnrollmentTest {
     }
 
     static HttpResponse<String> enroll(TestServer server, String token, String hostname) {
-        return server.post(
-                "/api/v1/enroll",
-                token,
-                new JsonObject()
-                        .put("hostname", hostname)
-                        .put("os", "Windows 11")
-                        .encode());
+        return enroll(server, token, hostname, null);
+    }
+
+    /** With {@code key} as {@code enrollment_key} (none when null). */
+    static HttpResponse<String> enroll(TestServer server, String token, String hostname, String key) {
+        JsonObject body = new JsonObject().put("hostname", hostname).put("os", "Windows 11");
+        if (key != null) {
+            body.put("enrollment_key", key);
+        }
+        return server.post("/api/v1/enroll", token, body.encode());
+    }
+
+    /** An enrollment key as the agent makes one: 32 random bytes, base64url. */
+    static String newKey() {
+        return Secrets.generate();
+    }
+
+    static int uses(String enrollment) {
+        return (Integer) db.query("SELECT uses FROM enrollment_tokens WHERE name = $1", enrollment)
+                .get(0)
+                .get("uses");
+    }
+
+    /** The enrolled sessions of {@code agentId}: whether each is revoked, oldest first. */
+    static List<Object> sessionsRevoked(String agentId) {
+        return db
+                .query(
+                        "SELECT revoked_at IS NOT NULL AS revoked FROM agent_tokens WHERE agent_id = $1"
+                                + " ORDER BY created_at, revoked_at NULLS LAST",
+                        agentId)
+                .stream()
+                .map(r -> r.get("revoked"))
+                .toList();
     }
 
     static HttpResponse<String> refresh(TestServer server, String refreshToken) {
@@ -92,6 +121,7 @@ class EnrollmentTest {
             List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
                 String host = "RACE-" + i;
+                String key = i % 2 == 0 ? newKey() : null; // agents of this version and older ones
                 answers.add(CompletableFuture.supplyAsync(
                         () -> {
                             try {
@@ -99,7 +129,7 @@ class EnrollmentTest {
                             } catch (InterruptedException e) {
                                 throw new IllegalStateException(e);
                             }
-                            return enroll(server, token, host);
+                            return enroll(server, token, host, key);
                         },
                         pool));
             }
@@ -117,6 +147,10 @@ class EnrollmentTest {
             assertThat(byStatus).containsExactlyInAnyOrderEntriesOf(Map.of(200, 10, 401, 10));
             assertThat(reasons).containsOnly("enrollment_used_up");
             assertThat(db.query("SELECT count(*) AS n FROM agents WHERE enrolled_via = 'race'")
+                            .get(0))
+                    .as("a refused enrolment leaves no agent behind (its id was claimed before the use was refused)")
+                    .containsEntry("n", 10L);
+            assertThat(db.query("SELECT count(*) AS n FROM agents WHERE agent_id LIKE 'RACE-%'")
                             .get(0))
                     .containsEntry("n", 10L);
             assertThat(db.query("SELECT uses FROM enrollment_tokens WHERE name = 'race'")
@@ -291,6 +325,156 @@ class EnrollmentTest {
         }
     }
 
+    /**
+     * The answer to an enrolment that committed is lost (the client ignored it): the retry with the same key gets
+     * a new credential for the same agent, spends no use and the lost credential no longer works. Once the agent
+     * has used its credential the key enrols anew (it never takes over a working agent).
+     */
+    @Test
+    void aRetryWithTheSameKeyGetsTheSameAgentAndSpendsNoUse() {
+        String token = enrollment("retry", 3);
+        String key = newKey();
+        try (TestServer server = new TestServer(env, false)) {
+            JsonObject lost = new JsonObject(enroll(server, token, "PC-K1", key).body());
+            assertThat(lost.getString("agent_id")).isEqualTo("PC-K1");
+            assertThat(uses("retry")).isEqualTo(1);
+
+            HttpResponse<String> retried = enroll(server, token, "PC-K1", key);
+            assertThat(retried.statusCode()).isEqualTo(200);
+            JsonObject credential = new JsonObject(retried.body());
+            assertThat(credential.getString("agent_id")).isEqualTo("PC-K1");
+            assertThat(credential.getString("refresh_token")).isNotEqualTo(lost.getString("refresh_token"));
+            assertThat(uses("retry")).isEqualTo(1);
+            assertThat(db.query("SELECT count(*) AS n FROM agents WHERE enrolled_via = 'retry'")
+                            .get(0))
+                    .containsEntry("n", 1L);
+            assertThat(sessionsRevoked("PC-K1")).containsExactly(true, false);
+            assertThat(heartbeat(server, lost.getString("access_token")))
+                    .as("the lost credential is revoked")
+                    .isEqualTo(401);
+            assertThat(refresh(server, lost.getString("refresh_token")).statusCode())
+                    .isEqualTo(401);
+            assertThat(heartbeat(server, credential.getString("access_token"))).isEqualTo(204);
+
+            // PC-K1 made a request: the same key again is not a retry any more, but a new enrolment (a use, a new id)
+            JsonObject again =
+                    new JsonObject(enroll(server, token, "PC-K1", key).body());
+            assertThat(again.getString("agent_id")).isEqualTo("PC-K1-2");
+            assertThat(uses("retry")).isEqualTo(2);
+            assertThat(heartbeat(server, credential.getString("access_token"))).isEqualTo(204);
+            assertThat(sessionsRevoked("PC-K1")).containsExactly(true, false);
+            // whose own lost answer is retried in turn, on a used-up token
+            assertThat(new JsonObject(enroll(server, token, "PC-K1", key).body()).getString("agent_id"))
+                    .isEqualTo("PC-K1-2");
+            assertThat(uses("retry")).isEqualTo(2);
+            // another installation of the same name, with its own key: a new agent as without keys
+            assertThat(new JsonObject(enroll(server, token, "PC-K1", newKey()).body()).getString("agent_id"))
+                    .isEqualTo("PC-K1-3");
+            assertThat(uses("retry")).isEqualTo(3);
+            // and renewal, not only heartbeats, counts as use
+            JsonObject renewed = new JsonObject(refresh(
+                            server,
+                            new JsonObject(enroll(server, token, "PC-K1", key).body()).getString("refresh_token"))
+                    .body());
+            assertThat(renewed.getString("agent_id")).isEqualTo("PC-K1-2");
+            assertThat(reason(enroll(server, token, "PC-K1", key))).isEqualTo("enrollment_used_up");
+            assertThat(logs()).doesNotContain(key);
+        }
+    }
+
+    /**
+     * The fleet benchmark's case: the enrolment is answered 503 (the server's 5 s reply timeout) while its
+     * transaction waits, and commits after; the agent's retry, sent while the first attempt still runs, waits for
+     * it and gets the same agent, on a token with one use.
+     */
+    @Test
+    void anEnrolmentAnswered503ThatCommitsAfterIsRetriedIntoTheSameAgent() throws Exception {
+        String token = enrollment("slow", 1);
+        String key = newKey();
+        try (TestServer server = new TestServer(env, false)) {
+            HttpResponse<String> first;
+            CompletableFuture<HttpResponse<String>> retry;
+            try (AutoCloseable hold =
+                    db.holdTransaction("SELECT 1 FROM enrollment_tokens WHERE name = 'slow' FOR UPDATE")) {
+                first = enroll(server, token, "PC-S1", key);
+                assertThat(first.statusCode()).as(first.body()).isEqualTo(503);
+                retry = CompletableFuture.supplyAsync(() -> enroll(server, token, "PC-S1", key));
+                Wait.until(
+                        "the retry waits for the first attempt",
+                        Duration.ofSeconds(4),
+                        () -> (Long) db.query(
+                                                "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                                        .get(0)
+                                        .get("n")
+                                == 1L);
+                assertThat(retry).isNotDone();
+            }
+            HttpResponse<String> retried = retry.get(10, TimeUnit.SECONDS);
+            assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+            JsonObject credential = new JsonObject(retried.body());
+            assertThat(credential.getString("agent_id")).isEqualTo("PC-S1");
+            assertThat(uses("slow")).isEqualTo(1);
+            assertThat(sessionsRevoked("PC-S1"))
+                    .as("the first attempt committed its session, the retry replaced it")
+                    .containsExactly(true, false);
+            assertThat(heartbeat(server, credential.getString("access_token"))).isEqualTo(204);
+        }
+    }
+
+    /** A revoked agent stays revoked: its key enrols a new agent; a revoked enrollment token gives nothing. */
+    @Test
+    void aKeyNeverUndoesARevocation() {
+        String token = enrollment("undo", 3);
+        String key = newKey();
+        try (TestServer server = new TestServer(env, false)) {
+            JsonObject lost = new JsonObject(enroll(server, token, "PC-V", key).body());
+            assertThat(cli(env, "token", "revoke", "--agent-id", "PC-V").out()).isEqualTo("revoked 1 token(s)\n");
+            JsonObject retried =
+                    new JsonObject(enroll(server, token, "PC-V", key).body());
+            assertThat(retried.getString("agent_id")).isEqualTo("PC-V-2");
+            assertThat(uses("undo")).isEqualTo(2);
+            assertThat(sessionsRevoked("PC-V")).containsExactly(true);
+            assertThat(heartbeat(server, lost.getString("access_token"))).isEqualTo(401);
+
+            assertThat(cli(env, "enrollment", "revoke", "undo").status()).isZero();
+            assertThat(reason(enroll(server, token, "PC-V", key))).isEqualTo("enrollment_revoked");
+            assertThat(sessionsRevoked("PC-V-2")).containsExactly(false);
+            assertThat(uses("undo")).isEqualTo(2);
+        }
+    }
+
+    /**
+     * Enrolments with one token overlap: one whose agent id is held up (another transaction is inserting that
+     * id) does not hold the token's row, so another PC enrols meanwhile; the held one completes after.
+     */
+    @Test
+    void anEnrolmentWaitingForItsAgentIdDoesNotHoldUpTheOthers() throws Exception {
+        String token = enrollment("overlap", 2);
+        try (TestServer server = new TestServer(env, false)) {
+            CompletableFuture<HttpResponse<String>> held;
+            try (AutoCloseable hold = db.holdTransaction("INSERT INTO agents (agent_id) VALUES ('PC-HELD')")) {
+                held = CompletableFuture.supplyAsync(() -> enroll(server, token, "PC-HELD", newKey()));
+                Wait.until(
+                        "the enrolment of PC-HELD waits for its id",
+                        Duration.ofSeconds(4),
+                        () -> (Long) db.query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname ="
+                                                + " current_database() AND wait_event_type = 'Lock'")
+                                        .get(0)
+                                        .get("n")
+                                == 1L);
+                long t0 = System.nanoTime();
+                HttpResponse<String> other = enroll(server, token, "PC-FREE", newKey());
+                assertThat(other.statusCode()).as(other.body()).isEqualTo(200);
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
+                assertThat(held).isNotDone();
+            }
+            HttpResponse<String> done = held.get(10, TimeUnit.SECONDS);
+            assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+            assertThat(new JsonObject(done.body()).getString("agent_id")).isEqualTo("PC-HELD");
+            assertThat(uses("overlap")).isEqualTo(2);
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
       empty body            | ''                                        | body: empty; expected a JSON object
@@ -302,12 +486,24 @@ class EnrollmentTest {
       hostname too long     | '{"hostname":"%s","os":"Windows"}'        | hostname: longer than 100 characters
       control character     | '{"hostname":"PC\\u0007","os":"Windows"}' | hostname: must not contain control character U+0007
       no os                 | '{"hostname":"PC"}'                       | os: missing
+      key empty             | '{"hostname":"PC","os":"W","enrollment_key":""}'      | enrollment_key: must not be empty (leave the field out when there is none)
+      key a number          | '{"hostname":"PC","os":"W","enrollment_key":12345}'   | enrollment_key: must be a string
+      key too long          | '{"hostname":"PC","os":"W","enrollment_key":"%k87"}'  | enrollment_key: longer than 86 characters
+      key too short         | '{"hostname":"PC","os":"W","enrollment_key":"%k21"}'  | enrollment_key: shorter than 22 characters (at least 128 random bits)
+      key base64 not url    | '{"hostname":"PC","os":"W","enrollment_key":"ab+cd/efghijklmnopqrstuvwxyz=="}' | enrollment_key: must be base64url (letters, digits, - and _)
+      key with a space      | '{"hostname":"PC","os":"W","enrollment_key":"abcdefghijk lmnopqrstuvwxyz"}'  | enrollment_key: must be base64url (letters, digits, - and _)
+      key control character | '{"hostname":"PC","os":"W","enrollment_key":"abcdefghijklmnopqrstuvwxyz\\u0000"}' | enrollment_key: must be base64url (letters, digits, - and _)
       """)
     void aBadEnrolBodyIsA400NamingTheFieldAndSpendsNoUse(String what, String body, String error) {
         String name = "bad-" + Integer.toHexString(what.hashCode());
         String token = enrollment(name, 1);
         try (TestServer server = new TestServer(env, false)) {
-            HttpResponse<String> r = server.post("/api/v1/enroll", token, body.replace("%s", "P".repeat(101)));
+            HttpResponse<String> r = server.post(
+                    "/api/v1/enroll",
+                    token,
+                    body.replace("%s", "P".repeat(101))
+                            .replace("%k87", "k".repeat(87))
+                            .replace("%k21", "k".repeat(21)));
             assertThat(r.statusCode()).isEqualTo(400);
             assertThat(new JsonObject(r.body()).getString("error")).isEqualTo(error);
             assertThat(db.query("SELECT uses FROM enrollment_tokens WHERE name = '" + name + "'")

@@ -35,8 +35,17 @@ public final class Messages {
 
     public record TokenStatus(boolean active) {}
 
-    /** An agent asks to enrol with the enrollment token {@code tokenId} named {@code name}. */
-    public record EnrollRequest(UUID tokenId, String name, String hostname, String os) {}
+    /**
+     * An agent asks to enrol with the enrollment token {@code tokenId} named {@code name}; {@code enrollmentKey} is
+     * the secret the agent sends with every attempt of one enrolment (null from agents that send none).
+     */
+    public record EnrollRequest(UUID tokenId, String name, String hostname, String os, String enrollmentKey) {
+        @Override
+        public String toString() {
+            return "EnrollRequest[name=" + name + ", hostname=" + hostname + ", os=" + os + ", enrollmentKey="
+                    + (enrollmentKey == null ? "none" : "****") + "]";
+        }
+    }
 
     /** An agent renews its access token with its refresh credential. */
     public record RefreshRequest(String refreshToken) {

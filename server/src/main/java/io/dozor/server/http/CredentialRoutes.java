@@ -17,7 +17,8 @@ import java.util.UUID;
 /**
  * How an agent gets and renews its own credential. {@code POST /api/v1/enroll}: an enrollment token (a JWT of
  * audience {@code dozor-enroll}, checked here for signature and {@code exp}) and {@code {"hostname", "os"}} give
- * the agent id, an access token and a refresh credential. {@code POST /api/v1/token/refresh}: {@code
+ * the agent id, an access token and a refresh credential; with {@code "enrollment_key"} (the agent's secret for
+ * all attempts of one enrolment) a retry of an attempt that committed gives the same agent id again. {@code POST /api/v1/token/refresh}: {@code
  * {"refresh_token"}} gives a new access token and a new refresh credential. The database work is
  * {@link io.dozor.server.auth.CredentialsVerticle}'s. A refusal is a 401 naming the reason.
  */

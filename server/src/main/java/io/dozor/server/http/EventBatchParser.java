@@ -179,7 +179,18 @@ public final class EventBatchParser {
     /** Longest host name an agent may enrol with: room is left for the suffix of a second PC of that name. */
     static final int MAX_ENROLL_HOSTNAME = 100;
 
-    /** {@code POST /api/v1/enroll}: the host name (the agent id asked for) and the operating system. */
+    /** Bounds of an enrollment key: base64url of 16 to 64 random bytes (the agent sends 32). */
+    static final int MIN_ENROLLMENT_KEY = 22;
+
+    static final int MAX_ENROLLMENT_KEY = 86;
+    private static final java.util.regex.Pattern BASE64URL = java.util.regex.Pattern.compile("[A-Za-z0-9_-]*");
+
+    /**
+     * {@code POST /api/v1/enroll}: the host name (the agent id asked for), the operating system and, optional
+     * (older agents send none), the enrollment key that makes a retried enrolment of the same installation give
+     * the same agent: {@value #MIN_ENROLLMENT_KEY} to {@value #MAX_ENROLLMENT_KEY} base64url characters (at least
+     * 128 bits).
+     */
     public static Messages.EnrollRequest enrollment(java.util.UUID tokenId, String enrollmentName, Buffer body) {
         JsonObject root = object(body);
         String hostname = text("hostname", root.getValue("hostname"), MAX_ENROLL_HOSTNAME, true)
@@ -188,7 +199,34 @@ public final class EventBatchParser {
             throw new BadRequest("hostname", "must not contain spaces");
         }
         return new Messages.EnrollRequest(
-                tokenId, enrollmentName, hostname, text("os", root.getValue("os"), MAX_NAME, true));
+                tokenId,
+                enrollmentName,
+                hostname,
+                text("os", root.getValue("os"), MAX_NAME, true),
+                enrollmentKey(root.getValue("enrollment_key")));
+    }
+
+    private static String enrollmentKey(Object value) {
+        if (value == null) {
+            return null;
+        }
+        if (!(value instanceof String key)) {
+            throw new BadRequest("enrollment_key", "must be a string");
+        }
+        if (key.isEmpty()) {
+            throw new BadRequest("enrollment_key", "must not be empty (leave the field out when there is none)");
+        }
+        if (key.length() > MAX_ENROLLMENT_KEY) {
+            throw new BadRequest("enrollment_key", "longer than " + MAX_ENROLLMENT_KEY + " characters");
+        }
+        if (!BASE64URL.matcher(key).matches()) {
+            throw new BadRequest("enrollment_key", "must be base64url (letters, digits, - and _)");
+        }
+        if (key.length() < MIN_ENROLLMENT_KEY) {
+            throw new BadRequest(
+                    "enrollment_key", "shorter than " + MIN_ENROLLMENT_KEY + " characters (at least 128 random bits)");
+        }
+        return key;
     }
 
     /** {@code POST /api/v1/token/refresh}: the refresh credential. */

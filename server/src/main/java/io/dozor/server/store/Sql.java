@@ -13,7 +13,8 @@ public final class Sql {
         "db/V7__enrollment_and_credentials.sql",
         "db/V8__agent_spool_health.sql",
         "db/V9__launch_context.sql",
-        "db/V10__events_filter_indexes.sql"
+        "db/V10__events_filter_indexes.sql",
+        "db/V11__enrollment_keys.sql"
     };
 
     /** Arbitrary constant: one server migrates at a time. */
@@ -126,29 +127,66 @@ public final class Sql {
       ORDER BY created_at, name""";
     public static final String ENROLLMENT_REVOKE =
             "UPDATE enrollment_tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL";
-    /** Spends one use: the row lock and the re-checked WHERE make racing agents take distinct uses. */
-    public static final String ENROLLMENT_USE = """
-      UPDATE enrollment_tokens SET uses = uses + 1
-      WHERE token_id = $1 AND name = $2 AND revoked_at IS NULL AND expires_at > now() AND uses < max_uses
-      RETURNING name""";
-    /** Why {@link #ENROLLMENT_USE} spent nothing. */
+    /**
+     * The last statement of an enrolment: spends one use and opens the session of the agent just claimed. The row
+     * lock the {@code UPDATE} takes (so racing agents take distinct uses: each waits, then re-checks {@code uses <
+     * max_uses}) is held from here to the commit only, never while the agent id is claimed. No row when the token
+     * is revoked, expired or used up ({@link #ENROLLMENT_WHY_NOT}); the transaction is then rolled back.
+     */
+    public static final String ENROLLMENT_SPEND = """
+      WITH used AS (
+        UPDATE enrollment_tokens SET uses = uses + 1
+        WHERE token_id = $1 AND name = $2 AND revoked_at IS NULL AND expires_at > now() AND uses < max_uses
+        RETURNING name
+      )
+      INSERT INTO agent_tokens (token_id, agent_id, kind, expires_at, refresh_hash)
+      SELECT $3, $4, 'agent', now() + $5 * interval '1 second', $6 FROM used
+      RETURNING agent_id""";
+    /** Why {@link #ENROLLMENT_SPEND} spent nothing. */
     public static final String ENROLLMENT_WHY_NOT = """
       SELECT revoked_at IS NOT NULL AS revoked, expires_at <= now() AS expired, uses >= max_uses AS used_up
       FROM enrollment_tokens WHERE token_id = $1 AND name = $2""";
     /**
+     * Attempts with the same enrollment key run one after the other: the retry of an attempt still running (its
+     * answer timed out) waits for its commit and then finds its agent. $1: the first 8 bytes of the key's SHA-256.
+     */
+    public static final String ENROLLMENT_KEY_LOCK = "SELECT pg_advisory_xact_lock($1)";
+    /**
+     * A retried enrolment ($3: the SHA-256 of its enrollment key): the agent that an earlier attempt with this
+     * enrollment token and key created, if it never made use of its credential (no request since its enrolment,
+     * no renewal) and its session is not revoked, gets a new session in place of the one whose answer was lost
+     * (revoked here). The token must still be valid but spends no use. No row: not a retry, enrol anew.
+     */
+    public static final String ENROLLMENT_REPLAY = """
+      WITH agent AS (
+        SELECT a.agent_id FROM agents a
+        WHERE a.enrolled_via = $2 AND a.enrollment_key = $3 AND a.last_seen <= a.enrolled_at
+          AND EXISTS (SELECT 1 FROM enrollment_tokens e
+                      WHERE e.token_id = $1 AND e.name = $2 AND e.revoked_at IS NULL AND e.expires_at > now())
+          AND NOT EXISTS (SELECT 1 FROM agent_tokens t
+                          WHERE t.agent_id = a.agent_id AND t.kind = 'agent' AND t.refreshed_at IS NOT NULL)
+        ORDER BY a.enrolled_at DESC LIMIT 1
+      ), replaced AS (
+        UPDATE agent_tokens t SET revoked_at = now() FROM agent
+        WHERE t.agent_id = agent.agent_id AND t.kind = 'agent' AND t.refresh_hash IS NOT NULL
+          AND t.revoked_at IS NULL
+        RETURNING t.agent_id
+      ), session AS (
+        INSERT INTO agent_tokens (token_id, agent_id, kind, expires_at, refresh_hash)
+        SELECT $4, agent_id, 'agent', now() + $5 * interval '1 second', $6 FROM replaced LIMIT 1
+      )
+      SELECT agent_id FROM replaced LIMIT 1""";
+    /**
      * Claims an agent id for a new enrolment: free when no agent has it and no token was ever issued for it (a
      * forgotten agent's id stays its own while its tokens exist); a concurrent claim of the same id waits for the
-     * first and then finds the conflict.
+     * first and then finds the conflict. $5: the SHA-256 of the enrollment key, or null.
      */
     public static final String ENROLLMENT_CLAIM_ID = """
-      INSERT INTO agents (agent_id, hostname, os, enrolled_via, enrolled_at)
-      SELECT $1, $2, $3, $4, now()
+      INSERT INTO agents (agent_id, hostname, os, enrolled_via, enrolled_at, enrollment_key)
+      SELECT $1, $2, $3, $4, now(), $5
       WHERE NOT EXISTS (SELECT 1 FROM agent_tokens WHERE agent_id = $1 AND kind = 'agent')
       ON CONFLICT (agent_id) DO NOTHING RETURNING agent_id""";
 
-    public static final String SESSION_CREATE = """
-      INSERT INTO agent_tokens (token_id, agent_id, kind, expires_at, refresh_hash)
-      VALUES ($1, $2, 'agent', now() + $3 * interval '1 second', $4)""";
     /**
      * Renews a session with its current refresh credential or the one before it (the agent may have missed the
      * answer that replaced it): the new credential becomes current and the refresh lifetime starts again.

@@ -171,16 +171,16 @@ public final class FleetBenchmark {
                         jvm.isEmpty() ? "none" : String.join(" ", jvm),
                         tlsKey,
                         server.rssMb()[0]));
-                // room for uses spent by enrolments whose answer was lost (503 after the server's 5 s reply timeout,
-                // the
-                // transaction committed all the same): the retry then needs another use
+                // one use per PC, as a roll-out would have it: an enrolment whose answer was lost (503 after the
+                // server's 5 s reply timeout, committed all the same) is retried with the same enrollment key and
+                // spends no second use
                 String enrollment = server.cli(
                         "enrollment",
                         "create",
                         "--name",
                         "fleet",
                         "--uses",
-                        Integer.toString(enrolling + enrolling / 5 + 10),
+                        Integer.toString(enrolling),
                         "--expires",
                         "1d");
                 Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(generatorThreads));
@@ -579,6 +579,9 @@ public final class FleetBenchmark {
     final class Sim {
         final int n;
         final String hostname;
+        /** Sent with every enrolment attempt, as the agent does. */
+        final String enrollmentKey = io.dozor.server.auth.Secrets.generate();
+
         String token;
         HttpClientAgent client;
         HttpClientConnection connection;
@@ -690,6 +693,7 @@ public final class FleetBenchmark {
                             new JsonObject()
                                     .put("hostname", hostname)
                                     .put("os", "Windows 11 10.0")
+                                    .put("enrollment_key", enrollmentKey)
                                     .encode())
                     .transform(ar -> {
                         busy = false;

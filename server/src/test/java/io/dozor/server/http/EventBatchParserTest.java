@@ -55,6 +55,30 @@ class EventBatchParserTest {
                         "PC-01"));
     }
 
+    /** The bounds of an enrollment key are inclusive; absent or null is no key (an agent of an earlier version). */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', nullValues = "none", textBlock = """
+      absent          | none
+      22 characters   | abcdefghijklmnopqrstu_
+      86 characters   | ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_ABCDEFGHIJKLMNOPQRSTUV
+      """)
+    void anEnrollmentKeyWithinItsBoundsIsTaken(String what, String key) {
+        JsonObject body = new JsonObject().put("hostname", "PC-01").put("os", "Windows 11");
+        if (key != null) {
+            body.put("enrollment_key", key);
+        }
+        UUID token = UUID.randomUUID();
+        var request = EventBatchParser.enrollment(token, "office", body.toBuffer());
+        assertThat(request.enrollmentKey()).isEqualTo(key);
+        assertThat(request.toString()).doesNotContain(String.valueOf(key)).contains("PC-01");
+        assertThat(EventBatchParser.enrollment(
+                                token,
+                                "office",
+                                Buffer.buffer("{\"hostname\":\"PC-01\",\"os\":\"W\",\"enrollment_key\":null}"))
+                        .enrollmentKey())
+                .isNull();
+    }
+
     @Test
     void optionalFieldsMayBeAbsent() {
         JsonObject e = event();
