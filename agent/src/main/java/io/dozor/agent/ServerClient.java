@@ -9,6 +9,7 @@ import java.net.Proxy;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.HttpsURLConnection;
@@ -31,8 +32,32 @@ final class ServerClient {
     /** Bodies up to this size are sent from the JDK's buffer, larger ones streamed. */
     private static final int BUFFERED_BODY = 64 * 1024;
 
+    /** The longest {@code Retry-After} the agent waits, whatever the server says. */
+    static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(10);
+
     /** The status, the body (at most {@value #MAX_BODY} bytes of it) and the {@code Retry-After} header, or null. */
-    record Response(int status, String body, String retryAfter) {}
+    record Response(int status, String body, String retryAfter) {
+
+        /**
+         * {@code Retry-After} in seconds, at most {@link #MAX_RETRY_AFTER}; empty when there is none, it is
+         * negative or it is an HTTP date (the caller's backoff applies then).
+         */
+        Optional<Duration> retryAfterDelay() {
+            if (retryAfter == null) {
+                return Optional.empty();
+            }
+            try {
+                long seconds = Long.parseLong(retryAfter.trim());
+                if (seconds < 0) {
+                    return Optional.empty();
+                }
+                Duration d = Duration.ofSeconds(seconds);
+                return Optional.of(d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d);
+            } catch (NumberFormatException e) {
+                return Optional.empty();
+            }
+        }
+    }
 
     private final URI serverUrl;
     private Credentials credentials;

@@ -51,6 +51,11 @@ final class TestServer implements AutoCloseable {
     private final ConcurrentLinkedQueue<Answer> script = new ConcurrentLinkedQueue<>();
     final List<Request> requests = new CopyOnWriteArrayList<>();
     final List<Request> heartbeats = new CopyOnWriteArrayList<>();
+    private final ConcurrentLinkedQueue<Answer> heartbeatScript = new ConcurrentLinkedQueue<>();
+    /** The answer to heartbeats once their script is used up. */
+    volatile int heartbeatStatus = 204;
+    /** Runs while a heartbeat is answered (a test moves its ticker there: the request "took" that long). */
+    volatile Runnable onHeartbeat = () -> {};
 
     private TestServer(HttpServer server) {
         this.server = server;
@@ -60,8 +65,12 @@ final class TestServer implements AutoCloseable {
                     Instant.now(),
                     Map.copyOf(exchange.getRequestHeaders()),
                     JSON.readTree(exchange.getRequestBody().readAllBytes())));
-            exchange.sendResponseHeaders(204, -1);
-            exchange.close();
+            onHeartbeat.run();
+            Answer answer = heartbeatScript.poll();
+            if (answer == null) {
+                answer = new Answer(heartbeatStatus, null, "");
+            }
+            answer(exchange, answer);
         });
         server.start();
     }
@@ -94,6 +103,12 @@ final class TestServer implements AutoCloseable {
         return this;
     }
 
+    /** The next answer to a heartbeat ({@link #heartbeatStatus} once these are used up). */
+    TestServer thenHeartbeat(int status, String retryAfter) {
+        heartbeatScript.add(new Answer(status, retryAfter, status == 204 ? "" : "{}"));
+        return this;
+    }
+
     URI url() {
         String scheme = server instanceof HttpsServer ? "https" : "http";
         return URI.create(scheme + "://localhost:" + server.getAddress().getPort());
@@ -103,16 +118,21 @@ final class TestServer implements AutoCloseable {
         byte[] body = exchange.getRequestBody().readAllBytes();
         requests.add(new Request(Instant.now(), Map.copyOf(exchange.getRequestHeaders()), JSON.readTree(body)));
         Answer answer = script.poll();
-        if (answer == null) {
-            answer = new Answer(200, null, "{}");
-        }
+        answer(exchange, answer == null ? new Answer(200, null, "{}") : answer);
+    }
+
+    private static void answer(HttpExchange exchange, Answer answer) throws IOException {
         if (answer.retryAfter() != null) {
             exchange.getResponseHeaders().add("Retry-After", answer.retryAfter());
         }
         byte[] out = answer.body().getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().add("Content-Type", "application/json");
-        exchange.sendResponseHeaders(answer.status(), out.length);
-        exchange.getResponseBody().write(out);
+        if (out.length > 0) {
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+        }
+        exchange.sendResponseHeaders(answer.status(), out.length == 0 ? -1 : out.length);
+        if (out.length > 0) {
+            exchange.getResponseBody().write(out);
+        }
         exchange.close();
     }
 
