@@ -85,6 +85,13 @@ final class TestServer implements AutoCloseable {
     }
 
     static TestServer https(InetAddress address) throws Exception {
+        HttpsServer server = HttpsServer.create(new InetSocketAddress(address, 0), 0);
+        server.setHttpsConfigurator(new HttpsConfigurator(serverTls()));
+        return new TestServer(server);
+    }
+
+    /** The server side of TLS with the test-only key in /tls/server.p12 (the agent trusts /tls/server.pem). */
+    static SSLContext serverTls() throws Exception {
         KeyStore store = KeyStore.getInstance("PKCS12");
         try (InputStream in = TestServer.class.getResourceAsStream("/tls/server.p12")) {
             store.load(in, "changeit".toCharArray());
@@ -93,9 +100,7 @@ final class TestServer implements AutoCloseable {
         kmf.init(store, "changeit".toCharArray());
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(kmf.getKeyManagers(), null, null);
-        HttpsServer server = HttpsServer.create(new InetSocketAddress(address, 0), 0);
-        server.setHttpsConfigurator(new HttpsConfigurator(context));
-        return new TestServer(server);
+        return context;
     }
 
     TestServer then(int status, String retryAfter, String body) {
