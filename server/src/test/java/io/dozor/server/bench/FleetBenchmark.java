@@ -156,11 +156,7 @@ public final class FleetBenchmark {
             if (!System.getenv().containsKey("DOZOR_INGEST_RATE_PER_AGENT")) {
                 env.remove("DOZOR_INGEST_RATE_PER_AGENT"); // the server's default limit, as deployed
             }
-            List<String> jvm = List.of(
-                            System.getenv().getOrDefault("SERVER_JAVA_OPTS", "").split("\\s+"))
-                    .stream()
-                    .filter(s -> !s.isBlank())
-                    .toList();
+            List<String> jvm = serverJavaOpts();
             try (ServerProcess server = new ServerProcess(env, dir.resolve("logs"), jvm)) {
                 double startSecs = server.start();
                 log(String.format(
@@ -168,7 +164,7 @@ public final class FleetBenchmark {
                         "server pid %d ready in %.1f s (JVM options: %s; TLS key %s); RSS %d MB",
                         server.pid(),
                         startSecs,
-                        jvm.isEmpty() ? "none" : String.join(" ", jvm),
+                        String.join(" ", server.jvmFlags()),
                         tlsKey,
                         server.rssMb()[0]));
                 // room for uses spent by enrolments whose answer was lost (503 after the server's 5 s reply timeout,
@@ -915,6 +911,14 @@ public final class FleetBenchmark {
 
     // ------------------------------------------------------------------ report
 
+    /** {@code SERVER_JAVA_OPTS}: the server's JVM flags after the launcher's. */
+    static List<String> serverJavaOpts() {
+        return Arrays.stream(
+                        System.getenv().getOrDefault("SERVER_JAVA_OPTS", "").split("\\s+"))
+                .filter(s -> !s.isBlank())
+                .toList();
+    }
+
     void row(String measure, String value) {
         rows.add(new String[] {measure, value});
     }
@@ -937,7 +941,7 @@ public final class FleetBenchmark {
                         burstLaunches,
                         burstSeconds,
                         tlsKey,
-                        System.getenv().getOrDefault("SERVER_JAVA_OPTS", "none")));
+                        String.join(" ", ServerProcess.jvmFlags(serverJavaOpts()))));
         t.add("");
         t.add("Load average at the end: " + FairnessBenchmark.loadAverage() + ".");
         t.add("");
