@@ -67,12 +67,16 @@ class AgentFaultsTest {
     }
 
     private AgentConfig config() {
+        return configWithHeartbeatsEvery(Duration.ofSeconds(1));
+    }
+
+    private AgentConfig configWithHeartbeatsEvery(Duration interval) {
         return AgentConfig.builder()
                 .serverUrl(server.url())
                 .token("tok")
                 .processes(List.of("chrome"))
                 .pollInterval(Duration.ofMillis(20))
-                .heartbeatInterval(Duration.ofSeconds(1))
+                .heartbeatInterval(interval)
                 .build();
     }
 
@@ -155,14 +159,12 @@ class AgentFaultsTest {
     @Test
     void refusedHeartbeatsBackOffAndComeBackToTheIntervalOnceAnswered() throws Exception {
         server.heartbeatStatus = 503;
-        AgentConfig config = AgentConfig.builder()
-                .serverUrl(server.url())
-                .token("tok")
-                .processes(List.of("chrome"))
-                .pollInterval(Duration.ofMillis(20))
-                .heartbeatInterval(Duration.ofMillis(100))
-                .build();
-        agent = new Agent(config, source, Clock.systemUTC(), "PC-01", new InMemoryEventQueue());
+        agent = new Agent(
+                configWithHeartbeatsEvery(Duration.ofMillis(100)),
+                source,
+                Clock.systemUTC(),
+                "PC-01",
+                new InMemoryEventQueue());
         agent.start();
 
         Thread.sleep(3_000);
