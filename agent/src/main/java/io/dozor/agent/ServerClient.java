@@ -19,12 +19,13 @@ import javax.net.ssl.SSLSocketFactory;
 /**
  * JSON {@code POST}s to the server with the agent token, over the JDK's {@link HttpURLConnection} (HTTP/1.1,
  * connections kept alive and reused, idle ones for as long as the server's {@code Keep-Alive} says or else
- * {@value #KEEP_ALIVE_SECONDS} s once {@link #keepIdleConnections} ran; no proxy, no redirects). Not {@code java.net.http.HttpClient}: the agent
- * sends one request at a time from its own threads, and that client's asynchronous machinery (~300 classes and
- * a selector thread) was a measurable part of the agent's memory (BENCHMARKS.md). For https, trust is the given
- * {@link SSLContext} and the host name is checked against the certificate. The JDK may send a POST again, once,
- * when a kept-alive connection turns out to be closed before any answer: the server stores a resent event id
- * once. A blocked read ends at the timeout, not at an interrupt: {@link #abort} ends it sooner.
+ * {@value #KEEP_ALIVE_SECONDS} s once {@link #keepIdleConnections} ran; no proxy, no redirects). Not
+ * {@code java.net.http.HttpClient}: the agent sends one request at a time from its own threads, and that client's
+ * asynchronous machinery (~300 classes and a selector thread) was a measurable part of the agent's memory
+ * (BENCHMARKS.md). For https, trust is the given {@link SSLContext} and the host name is checked against the
+ * certificate. The JDK may send a POST again, once, when a kept-alive connection turns out to be closed before any
+ * answer: the server stores a resent event id once. A blocked read ends at the timeout, not at an interrupt:
+ * {@link #abort} ends it sooner.
  */
 final class ServerClient {
 
