@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The running agent: one thread polls the process source every {@code poll_interval_ms} and spools the
  * launches the detector finds; the {@link EventShipper} sends them on its own thread, and a heartbeat
- * reports the agent every {@code heartbeat_interval_s}.
+ * reports the agent every {@code heartbeat_interval_s} (less often while the server refuses it: {@link Heartbeat}).
  *
  * <p>Restarts: the first snapshot after a start is the baseline, so a process already reported before a
  * restart is not reported again, and one started while the agent was down is not reported either (unless
@@ -90,7 +90,8 @@ public final class Agent implements AutoCloseable {
         this.heartbeat = new Heartbeat(
                 shipper.client(),
                 () -> new Heartbeat.Report(
-                        VERSION, hostname, queue.size(), queue.dropped(), queue.unpersisted(), queue.error()));
+                        VERSION, hostname, queue.size(), queue.dropped(), queue.unpersisted(), queue.error()),
+                config.heartbeatInterval());
     }
 
     private static ScheduledExecutorService singleThread(String name) {
@@ -142,8 +143,7 @@ public final class Agent implements AutoCloseable {
         long interval = config.pollInterval().toMillis();
         poller.scheduleWithFixedDelay(this::poll, interval, interval, TimeUnit.MILLISECONDS);
         shipper.start();
-        long beat = config.heartbeatInterval().toMillis();
-        heartbeats.scheduleAtFixedRate(heartbeat::send, 0, beat, TimeUnit.MILLISECONDS);
+        heartbeat.start(heartbeats);
         // from here on every start of a watched program is reported (scripts wait for this line)
         log.info("agent started");
     }

@@ -120,7 +120,8 @@ public record AgentConfig(
                     "heartbeat_interval_s",
                     Long.toString(DEFAULT_HEARTBEAT_INTERVAL.toSeconds()),
                     "seconds between two heartbeats (`POST /api/v1/heartbeat`: version, host name, spool depth,"
-                            + " dropped and unpersisted events, spool error)",
+                            + " dropped and unpersisted events, spool error); after a failed one the wait doubles,"
+                            + " up to 10 times this (at most 10 minutes), and a longer `Retry-After` is waited out",
                     (v, b) -> b.heartbeatInterval(Duration.ofSeconds(v.positiveLong()))),
             Setting.of(
                     "monitor",

@@ -7,7 +7,6 @@ import java.security.GeneralSecurityException;
 import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
@@ -28,7 +27,6 @@ public final class EventShipper implements AutoCloseable {
     public static final int MAX_BATCH = 500;
     static final Duration BACKOFF_START = Duration.ofSeconds(1);
     static final Duration BACKOFF_MAX = Duration.ofSeconds(60);
-    private static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(10);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final int MAX_LOGGED_BODY = 500;
@@ -211,7 +209,7 @@ public final class EventShipper implements AutoCloseable {
         if (status == 429 || status >= 500) {
             markUnreachable("status=" + status);
             // Retry-After is honoured, but never below the first backoff step: "0" must not make a busy loop
-            Duration wait = retryAfter(response)
+            Duration wait = response.retryAfterDelay()
                     .map(d -> d.compareTo(backoff.initial()) < 0 ? backoff.initial() : d)
                     .orElseGet(backoff::next);
             return new Outcome(false, wait);
@@ -244,21 +242,6 @@ public final class EventShipper implements AutoCloseable {
             state = State.OK;
         }
         backoff.reset();
-    }
-
-    private static Optional<Duration> retryAfter(ServerClient.Response response) {
-        return Optional.ofNullable(response.retryAfter()).flatMap(value -> {
-            try {
-                long seconds = Long.parseLong(value.trim());
-                if (seconds < 0) {
-                    return Optional.empty();
-                }
-                Duration d = Duration.ofSeconds(seconds);
-                return Optional.of(d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d);
-            } catch (NumberFormatException e) {
-                return Optional.empty(); // an HTTP date: fall back to the backoff
-            }
-        });
     }
 
     static String abbreviate(String body) {

@@ -181,6 +181,7 @@ public final class Main {
             System.setProperty(LOGSTASH_PROPERTY, settings.logstash());
         }
         Logger log = LoggerFactory.getLogger(Main.class); // the first logger: after dozor.log.dir is set
+        ServerClient.keepIdleConnections(); // before the first request
         try {
             return new Agent(settings, ProcessSources.forThisSystem(), Clock.systemDefaultZone())
                     .reloadingFrom(config.toAbsolutePath());

@@ -9,6 +9,7 @@ import java.net.Proxy;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.HttpsURLConnection;
@@ -17,22 +18,60 @@ import javax.net.ssl.SSLSocketFactory;
 
 /**
  * JSON {@code POST}s to the server with the agent token, over the JDK's {@link HttpURLConnection} (HTTP/1.1,
- * connections kept alive and reused, no proxy, no redirects). Not {@code java.net.http.HttpClient}: the agent
- * sends one request at a time from its own threads, and that client's asynchronous machinery (~300 classes and
- * a selector thread) was a measurable part of the agent's memory (BENCHMARKS.md). For https, trust is the given
- * {@link SSLContext} and the host name is checked against the certificate. The JDK may send a POST again, once,
- * when a kept-alive connection turns out to be closed before any answer: the server stores a resent event id
- * once. A blocked read ends at the timeout, not at an interrupt: {@link #abort} ends it sooner.
+ * connections kept alive and reused, idle ones for as long as the server's {@code Keep-Alive} says or else
+ * {@value #KEEP_ALIVE_SECONDS} s once {@link #keepIdleConnections} ran; no proxy, no redirects). Not
+ * {@code java.net.http.HttpClient}: the agent sends one request at a time from its own threads, and that client's
+ * asynchronous machinery (~300 classes and a selector thread) was a measurable part of the agent's memory
+ * (BENCHMARKS.md). For https, trust is the given {@link SSLContext} and the host name is checked against the
+ * certificate. The JDK may send a POST again, once, when a kept-alive connection turns out to be closed before any
+ * answer: the server stores a resent event id once. A blocked read ends at the timeout, not at an interrupt:
+ * {@link #abort} ends it sooner.
  */
 final class ServerClient {
+
+    /**
+     * The JDK's system property (JDK 20+) for how long an idle connection to a server is kept when the server's
+     * answer does not say ({@code Keep-Alive: timeout=N} counts only with {@code Connection: keep-alive}).
+     */
+    static final String KEEP_ALIVE_PROPERTY = "http.keepAlive.time.server";
+    /**
+     * Idle seconds a connection is kept by default: above the default heartbeat interval (60 s), so that one TLS
+     * connection serves heartbeat after heartbeat, and below the idle timeouts of common NATs and load balancers
+     * (4 minutes and more), which may drop a connection without a word.
+     */
+    static final int KEEP_ALIVE_SECONDS = 120;
 
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private static final int MAX_BODY = 64 * 1024;
     /** Bodies up to this size are sent from the JDK's buffer, larger ones streamed. */
     private static final int BUFFERED_BODY = 64 * 1024;
 
+    /** The longest {@code Retry-After} the agent waits, whatever the server says. */
+    static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(10);
+
     /** The status, the body (at most {@value #MAX_BODY} bytes of it) and the {@code Retry-After} header, or null. */
-    record Response(int status, String body, String retryAfter) {}
+    record Response(int status, String body, String retryAfter) {
+
+        /**
+         * {@code Retry-After} in seconds, at most {@link #MAX_RETRY_AFTER}; empty when there is none, it is
+         * negative or it is an HTTP date (the caller's backoff applies then).
+         */
+        Optional<Duration> retryAfterDelay() {
+            if (retryAfter == null) {
+                return Optional.empty();
+            }
+            try {
+                long seconds = Long.parseLong(retryAfter.trim());
+                if (seconds < 0) {
+                    return Optional.empty();
+                }
+                Duration d = Duration.ofSeconds(seconds);
+                return Optional.of(d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d);
+            } catch (NumberFormatException e) {
+                return Optional.empty();
+            }
+        }
+    }
 
     private final URI serverUrl;
     private Credentials credentials;
@@ -50,6 +89,18 @@ final class ServerClient {
         this.serverUrl = serverUrl;
         this.credentials = token == null ? null : Credentials.fixed(token);
         this.tls = sslContext == null ? null : sslContext.getSocketFactory();
+    }
+
+    /**
+     * Makes the JDK keep idle connections {@value #KEEP_ALIVE_SECONDS} s instead of 5 s when the server does not
+     * say how long (unless {@value #KEEP_ALIVE_PROPERTY} is set already); a server's own timeout still wins, and a
+     * connection the server closed sooner is noticed before reuse (the JDK peeks at it) and replaced. Call at
+     * start, before any HTTP request: the JDK reads the property once.
+     */
+    static void keepIdleConnections() {
+        if (System.getProperty(KEEP_ALIVE_PROPERTY) == null) {
+            System.setProperty(KEEP_ALIVE_PROPERTY, Integer.toString(KEEP_ALIVE_SECONDS));
+        }
     }
 
     /** Where {@link #post}'s {@code Authorization} comes from (an enrolled agent's renewed access tokens). */

@@ -18,7 +18,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The running agent under its PC's faults: a spool that cannot be written, a wall clock that jumps. */
+/**
+ * The running agent under its PC's faults (a spool that cannot be written, a wall clock that jumps) and its
+ * server's (heartbeats refused).
+ */
 class AgentFaultsTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
@@ -64,12 +67,16 @@ class AgentFaultsTest {
     }
 
     private AgentConfig config() {
+        return configWithHeartbeatsEvery(Duration.ofSeconds(1));
+    }
+
+    private AgentConfig configWithHeartbeatsEvery(Duration interval) {
         return AgentConfig.builder()
                 .serverUrl(server.url())
                 .token("tok")
                 .processes(List.of("chrome"))
                 .pollInterval(Duration.ofMillis(20))
-                .heartbeatInterval(Duration.ofSeconds(1))
+                .heartbeatInterval(interval)
                 .build();
     }
 
@@ -142,5 +149,39 @@ class AgentFaultsTest {
         assertThat(beats)
                 .as("about one a second in %.1f s: neither flooded nor stalled", seconds)
                 .isBetween(2, 4);
+    }
+
+    /**
+     * A server refusing heartbeats (503) gets fewer and fewer
+     * of them instead of one per interval; they come at the interval again once it answers, and the agent still
+     * stops at once.
+     */
+    @Test
+    void refusedHeartbeatsBackOffAndComeBackToTheIntervalOnceAnswered() throws Exception {
+        server.heartbeatStatus = 503;
+        agent = new Agent(
+                configWithHeartbeatsEvery(Duration.ofMillis(100)),
+                source,
+                Clock.systemUTC(),
+                "PC-01",
+                new InMemoryEventQueue());
+        agent.start();
+
+        Thread.sleep(3_000);
+        int refused = server.heartbeats.size();
+        // at a fixed rate: 30; backing off (0.2, 0.4, 0.8, 1 s ± 20 %): 5 or 6
+        assertThat(refused).as("heartbeats in 3 s of 503s").isBetween(3, 7);
+
+        server.heartbeatStatus = 204;
+        TestServer.await("an answered heartbeat", TIMEOUT, () -> server.heartbeats.size() > refused);
+        int first = server.heartbeats.size();
+        Thread.sleep(1_000);
+        assertThat(server.heartbeats.size() - first)
+                .as("about one per 100 ms interval again")
+                .isBetween(5, 12);
+
+        long stopping = System.nanoTime();
+        agent.close();
+        assertThat(Duration.ofNanos(System.nanoTime() - stopping)).isLessThan(Duration.ofSeconds(2));
     }
 }

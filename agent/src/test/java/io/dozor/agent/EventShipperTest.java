@@ -306,7 +306,7 @@ class EventShipperTest {
                 .contains("127.0.0.2");
     }
 
-    private static Path copy(String resource, Path dir) throws IOException {
+    static Path copy(String resource, Path dir) throws IOException {
         Path file = dir.resolve(Path.of(resource).getFileName().toString());
         try (var in = EventShipperTest.class.getResourceAsStream(resource)) {
             Files.copy(in, file);

@@ -51,6 +51,11 @@ final class TestServer implements AutoCloseable {
     private final ConcurrentLinkedQueue<Answer> script = new ConcurrentLinkedQueue<>();
     final List<Request> requests = new CopyOnWriteArrayList<>();
     final List<Request> heartbeats = new CopyOnWriteArrayList<>();
+    private final ConcurrentLinkedQueue<Answer> heartbeatScript = new ConcurrentLinkedQueue<>();
+    /** The answer to heartbeats once their script is used up. */
+    volatile int heartbeatStatus = 204;
+    /** Runs while a heartbeat is answered (a test moves its ticker there: the request "took" that long). */
+    volatile Runnable onHeartbeat = () -> {};
 
     private TestServer(HttpServer server) {
         this.server = server;
@@ -60,8 +65,12 @@ final class TestServer implements AutoCloseable {
                     Instant.now(),
                     Map.copyOf(exchange.getRequestHeaders()),
                     JSON.readTree(exchange.getRequestBody().readAllBytes())));
-            exchange.sendResponseHeaders(204, -1);
-            exchange.close();
+            onHeartbeat.run();
+            Answer answer = heartbeatScript.poll();
+            if (answer == null) {
+                answer = new Answer(heartbeatStatus, null, "");
+            }
+            answer(exchange, answer);
         });
         server.start();
     }
@@ -76,6 +85,13 @@ final class TestServer implements AutoCloseable {
     }
 
     static TestServer https(InetAddress address) throws Exception {
+        HttpsServer server = HttpsServer.create(new InetSocketAddress(address, 0), 0);
+        server.setHttpsConfigurator(new HttpsConfigurator(serverTls()));
+        return new TestServer(server);
+    }
+
+    /** The server side of TLS with the test-only key in /tls/server.p12 (the agent trusts /tls/server.pem). */
+    static SSLContext serverTls() throws Exception {
         KeyStore store = KeyStore.getInstance("PKCS12");
         try (InputStream in = TestServer.class.getResourceAsStream("/tls/server.p12")) {
             store.load(in, "changeit".toCharArray());
@@ -84,13 +100,17 @@ final class TestServer implements AutoCloseable {
         kmf.init(store, "changeit".toCharArray());
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(kmf.getKeyManagers(), null, null);
-        HttpsServer server = HttpsServer.create(new InetSocketAddress(address, 0), 0);
-        server.setHttpsConfigurator(new HttpsConfigurator(context));
-        return new TestServer(server);
+        return context;
     }
 
     TestServer then(int status, String retryAfter, String body) {
         script.add(new Answer(status, retryAfter, body));
+        return this;
+    }
+
+    /** The next answer to a heartbeat ({@link #heartbeatStatus} once these are used up). */
+    TestServer thenHeartbeat(int status, String retryAfter) {
+        heartbeatScript.add(new Answer(status, retryAfter, status == 204 ? "" : "{}"));
         return this;
     }
 
@@ -103,16 +123,21 @@ final class TestServer implements AutoCloseable {
         byte[] body = exchange.getRequestBody().readAllBytes();
         requests.add(new Request(Instant.now(), Map.copyOf(exchange.getRequestHeaders()), JSON.readTree(body)));
         Answer answer = script.poll();
-        if (answer == null) {
-            answer = new Answer(200, null, "{}");
-        }
+        answer(exchange, answer == null ? new Answer(200, null, "{}") : answer);
+    }
+
+    private static void answer(HttpExchange exchange, Answer answer) throws IOException {
         if (answer.retryAfter() != null) {
             exchange.getResponseHeaders().add("Retry-After", answer.retryAfter());
         }
         byte[] out = answer.body().getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().add("Content-Type", "application/json");
-        exchange.sendResponseHeaders(answer.status(), out.length);
-        exchange.getResponseBody().write(out);
+        if (out.length > 0) {
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+        }
+        exchange.sendResponseHeaders(answer.status(), out.length == 0 ? -1 : out.length);
+        if (out.length > 0) {
+            exchange.getResponseBody().write(out);
+        }
         exchange.close();
     }
 

@@ -45,9 +45,11 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Each simulated agent behaves like the real one: it enrols with an enrollment token ({@code POST
  * /api/v1/enroll}) and then uses its own access token; it talks HTTPS/1.1 and keeps its connection open for
- * {@code KEEPALIVE_S} idle seconds (5: the JDK {@code HttpURLConnection} keep-alive the agent uses, as the server
- * sends no {@code Keep-Alive} header; 0 keeps it until the server closes it); one request at a time; a heartbeat
- * every {@code HEARTBEAT_S}; each launch is sent as soon as it happens (the agent's shipper wakes on a new event),
+ * {@code KEEPALIVE_S} idle seconds (120: what the agent sets for its JDK {@code HttpURLConnection} when the server
+ * says no {@code Keep-Alive: timeout}; a server that closes sooner closes it sooner; 0 keeps it until the server
+ * closes it; 5 was the JDK's default the agent had before); one request at a time; a heartbeat every
+ * {@code HEARTBEAT_S}, longer after a failure as the agent's {@code Heartbeat} (2× doubling to 10×, at most
+ * 10 min, or a longer {@code Retry-After}); each launch is sent as soon as it happens (the agent's shipper wakes on a new event),
  * up to 500 per batch; 429 waits {@code Retry-After} (at least 1 s), other failures the agent's backoff (1 s
  * doubling to 60 s, ±20 % jitter). All agents run on a few Vert.x event loops in this JVM; their connections come
  * from {@code 127.1.x.y} addresses, {@code AGENTS_PER_ADDRESS} per address (offices behind NAT), so the server's
@@ -70,7 +72,7 @@ public final class FleetBenchmark {
     final int burstSeconds = IngestBenchmark.env("BURST_S", 60);
     final int burstLaunches = IngestBenchmark.env("BURST_LAUNCHES", 5);
     final int heartbeatSeconds = IngestBenchmark.env("HEARTBEAT_S", 60);
-    final int keepAliveSeconds = IngestBenchmark.env("KEEPALIVE_S", 5);
+    final int keepAliveSeconds = IngestBenchmark.env("KEEPALIVE_S", 120);
     final int generatorThreads = IngestBenchmark.env("GEN_THREADS", 2);
     final int perAddress = IngestBenchmark.env("AGENTS_PER_ADDRESS", 100);
     final int enrollConcurrency = IngestBenchmark.env("ENROLL_CONCURRENCY", 16);
@@ -156,11 +158,7 @@ public final class FleetBenchmark {
             if (!System.getenv().containsKey("DOZOR_INGEST_RATE_PER_AGENT")) {
                 env.remove("DOZOR_INGEST_RATE_PER_AGENT"); // the server's default limit, as deployed
             }
-            List<String> jvm = List.of(
-                            System.getenv().getOrDefault("SERVER_JAVA_OPTS", "").split("\\s+"))
-                    .stream()
-                    .filter(s -> !s.isBlank())
-                    .toList();
+            List<String> jvm = serverJavaOpts();
             try (ServerProcess server = new ServerProcess(env, dir.resolve("logs"), jvm)) {
                 double startSecs = server.start();
                 log(String.format(
@@ -168,7 +166,7 @@ public final class FleetBenchmark {
                         "server pid %d ready in %.1f s (JVM options: %s; TLS key %s); RSS %d MB",
                         server.pid(),
                         startSecs,
-                        jvm.isEmpty() ? "none" : String.join(" ", jvm),
+                        String.join(" ", server.jvmFlags()),
                         tlsKey,
                         server.rssMb()[0]));
                 // one use per PC, as a roll-out would have it: an enrolment whose answer was lost (503 after the
@@ -588,6 +586,7 @@ public final class FleetBenchmark {
         long lastUsed;
         boolean busy;
         boolean heartbeatDue;
+        int heartbeatFailures;
         long retryAt;
         int attempts;
         volatile long lastOk;
@@ -715,16 +714,51 @@ public final class FleetBenchmark {
 
         void heartbeat() {
             busy = true;
+            long started = System.nanoTime();
             String body = "{\"version\":\"0.1.0\",\"hostname\":\"" + hostname + "\",\"spool_depth\":" + pending.size()
                     + ",\"dropped_events\":0,\"unpersisted_events\":0,\"spool_error\":null}";
             post("/api/v1/heartbeat", "Bearer " + token, body).onComplete(ar -> {
                 busy = false;
+                long wait;
                 if (ar.succeeded() && ar.result().status / 100 == 2) {
                     heartbeatsOk.increment();
                     lastOk = System.nanoTime();
+                    heartbeatFailures = 0;
+                    wait = heartbeatSeconds * 1000L;
                 } else {
                     error("heartbeat " + (ar.succeeded() ? ar.result().status : kind(ar.cause())));
+                    wait = heartbeatBackoff(ar.succeeded() ? ar.result() : null);
                 }
+                scheduleHeartbeat(Math.max(1, wait - (System.nanoTime() - started) / 1_000_000));
+                kick();
+            });
+        }
+
+        /**
+         * The agent's {@code Heartbeat} after a failure: 2× the interval doubling up to 10× (at most 10 min, never
+         * below the interval), ±20 %, or a longer {@code Retry-After} (at most 10 min) on a 429 or 5xx.
+         */
+        long heartbeatBackoff(Answer answer) {
+            long interval = heartbeatSeconds * 1000L;
+            long max = Math.max(interval, Math.min(10 * interval, 600_000));
+            long base = Math.min(max, Math.min(max, 2 * interval) << Math.min(heartbeatFailures, 30));
+            heartbeatFailures++;
+            long wait = Math.min(
+                    max,
+                    Math.round(base * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble())));
+            if (answer != null && (answer.status == 429 || answer.status >= 500)) {
+                try {
+                    wait = Math.max(wait, Math.min(600, Long.parseLong(answer.retryAfter.trim())) * 1000);
+                } catch (RuntimeException ignored) {
+                    // none or a date: the backoff
+                }
+            }
+            return Math.max(interval, wait);
+        }
+
+        void scheduleHeartbeat(long ms) {
+            gen.getVertx().setTimer(ms, t -> {
+                heartbeatDue = true;
                 kick();
             });
         }
@@ -879,15 +913,9 @@ public final class FleetBenchmark {
             ThreadLocalRandom r = ThreadLocalRandom.current();
             for (Sim s : mine) {
                 s.lastUsed = 0;
-                // heartbeats every HEARTBEAT_S from a random start, as agents start at different times
-                vertx.setTimer(1 + r.nextLong(heartbeatSeconds * 1000L), t -> {
-                    s.heartbeatDue = true;
-                    s.kick();
-                    vertx.setPeriodic(heartbeatSeconds * 1000L, p -> {
-                        s.heartbeatDue = true;
-                        s.kick();
-                    });
-                });
+                // the first heartbeat at a random time within HEARTBEAT_S, as agents start at different times; each
+                // heartbeat schedules the next (HEARTBEAT_S after its start, longer after a failure)
+                s.scheduleHeartbeat(1 + r.nextLong(heartbeatSeconds * 1000L));
                 scheduleOffice(s);
             }
         }
@@ -919,6 +947,14 @@ public final class FleetBenchmark {
 
     // ------------------------------------------------------------------ report
 
+    /** {@code SERVER_JAVA_OPTS}: the server's JVM flags after the launcher's. */
+    static List<String> serverJavaOpts() {
+        return Arrays.stream(
+                        System.getenv().getOrDefault("SERVER_JAVA_OPTS", "").split("\\s+"))
+                .filter(s -> !s.isBlank())
+                .toList();
+    }
+
     void row(String measure, String value) {
         rows.add(new String[] {measure, value});
     }
@@ -941,7 +977,7 @@ public final class FleetBenchmark {
                         burstLaunches,
                         burstSeconds,
                         tlsKey,
-                        System.getenv().getOrDefault("SERVER_JAVA_OPTS", "none")));
+                        String.join(" ", ServerProcess.jvmFlags(serverJavaOpts()))));
         t.add("");
         t.add("Load average at the end: " + FairnessBenchmark.loadAverage() + ".");
         t.add("");

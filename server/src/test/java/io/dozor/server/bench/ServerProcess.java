@@ -1,6 +1,7 @@
 package io.dozor.server.bench;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -16,10 +17,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The server as its own process, as a deployment runs it ({@code java -cp … io.dozor.server.Main run} with the
- * launcher's flags and {@code DOZOR_*} settings in its environment), so that its RSS and CPU in {@code /proc} are
+ * launcher's flags (read from {@code ./dozor-server}: the default heap too), then the benchmark's, and {@code DOZOR_*} settings in its environment), so that its RSS and CPU in {@code /proc} are
  * its own. Also runs the server's CLI ({@code enrollment create}) the same way. Not a test.
  */
 final class ServerProcess implements AutoCloseable {
@@ -29,6 +32,43 @@ final class ServerProcess implements AutoCloseable {
     final int opsPort;
     final List<String> jvmOptions;
     private Process process;
+
+    /** The server's JVM flags in the launcher {@code ./dozor-server}, which every server process gets first. */
+    static final List<String> LAUNCHER_FLAGS = launcherFlags(Path.of("").toAbsolutePath());
+
+    /**
+     * {@code SERVER_JVM_FLAGS="..."} of the launcher {@code dozor-server} in {@code dir} or the nearest folder
+     * above it (the repository's root: the benchmarks run from there, the tests from {@code server/}).
+     */
+    static List<String> launcherFlags(Path dir) {
+        for (Path d = dir; d != null; d = d.getParent()) {
+            Path launcher = d.resolve("dozor-server");
+            if (Files.isRegularFile(launcher)) {
+                try {
+                    Matcher m = Pattern.compile("(?m)^SERVER_JVM_FLAGS=\"([^\"]*)\"$")
+                            .matcher(Files.readString(launcher));
+                    if (!m.find()) {
+                        throw new IllegalStateException("no SERVER_JVM_FLAGS=\"...\" line in " + launcher);
+                    }
+                    return List.of(m.group(1).trim().split("\\s+"));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
+        throw new IllegalStateException("the launcher dozor-server is not in " + dir + " nor above it");
+    }
+
+    /** The server's JVM flags: the launcher's, then {@code jvmOptions} ({@code SERVER_JAVA_OPTS}). */
+    List<String> jvmFlags() {
+        return jvmFlags(jvmOptions);
+    }
+
+    static List<String> jvmFlags(List<String> jvmOptions) {
+        List<String> all = new ArrayList<>(LAUNCHER_FLAGS);
+        all.addAll(jvmOptions);
+        return all;
+    }
 
     ServerProcess(Map<String, String> env, Path logDir, List<String> jvmOptions) {
         this.env = env;
@@ -56,7 +96,7 @@ final class ServerProcess implements AutoCloseable {
         if (Runtime.version().feature() >= 23) {
             cmd.add("--sun-misc-unsafe-memory-access=allow");
         }
-        cmd.addAll(jvmOptions);
+        cmd.addAll(jvmFlags()); // the benchmark's after the launcher's, as JAVA_OPTS: its -Xmx wins
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("io.dozor.server.Main");
