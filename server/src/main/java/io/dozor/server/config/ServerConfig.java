@@ -50,8 +50,8 @@ public record ServerConfig(
     /**
      * TLS is on unless {@code plain} was asked for explicitly; then cert and key are empty. The connection
      * bounds: a connection with no traffic for {@code idleTimeout} is closed, so is one that has not sent a
-     * whole request head within {@code headerTimeout} of opening or of its previous answer, or a whole body
-     * within {@code bodyTimeout} of its head; at most {@code maxConnections} are open (all instances
+     * whole request head within {@code headerTimeout} of opening or within {@code idleTimeout} of its previous
+     * answer (announced to clients as {@code Keep-Alive}), or a whole body within {@code bodyTimeout} of its head; at most {@code maxConnections} are open (all instances
      * together), {@code maxConnectionsPerAddress} from one remote address.
      */
     public record Http(

@@ -101,8 +101,8 @@ public final class IngestVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        ConnectionGuard guard =
-                new ConnectionGuard(vertx, shared.connections(), config.headerTimeout(), config.bodyTimeout());
+        ConnectionGuard guard = new ConnectionGuard(
+                vertx, shared.connections(), config.headerTimeout(), config.idleTimeout(), config.bodyTimeout());
         Router router = Router.router(vertx);
         router.route().handler(ctx -> {
             ctx.addEndHandler(ended -> guard.answered(ctx.request().connection()));

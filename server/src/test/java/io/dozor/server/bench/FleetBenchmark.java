@@ -45,8 +45,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Each simulated agent behaves like the real one: it enrols with an enrollment token ({@code POST
  * /api/v1/enroll}) and then uses its own access token; it talks HTTPS/1.1 and keeps its connection open for
- * {@code KEEPALIVE_S} idle seconds (5: the JDK {@code HttpURLConnection} keep-alive the agent uses, as the server
- * sends no {@code Keep-Alive} header; 0 keeps it until the server closes it); one request at a time; a heartbeat
+ * {@code KEEPALIVE_S} idle seconds (default: as the agent's JDK {@code HttpURLConnection} does, the {@code timeout} of
+ * the server's last {@code Keep-Alive} header, 5 s without one; 0 keeps it until the server closes it); one request at a time; a heartbeat
  * every {@code HEARTBEAT_S}; each launch is sent as soon as it happens (the agent's shipper wakes on a new event),
  * up to 500 per batch; 429 waits {@code Retry-After} (at least 1 s), other failures the agent's backoff (1 s
  * doubling to 60 s, ±20 % jitter). All agents run on a few Vert.x event loops in this JVM; their connections come
@@ -70,7 +70,9 @@ public final class FleetBenchmark {
     final int burstSeconds = IngestBenchmark.env("BURST_S", 60);
     final int burstLaunches = IngestBenchmark.env("BURST_LAUNCHES", 5);
     final int heartbeatSeconds = IngestBenchmark.env("HEARTBEAT_S", 60);
-    final int keepAliveSeconds = IngestBenchmark.env("KEEPALIVE_S", 5);
+    /** -1: as the JDK client does (the server's {@code Keep-Alive: timeout}, else 5 s); 0: until the server closes. */
+    final int keepAliveSeconds = IngestBenchmark.env("KEEPALIVE_S", -1);
+
     final int generatorThreads = IngestBenchmark.env("GEN_THREADS", 2);
     final int perAddress = IngestBenchmark.env("AGENTS_PER_ADDRESS", 100);
     final int enrollConcurrency = IngestBenchmark.env("ENROLL_CONCURRENCY", 16);
@@ -583,6 +585,9 @@ public final class FleetBenchmark {
         HttpClientAgent client;
         HttpClientConnection connection;
         long lastUsed;
+        /** How long the JDK client would keep the idle connection: the last {@code Keep-Alive: timeout}, else 5 s. */
+        long announcedKeepAliveNanos = 5_000_000_000L;
+
         boolean busy;
         boolean heartbeatDue;
         long retryAt;
@@ -636,7 +641,8 @@ public final class FleetBenchmark {
 
         Future<HttpClientConnection> connection() {
             long now = System.nanoTime();
-            if (connection != null && (keepAliveSeconds == 0 || now - lastUsed <= keepAliveSeconds * 1_000_000_000L)) {
+            long keepAlive = keepAliveSeconds < 0 ? announcedKeepAliveNanos : keepAliveSeconds * 1_000_000_000L;
+            if (connection != null && (keepAliveSeconds == 0 || now - lastUsed <= keepAlive)) {
                 return Future.succeededFuture(connection);
             }
             if (connection != null) {
@@ -670,8 +676,11 @@ public final class FleetBenchmark {
                                     .putHeader("Content-Type", "application/json")
                                     .putHeader("Authorization", authorization))
                             .compose(req -> req.send(Buffer.buffer(body)))
-                            .compose(resp -> resp.body()
-                                    .map(b -> new Answer(resp.statusCode(), resp.getHeader("Retry-After"), b))))
+                            .compose(resp -> {
+                                announcedKeepAliveNanos = keepAliveTimeout(resp.getHeader("Keep-Alive"));
+                                return resp.body()
+                                        .map(b -> new Answer(resp.statusCode(), resp.getHeader("Retry-After"), b));
+                            }))
                     .andThen(ar -> {
                         lastUsed = System.nanoTime();
                         if (ar.failed() && connection != null) {
@@ -679,6 +688,25 @@ public final class FleetBenchmark {
                             connection = null;
                         }
                     });
+        }
+
+        /** What the JDK's {@code HttpURLConnection} takes from a {@code Keep-Alive} header: its timeout, else 5 s. */
+        static long keepAliveTimeout(String header) {
+            if (header != null) {
+                for (String part : header.split(",")) {
+                    String p = part.trim();
+                    if (p.startsWith("timeout=")) {
+                        try {
+                            return Long.parseLong(
+                                            p.substring("timeout=".length()).trim())
+                                    * 1_000_000_000L;
+                        } catch (NumberFormatException e) {
+                            break;
+                        }
+                    }
+                }
+            }
+            return 5_000_000_000L;
         }
 
         /** Enrols; a failure is retried after the agent's backoff (its shipper's), up to 10 attempts. */
@@ -931,7 +959,9 @@ public final class FleetBenchmark {
                                 + " key %s, server JVM options: %s.",
                         agents,
                         heartbeatSeconds,
-                        keepAliveSeconds == 0 ? "until the server closes" : keepAliveSeconds + " s idle",
+                        keepAliveSeconds < 0
+                                ? "as the server announces (the JDK's rule; 5 s if not)"
+                                : keepAliveSeconds == 0 ? "until the server closes" : keepAliveSeconds + " s idle",
                         officePerHour,
                         officeSeconds,
                         burstLaunches,

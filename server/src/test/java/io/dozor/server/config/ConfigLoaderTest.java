@@ -247,10 +247,10 @@ class ConfigLoaderTest {
     @Test
     void boundsHaveDefaultsAndAreReadFromYaml() throws IOException {
         ServerConfig c = load();
-        assertThat(c.http().idleTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.http().idleTimeout()).isEqualTo(Duration.ofSeconds(120));
         assertThat(c.http().headerTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.http().bodyTimeout()).isEqualTo(Duration.ofSeconds(60));
-        assertThat(c.http().maxConnections()).isEqualTo(4096);
+        assertThat(c.http().maxConnections()).isEqualTo(16384);
         assertThat(c.http().maxConnectionsPerAddress()).isEqualTo(256);
         assertThat(c.ingest()).isEqualTo(new ServerConfig.Ingest(Duration.ofDays(1), 100, 2000));
         c = load("http:\n  header_timeout: 5s\n  max_connections_per_address: 10\n"
