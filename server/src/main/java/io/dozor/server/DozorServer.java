@@ -19,6 +19,7 @@ import io.dozor.server.store.QueryVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.time.Duration;
@@ -46,6 +47,14 @@ public final class DozorServer {
     private DozorServer(Vertx vertx, Pool pool) {
         this.vertx = vertx;
         this.pool = pool;
+    }
+
+    /**
+     * The Vert.x options the server runs with: metrics ({@link Meters#vertxOptions()}) and an internal blocking
+     * pool of {@code http.tls_handshake_threads}, where the ingest listener's TLS handshakes run.
+     */
+    public static VertxOptions vertxOptions(ServerConfig config) {
+        return Meters.vertxOptions().setInternalBlockingPoolSize(config.http().handshakeThreads());
     }
 
     public static Future<DozorServer> start(Vertx vertx, ServerConfig config) {

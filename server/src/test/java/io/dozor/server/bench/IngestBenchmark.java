@@ -13,7 +13,6 @@ import io.dozor.server.config.ServerConfig;
 import io.dozor.server.index.BenchDocuments;
 import io.dozor.server.model.LaunchEvent;
 import io.dozor.server.model.StoredEvent;
-import io.dozor.server.ops.Meters;
 import io.dozor.server.setup.IndexTemplate;
 import io.dozor.server.store.Migrations;
 import io.dozor.server.store.Postgres;
@@ -128,7 +127,7 @@ public final class IngestBenchmark {
             events = null;
 
             ServerConfig config = new ConfigLoader(serverEnv(db, es, dir)).load(Optional.empty());
-            Vertx vertx = Vertx.vertx(Meters.vertxOptions());
+            Vertx vertx = Vertx.vertx(DozorServer.vertxOptions(config));
             DozorServer server = DozorServer.start(vertx, config).await();
             try {
                 awaitTemplate(es);
