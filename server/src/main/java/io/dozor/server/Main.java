@@ -6,6 +6,7 @@ import io.dozor.server.config.ConfigException;
 import io.dozor.server.config.ConfigLoader;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.index.Reindexer;
+import io.dozor.server.ops.Meters;
 import io.dozor.server.retention.Retention;
 import io.dozor.server.rules.Durations;
 import io.dozor.server.setup.ElasticsearchSetup;
@@ -124,7 +125,7 @@ public final class Main {
         @Override
         public Integer call() throws InterruptedException {
             ServerConfig config = config();
-            Vertx vertx = Vertx.vertx(DozorServer.vertxOptions(config));
+            Vertx vertx = DozorServer.vertx(Meters.vertxOptions(), config);
             DozorServer server;
             try {
                 server = DozorServer.start(vertx, config).await();

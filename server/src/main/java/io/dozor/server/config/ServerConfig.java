@@ -53,7 +53,8 @@ public record ServerConfig(
      * whole request head within {@code headerTimeout} of opening or within {@code idleTimeout} of its previous
      * answer (announced to clients as {@code Keep-Alive}), or a whole body within {@code bodyTimeout} of its head; at most {@code maxConnections} are open (all instances
      * together), {@code maxConnectionsPerAddress} from one remote address. TLS handshakes run on {@code
-     * tlsHandshakeThreads} threads of their own ({@link #handshakeThreads()}), not on the event loops.
+     * tlsHandshakeThreads} threads of their own ({@link #handshakeThreads()}), not on the event loops, with at most
+     * {@code tlsHandshakeQueue} handshake steps waiting (one more closes its connection at once).
      */
     public record Http(
             String host,
@@ -64,6 +65,7 @@ public record ServerConfig(
             long maxBodyBytes,
             int instances,
             int tlsHandshakeThreads,
+            int tlsHandshakeQueue,
             Duration idleTimeout,
             Duration headerTimeout,
             Duration bodyTimeout,

@@ -17,6 +17,7 @@ public enum Setting {
     HTTP_MAX_BODY_BYTES("http.max_body_bytes", "1048576"),
     HTTP_INSTANCES("http.instances", "0"),
     HTTP_TLS_HANDSHAKE_THREADS("http.tls_handshake_threads", "0"),
+    HTTP_TLS_HANDSHAKE_QUEUE("http.tls_handshake_queue", "256"),
     HTTP_IDLE_TIMEOUT("http.idle_timeout", "120s"),
     HTTP_HEADER_TIMEOUT("http.header_timeout", "10s"),
     HTTP_BODY_TIMEOUT("http.body_timeout", "60s"),

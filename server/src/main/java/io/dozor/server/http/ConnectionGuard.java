@@ -156,7 +156,8 @@ public final class ConnectionGuard {
             }
             state.inFlight++;
             arm(conn, state, bodyTimeoutMs, "body_timeout", request);
-            request.response().putHeader(HttpHeaders.KEEP_ALIVE, keepAliveHeader);
+            // the JDK's HttpURLConnection (the agent) reads Keep-Alive's timeout only beside Connection: keep-alive
+            request.response().putHeader(HttpHeaders.CONNECTION, "keep-alive").putHeader("Keep-Alive", keepAliveHeader);
             next.handle(request);
         };
     }

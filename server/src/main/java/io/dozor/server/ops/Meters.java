@@ -70,7 +70,12 @@ public final class Meters {
         }
         ingested(0, 0);
         for (String reason : List.of(
-                "max_connections", "max_connections_per_address", "header_timeout", "idle_timeout", "body_timeout")) {
+                "max_connections",
+                "max_connections_per_address",
+                "header_timeout",
+                "idle_timeout",
+                "body_timeout",
+                "tls_handshake_queue")) {
             connectionsClosed(reason);
         }
         telegramRateLimited(Duration.ZERO);
@@ -165,7 +170,7 @@ public final class Meters {
     /**
      * Connections the ingest server closed on its own, by {@code reason}: {@code max_connections},
      * {@code max_connections_per_address}, {@code header_timeout}, {@code idle_timeout} (idle between two requests),
-     * {@code body_timeout}.
+     * {@code body_timeout}, {@code tls_handshake_queue} (too many TLS handshakes waiting).
      */
     public static void connectionClosed(String reason) {
         connectionsClosed(reason).increment();
@@ -175,7 +180,7 @@ public final class Meters {
         return Counter.builder("dozor_http_connections_closed")
                 .description("Connections the agents' listener closed on"
                         + " its own, by reason: max_connections, max_connections_per_address, header_timeout, idle_timeout,"
-                        + " body_timeout")
+                        + " body_timeout, tls_handshake_queue")
                 .tag("reason", reason)
                 .register(registry());
     }

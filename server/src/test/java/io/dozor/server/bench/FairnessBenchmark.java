@@ -4,6 +4,7 @@ import io.dozor.server.BenchAccess;
 import io.dozor.server.DozorServer;
 import io.dozor.server.config.ConfigLoader;
 import io.dozor.server.config.ServerConfig;
+import io.dozor.server.ops.Meters;
 import io.dozor.testkit.DevCertificates;
 import io.dozor.testkit.Elasticsearch;
 import io.dozor.testkit.PostgresDatabase;
@@ -101,7 +102,7 @@ public final class FairnessBenchmark {
     }
 
     List<Phase> withServer(ServerConfig config, Path dir, Elasticsearch es, boolean alsoAlone) throws Exception {
-        Vertx vertx = Vertx.vertx(DozorServer.vertxOptions(config));
+        Vertx vertx = DozorServer.vertx(Meters.vertxOptions(), config);
         DozorServer server = DozorServer.start(vertx, config).await();
         try {
             URI uri = URI.create("https://127.0.0.1:" + server.port() + "/api/v1/events");

@@ -5,6 +5,7 @@ import io.dozor.server.DozorServer;
 import io.dozor.server.GrowthAccess;
 import io.dozor.server.config.ConfigLoader;
 import io.dozor.server.config.ServerConfig;
+import io.dozor.server.ops.Meters;
 import io.dozor.server.store.Sql;
 import io.dozor.testkit.DevCertificates;
 import io.dozor.testkit.Elasticsearch;
@@ -166,7 +167,7 @@ public final class GrowthBenchmark {
             Map<String, String> env = ingest.serverEnv(db, es, dir);
             env.put("DOZOR_RETENTION_DAYS", "0"); // the year of test data stays
             ServerConfig config = new ConfigLoader(env).load(Optional.empty());
-            Vertx vertx = Vertx.vertx(DozorServer.vertxOptions(config));
+            Vertx vertx = DozorServer.vertx(Meters.vertxOptions(), config);
             DozorServer server = DozorServer.start(vertx, config).await();
             List<Step> steps = new ArrayList<>();
             try (Connection jdbc = jdbc(db)) {

@@ -13,6 +13,7 @@ import io.dozor.server.config.ServerConfig;
 import io.dozor.server.index.BenchDocuments;
 import io.dozor.server.model.LaunchEvent;
 import io.dozor.server.model.StoredEvent;
+import io.dozor.server.ops.Meters;
 import io.dozor.server.setup.IndexTemplate;
 import io.dozor.server.store.Migrations;
 import io.dozor.server.store.Postgres;
@@ -127,7 +128,7 @@ public final class IngestBenchmark {
             events = null;
 
             ServerConfig config = new ConfigLoader(serverEnv(db, es, dir)).load(Optional.empty());
-            Vertx vertx = Vertx.vertx(DozorServer.vertxOptions(config));
+            Vertx vertx = DozorServer.vertx(Meters.vertxOptions(), config);
             DozorServer server = DozorServer.start(vertx, config).await();
             try {
                 awaitTemplate(es);
