@@ -5,7 +5,7 @@
 # Needs what the tests need: PostgreSQL on 127.0.0.1:5432 for user postgres without a password
 # (DOZOR_TEST_PG_URL for another) and the ES zip the testkit build fetches (DOZOR_TEST_ES_URL for a running node).
 # Env: AGENTS (10000), OFFICE_S (60), OFFICE_PER_HOUR (30), BURST_S (60), BURST_LAUNCHES (5), HEARTBEAT_S (60),
-#      KEEPALIVE_S (120, the agent's keep-alive when the server gives none; 0 = until the server closes), GEN_THREADS (2),
+#      KEEPALIVE_S (default: as the agent, the server's Keep-Alive timeout, else 120 s; 0 = until the server closes), GEN_THREADS (2),
 #      AGENTS_PER_ADDRESS (100), ENROLL_CONCURRENCY (16), RESTART (1), RESTART_OBSERVE_S (90), TLS_KEY (rsa | ec),
 #      SERVER_JAVA_OPTS (the server's JVM flags, after ./dozor-server's defaults: -Xmx2g wins), JAVA_OPTS (the generator's), ONLY_ENROLL=1 (stop after enrolling);
 #      any DOZOR_* server setting is passed on.

@@ -3,6 +3,7 @@ package io.dozor.server;
 import io.dozor.server.auth.CredentialsVerticle;
 import io.dozor.server.bus.Messages;
 import io.dozor.server.config.ServerConfig;
+import io.dozor.server.http.HandshakePool;
 import io.dozor.server.http.IngestVerticle;
 import io.dozor.server.index.IndexerVerticle;
 import io.dozor.server.notify.BotApi;
@@ -19,6 +20,8 @@ import io.dozor.server.store.QueryVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.internal.VertxBootstrap;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.time.Duration;
@@ -46,6 +49,20 @@ public final class DozorServer {
     private DozorServer(Vertx vertx, Pool pool) {
         this.vertx = vertx;
         this.pool = pool;
+    }
+
+    /**
+     * The Vert.x instance the server runs on: {@code options} (metrics: {@link Meters#vertxOptions()}) and, as its
+     * internal blocking pool, where the ingest listener's TLS handshakes run: {@code http.tls_handshake_threads}
+     * threads, at most {@code http.tls_handshake_queue} handshake steps waiting ({@link HandshakePool}).
+     */
+    public static Vertx vertx(VertxOptions options, ServerConfig config) {
+        return VertxBootstrap.create()
+                .options(new VertxOptions(options)
+                        .setInternalBlockingPoolSize(config.http().handshakeThreads()))
+                .executorServiceFactory(new HandshakePool(config.http().tlsHandshakeQueue()))
+                .init()
+                .vertx();
     }
 
     public static Future<DozorServer> start(Vertx vertx, ServerConfig config) {

@@ -125,7 +125,7 @@ public final class Main {
         @Override
         public Integer call() throws InterruptedException {
             ServerConfig config = config();
-            Vertx vertx = Vertx.vertx(Meters.vertxOptions());
+            Vertx vertx = DozorServer.vertx(Meters.vertxOptions(), config);
             DozorServer server;
             try {
                 server = DozorServer.start(vertx, config).await();

@@ -21,9 +21,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeAll;
@@ -429,7 +432,8 @@ class IngestBoundsTest {
         // long enough for a TLS handshake on a loaded build machine (the handshake has the header timeout too)
         env.put("DOZOR_HTTP_HEADER_TIMEOUT", "2s");
         env.put("DOZOR_HTTP_BODY_TIMEOUT", "5s");
-        env.put("DOZOR_HTTP_IDLE_TIMEOUT", "60s"); // so what closes them below is the header or body deadline
+        // idle between two requests: longer than the header timeout, so the kept connection shows which one applies
+        env.put("DOZOR_HTTP_IDLE_TIMEOUT", "5s");
         try (TestServer bounded = new TestServer(env, false)) {
             String token = bounded.token("pc-slow");
             int port = bounded.server.port();
@@ -453,15 +457,16 @@ class IngestBoundsTest {
                                 .getBytes(),
                         (byte) ' ',
                         max));
-                // one request answered on a kept-alive connection, which then stays idle: timed from the request
+                // one request answered on a kept-alive connection, which then stays idle: timed from the request,
+                // closed at the idle timeout (5 s), not at the header timeout (2 s) that bounds the first head
                 Future<Duration> afterAnAnswer = pool.submit(() -> {
                     SSLSocket s = tlsSocket("127.0.0.2", port);
                     return untilClosed(
                             () -> s, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(), (byte) 0, max);
                 });
 
-                // nothing is closed before its deadline (2 s for a head, 5 s for a body), and each is closed after it
-                // (the upper bounds leave room for a slow handshake on a loaded machine; the idle timeout is 60 s)
+                // nothing is closed before its deadline (2 s for a first head, 5 s for a body or between requests),
+                // and each is closed after it (the upper bounds leave room for a slow handshake on a loaded machine)
                 assertThat(noHandshake.get())
                         .as("no TLS handshake")
                         .isBetween(Duration.ofMillis(1_950), Duration.ofSeconds(10));
@@ -476,12 +481,71 @@ class IngestBoundsTest {
                         .isBetween(Duration.ofMillis(4_950), Duration.ofSeconds(15));
                 assertThat(afterAnAnswer.get())
                         .as("idle after an answer")
-                        .isBetween(Duration.ofMillis(1_950), Duration.ofSeconds(10));
+                        .isBetween(Duration.ofMillis(4_950), Duration.ofSeconds(15));
             } finally {
                 pool.shutdownNow();
             }
-            // the server still answers
-            assertThat(bounded.post("/api/v1/events", token, batch(ids(5))).statusCode())
+            // the server still answers, and tells the client how long it keeps the connection (5 s less half)
+            HttpResponse<String> answer = bounded.post("/api/v1/events", token, batch(ids(5)));
+            assertThat(answer.statusCode()).isEqualTo(200);
+            assertThat(answer.headers().firstValue("Keep-Alive")).hasValue("timeout=2");
+            assertThat(answer.headers().firstValue("Connection")).hasValue("keep-alive");
+        }
+    }
+
+    @Test
+    void handshakesBeyondTheQueueAreRefusedAtOnceWhileOpenConnectionsAreAnswered() throws Exception {
+        Map<String, String> env = env();
+        env.put("DOZOR_HTTP_TLS_HANDSHAKE_THREADS", "1");
+        env.put("DOZOR_HTTP_TLS_HANDSHAKE_QUEUE", "1");
+        env.put("DOZOR_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "1000");
+        try (TestServer bounded = new TestServer(env, false)) {
+            String token = bounded.token("pc-flood");
+            int port = bounded.server.port();
+            SSLSocket open = served("127.0.0.3", port); // an agent connected before the storm
+            ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+            AtomicInteger refused = new AtomicInteger();
+            AtomicInteger completed = new AtomicInteger();
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<?>> storm = new ArrayList<>();
+            try {
+                for (int i = 0; i < 300; i++) {
+                    storm.add(pool.submit(() -> {
+                        go.await();
+                        try (SSLSocket s = tlsSocket("127.0.0.4", port)) {
+                            completed.incrementAndGet();
+                        } catch (IOException e) {
+                            refused.incrementAndGet();
+                        }
+                        return null;
+                    }));
+                }
+                go.countDown();
+                // the connection opened before is answered while the handshakes queue
+                open.getOutputStream()
+                        .write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                open.getOutputStream().flush();
+                StringBuilder answers = new StringBuilder();
+                InputStream in = open.getInputStream();
+                // (served() read the first answer's status line; the rest of that answer comes first)
+                while (answers.indexOf("HTTP/1.1 200") < 0) {
+                    int b = in.read();
+                    assertThat(b).as("the open connection's second answer").isNotNegative();
+                    answers.append((char) b);
+                }
+                for (Future<?> f : storm) {
+                    f.get(60, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+                open.close();
+            }
+            // one thread, one step waiting: most of 300 simultaneous handshakes are refused, some complete
+            assertThat(refused.get()).as("refused handshakes").isPositive();
+            assertThat(completed.get()).as("completed handshakes").isPositive();
+            assertThat(refused.get() + completed.get()).isEqualTo(300);
+            // and the server takes new connections again once the storm is over
+            assertThat(bounded.post("/api/v1/events", token, batch(ids(3))).statusCode())
                     .isEqualTo(200);
         }
     }

@@ -5,6 +5,7 @@ import io.dozor.server.config.ConfigLoader;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.testkit.DevCertificates;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,8 +47,8 @@ final class TestServer implements AutoCloseable {
      * registry per process and closing its owner would close it for the first server too.
      */
     TestServer(Map<String, String> env, Optional<Path> yaml, boolean metrics) {
-        vertx = metrics ? Vertx.vertx(io.dozor.server.ops.Meters.vertxOptions()) : Vertx.vertx();
         config = new ConfigLoader(env).load(yaml);
+        vertx = DozorServer.vertx(metrics ? io.dozor.server.ops.Meters.vertxOptions() : new VertxOptions(), config);
         server = DozorServer.start(vertx, config).await();
         http = client(config.http().tlsCert().map(cert -> cert.resolveSibling("ca.pem")));
     }

@@ -155,6 +155,8 @@ public final class ConfigLoader {
                     plain,
                     positiveLong(Setting.HTTP_MAX_BODY_BYTES),
                     nonNegativeInt(Setting.HTTP_INSTANCES),
+                    bounded(Setting.HTTP_TLS_HANDSHAKE_THREADS, 0, 1024),
+                    bounded(Setting.HTTP_TLS_HANDSHAKE_QUEUE, 1, 1_000_000),
                     duration(Setting.HTTP_IDLE_TIMEOUT, false),
                     duration(Setting.HTTP_HEADER_TIMEOUT, false),
                     duration(Setting.HTTP_BODY_TIMEOUT, false),

@@ -50,9 +50,11 @@ public record ServerConfig(
     /**
      * TLS is on unless {@code plain} was asked for explicitly; then cert and key are empty. The connection
      * bounds: a connection with no traffic for {@code idleTimeout} is closed, so is one that has not sent a
-     * whole request head within {@code headerTimeout} of opening or of its previous answer, or a whole body
-     * within {@code bodyTimeout} of its head; at most {@code maxConnections} are open (all instances
-     * together), {@code maxConnectionsPerAddress} from one remote address.
+     * whole request head within {@code headerTimeout} of opening or within {@code idleTimeout} of its previous
+     * answer (announced to clients as {@code Keep-Alive}), or a whole body within {@code bodyTimeout} of its head; at most {@code maxConnections} are open (all instances
+     * together), {@code maxConnectionsPerAddress} from one remote address. TLS handshakes run on {@code
+     * tlsHandshakeThreads} threads of their own ({@link #handshakeThreads()}), not on the event loops, with at most
+     * {@code tlsHandshakeQueue} handshake steps waiting (one more closes its connection at once).
      */
     public record Http(
             String host,
@@ -62,11 +64,21 @@ public record ServerConfig(
             boolean plain,
             long maxBodyBytes,
             int instances,
+            int tlsHandshakeThreads,
+            int tlsHandshakeQueue,
             Duration idleTimeout,
             Duration headerTimeout,
             Duration bodyTimeout,
             int maxConnections,
-            int maxConnectionsPerAddress) {}
+            int maxConnectionsPerAddress) {
+
+        /** The threads for TLS handshakes: as set, or half the CPU cores (at least one) for 0. */
+        public int handshakeThreads() {
+            return tlsHandshakeThreads > 0
+                    ? tlsHandshakeThreads
+                    : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        }
+    }
 
     /**
      * What ingest accepts: event times from 2000-01-01T00:00:00Z to now + {@code maxFutureSkew}; per agent a

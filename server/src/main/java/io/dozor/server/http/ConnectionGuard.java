@@ -5,6 +5,7 @@ import io.dozor.server.ops.Meters;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
 import java.time.Duration;
@@ -16,9 +17,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Bounds on the ingest server's connections (HTTP/1.1): how many are open, in all and per remote address
  * ({@link Counts}, shared by every {@link IngestVerticle} instance), and how long one may take to send a
- * request: its head within {@code headerTimeout} of opening or of its previous answer, its body within
- * {@code bodyTimeout} of its head. A connection over a cap or a deadline is closed. (Vert.x's own idle
- * timeout closes connections with no traffic at all, and the TLS handshake has the header timeout.)
+ * request: its first head within {@code headerTimeout} of opening, each later head within {@code keepAlive} of
+ * the previous answer, its body within {@code bodyTimeout} of its head. A connection over a cap or a deadline is
+ * closed. (Vert.x's own idle timeout closes connections with no traffic at all, and the TLS handshake has the
+ * header timeout.)
+ *
+ * <p>Between two requests a client may stay idle for {@code keepAlive}: every answer says so in a {@code
+ * Keep-Alive: timeout=N} header with N a little shorter ({@link #announcedSeconds}), so that a client closes an
+ * idle connection before the server does and never sends a request into a closing one. The agent's JDK client
+ * keeps a connection only 5 s when the server announces nothing; with the announcement an agent that sends a
+ * heartbeat a minute keeps one TLS connection for its life instead of a handshake per request. (A slow client
+ * that trickles its second head holds its connection up to {@code keepAlive}; {@code max_connections} and the
+ * per-address cap bound how many such connections there can be.)
  *
  * <p>One guard per verticle instance: its connections' handlers all run on that instance's event loop, so
  * the per-connection state is a plain map, emptied as connections close.
@@ -27,14 +37,28 @@ public final class ConnectionGuard {
     private final Vertx vertx;
     private final Counts counts;
     private final long headerTimeoutMs;
+    private final long keepAliveMs;
     private final long bodyTimeoutMs;
+    private final String keepAliveHeader;
     private final Map<HttpConnection, State> connections = new HashMap<>();
 
-    ConnectionGuard(Vertx vertx, Counts counts, Duration headerTimeout, Duration bodyTimeout) {
+    ConnectionGuard(Vertx vertx, Counts counts, Duration headerTimeout, Duration keepAlive, Duration bodyTimeout) {
         this.vertx = vertx;
         this.counts = counts;
         this.headerTimeoutMs = Math.max(1, headerTimeout.toMillis());
+        this.keepAliveMs = Math.max(1, keepAlive.toMillis());
         this.bodyTimeoutMs = Math.max(1, bodyTimeout.toMillis());
+        this.keepAliveHeader = "timeout=" + announcedSeconds(keepAlive);
+    }
+
+    /**
+     * The idle time announced to clients for a kept connection: {@code keepAlive} less a margin (5 s, or half of
+     * it when shorter than 10 s), in whole seconds, at least 1.
+     */
+    static long announcedSeconds(Duration keepAlive) {
+        Duration margin =
+                keepAlive.compareTo(Duration.ofSeconds(10)) >= 0 ? Duration.ofSeconds(5) : keepAlive.dividedBy(2);
+        return Math.max(1, keepAlive.minus(margin).toSeconds());
     }
 
     /** Open connections, by remote address too; one object per server process. */
@@ -132,16 +156,18 @@ public final class ConnectionGuard {
             }
             state.inFlight++;
             arm(conn, state, bodyTimeoutMs, "body_timeout", request);
+            // the JDK's HttpURLConnection (the agent) reads Keep-Alive's timeout only beside Connection: keep-alive
+            request.response().putHeader(HttpHeaders.CONNECTION, "keep-alive").putHeader("Keep-Alive", keepAliveHeader);
             next.handle(request);
         };
     }
 
-    /** The answer to a request of {@code conn} has ended: the next request's head must come in time. */
+    /** The answer to a request of {@code conn} has ended: the next request's head must come within the keep-alive. */
     void answered(HttpConnection conn) {
         State state = connections.get(conn);
         if (state != null && --state.inFlight <= 0) {
             state.inFlight = 0;
-            arm(conn, state, headerTimeoutMs, "header_timeout", null);
+            arm(conn, state, keepAliveMs, "idle_timeout", null);
         }
     }
 

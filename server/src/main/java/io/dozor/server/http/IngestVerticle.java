@@ -21,6 +21,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
@@ -101,8 +102,8 @@ public final class IngestVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        ConnectionGuard guard =
-                new ConnectionGuard(vertx, shared.connections(), config.headerTimeout(), config.bodyTimeout());
+        ConnectionGuard guard = new ConnectionGuard(
+                vertx, shared.connections(), config.headerTimeout(), config.idleTimeout(), config.bodyTimeout());
         Router router = Router.router(vertx);
         router.route().handler(ctx -> {
             ctx.addEndHandler(ended -> guard.answered(ctx.request().connection()));
@@ -147,6 +148,10 @@ public final class IngestVerticle extends VerticleBase {
                     .setKeyCertOptions(new PemKeyCertOptions()
                             .setCertPath(config.tlsCert().orElseThrow().toString())
                             .setKeyPath(config.tlsKey().orElseThrow().toString()))
+                    // handshakes (the costly part of TLS) on Vert.x's internal blocking pool, sized by
+                    // http.tls_handshake_threads (DozorServer.vertxOptions), so that a reconnecting fleet cannot
+                    // starve the event loops that answer the connections already open
+                    .setSslEngineOptions(new JdkSSLEngineOptions().setUseWorkerThread(true))
                     .setSslHandshakeTimeout(config.headerTimeout().toMillis())
                     .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
         }

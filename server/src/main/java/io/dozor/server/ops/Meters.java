@@ -69,8 +69,13 @@ public final class Meters {
             }
         }
         ingested(0, 0);
-        for (String reason :
-                List.of("max_connections", "max_connections_per_address", "header_timeout", "body_timeout")) {
+        for (String reason : List.of(
+                "max_connections",
+                "max_connections_per_address",
+                "header_timeout",
+                "idle_timeout",
+                "body_timeout",
+                "tls_handshake_queue")) {
             connectionsClosed(reason);
         }
         telegramRateLimited(Duration.ZERO);
@@ -164,7 +169,8 @@ public final class Meters {
 
     /**
      * Connections the ingest server closed on its own, by {@code reason}: {@code max_connections},
-     * {@code max_connections_per_address}, {@code header_timeout}, {@code body_timeout}.
+     * {@code max_connections_per_address}, {@code header_timeout}, {@code idle_timeout} (idle between two requests),
+     * {@code body_timeout}, {@code tls_handshake_queue} (too many TLS handshakes waiting).
      */
     public static void connectionClosed(String reason) {
         connectionsClosed(reason).increment();
@@ -172,9 +178,9 @@ public final class Meters {
 
     private static Counter connectionsClosed(String reason) {
         return Counter.builder("dozor_http_connections_closed")
-                .description(
-                        "Connections the agents' listener closed on"
-                                + " its own, by reason: max_connections, max_connections_per_address, header_timeout, body_timeout")
+                .description("Connections the agents' listener closed on"
+                        + " its own, by reason: max_connections, max_connections_per_address, header_timeout, idle_timeout,"
+                        + " body_timeout, tls_handshake_queue")
                 .tag("reason", reason)
                 .register(registry());
     }

@@ -102,7 +102,7 @@ public final class FairnessBenchmark {
     }
 
     List<Phase> withServer(ServerConfig config, Path dir, Elasticsearch es, boolean alsoAlone) throws Exception {
-        Vertx vertx = Vertx.vertx(Meters.vertxOptions());
+        Vertx vertx = DozorServer.vertx(Meters.vertxOptions(), config);
         DozorServer server = DozorServer.start(vertx, config).await();
         try {
             URI uri = URI.create("https://127.0.0.1:" + server.port() + "/api/v1/events");

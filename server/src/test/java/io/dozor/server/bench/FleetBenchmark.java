@@ -45,9 +45,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Each simulated agent behaves like the real one: it enrols with an enrollment token ({@code POST
  * /api/v1/enroll}) and then uses its own access token; it talks HTTPS/1.1 and keeps its connection open for
- * {@code KEEPALIVE_S} idle seconds (120: what the agent sets for its JDK {@code HttpURLConnection} when the server
- * says no {@code Keep-Alive: timeout}; a server that closes sooner closes it sooner; 0 keeps it until the server
- * closes it; 5 was the JDK's default the agent had before); one request at a time; a heartbeat every
+ * {@code KEEPALIVE_S} idle seconds (default: as the agent's JDK {@code HttpURLConnection} does, the {@code timeout} of
+ * the server's last {@code Keep-Alive} header, else 120 s, what the agent sets for its JDK client; 0 keeps it until
+ * the server closes it; 5 was the JDK's default the agent had before); one request at a time; a heartbeat every
  * {@code HEARTBEAT_S}, longer after a failure as the agent's {@code Heartbeat} (2× doubling to 10×, at most
  * 10 min, or a longer {@code Retry-After}); each launch is sent as soon as it happens (the agent's shipper wakes on a new event),
  * up to 500 per batch; 429 waits {@code Retry-After} (at least 1 s), other failures the agent's backoff (1 s
@@ -72,7 +72,9 @@ public final class FleetBenchmark {
     final int burstSeconds = IngestBenchmark.env("BURST_S", 60);
     final int burstLaunches = IngestBenchmark.env("BURST_LAUNCHES", 5);
     final int heartbeatSeconds = IngestBenchmark.env("HEARTBEAT_S", 60);
-    final int keepAliveSeconds = IngestBenchmark.env("KEEPALIVE_S", 120);
+    /** -1: as the agent's JDK client does (the server's {@code Keep-Alive: timeout}, else 120 s); 0: until the server closes. */
+    final int keepAliveSeconds = IngestBenchmark.env("KEEPALIVE_S", -1);
+
     final int generatorThreads = IngestBenchmark.env("GEN_THREADS", 2);
     final int perAddress = IngestBenchmark.env("AGENTS_PER_ADDRESS", 100);
     final int enrollConcurrency = IngestBenchmark.env("ENROLL_CONCURRENCY", 16);
@@ -584,6 +586,9 @@ public final class FleetBenchmark {
         HttpClientAgent client;
         HttpClientConnection connection;
         long lastUsed;
+        /** How long the agent's JDK client keeps the idle connection: the last {@code Keep-Alive: timeout}, else 120 s. */
+        long announcedKeepAliveNanos = 120_000_000_000L;
+
         boolean busy;
         boolean heartbeatDue;
         int heartbeatFailures;
@@ -638,7 +643,8 @@ public final class FleetBenchmark {
 
         Future<HttpClientConnection> connection() {
             long now = System.nanoTime();
-            if (connection != null && (keepAliveSeconds == 0 || now - lastUsed <= keepAliveSeconds * 1_000_000_000L)) {
+            long keepAlive = keepAliveSeconds < 0 ? announcedKeepAliveNanos : keepAliveSeconds * 1_000_000_000L;
+            if (connection != null && (keepAliveSeconds == 0 || now - lastUsed <= keepAlive)) {
                 return Future.succeededFuture(connection);
             }
             if (connection != null) {
@@ -672,8 +678,11 @@ public final class FleetBenchmark {
                                     .putHeader("Content-Type", "application/json")
                                     .putHeader("Authorization", authorization))
                             .compose(req -> req.send(Buffer.buffer(body)))
-                            .compose(resp -> resp.body()
-                                    .map(b -> new Answer(resp.statusCode(), resp.getHeader("Retry-After"), b))))
+                            .compose(resp -> {
+                                announcedKeepAliveNanos = keepAliveTimeout(resp.getHeader("Keep-Alive"));
+                                return resp.body()
+                                        .map(b -> new Answer(resp.statusCode(), resp.getHeader("Retry-After"), b));
+                            }))
                     .andThen(ar -> {
                         lastUsed = System.nanoTime();
                         if (ar.failed() && connection != null) {
@@ -681,6 +690,25 @@ public final class FleetBenchmark {
                             connection = null;
                         }
                     });
+        }
+
+        /** What the agent's {@code HttpURLConnection} takes from a {@code Keep-Alive} header: its timeout, else 120 s. */
+        static long keepAliveTimeout(String header) {
+            if (header != null) {
+                for (String part : header.split(",")) {
+                    String p = part.trim();
+                    if (p.startsWith("timeout=")) {
+                        try {
+                            return Long.parseLong(
+                                            p.substring("timeout=".length()).trim())
+                                    * 1_000_000_000L;
+                        } catch (NumberFormatException e) {
+                            break;
+                        }
+                    }
+                }
+            }
+            return 120_000_000_000L;
         }
 
         /** Enrols; a failure is retried after the agent's backoff (its shipper's), up to 10 attempts. */
@@ -971,7 +999,9 @@ public final class FleetBenchmark {
                                 + " key %s, server JVM options: %s.",
                         agents,
                         heartbeatSeconds,
-                        keepAliveSeconds == 0 ? "until the server closes" : keepAliveSeconds + " s idle",
+                        keepAliveSeconds < 0
+                                ? "as the server announces (the JDK's rule; 120 s if not, as the agent sets it)"
+                                : keepAliveSeconds == 0 ? "until the server closes" : keepAliveSeconds + " s idle",
                         officePerHour,
                         officeSeconds,
                         burstLaunches,

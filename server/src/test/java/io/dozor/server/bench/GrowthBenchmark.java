@@ -167,7 +167,7 @@ public final class GrowthBenchmark {
             Map<String, String> env = ingest.serverEnv(db, es, dir);
             env.put("DOZOR_RETENTION_DAYS", "0"); // the year of test data stays
             ServerConfig config = new ConfigLoader(env).load(Optional.empty());
-            Vertx vertx = Vertx.vertx(Meters.vertxOptions());
+            Vertx vertx = DozorServer.vertx(Meters.vertxOptions(), config);
             DozorServer server = DozorServer.start(vertx, config).await();
             List<Step> steps = new ArrayList<>();
             try (Connection jdbc = jdbc(db)) {

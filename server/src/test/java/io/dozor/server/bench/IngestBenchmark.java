@@ -128,7 +128,7 @@ public final class IngestBenchmark {
             events = null;
 
             ServerConfig config = new ConfigLoader(serverEnv(db, es, dir)).load(Optional.empty());
-            Vertx vertx = Vertx.vertx(Meters.vertxOptions());
+            Vertx vertx = DozorServer.vertx(Meters.vertxOptions(), config);
             DozorServer server = DozorServer.start(vertx, config).await();
             try {
                 awaitTemplate(es);

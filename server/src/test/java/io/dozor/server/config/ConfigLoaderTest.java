@@ -247,16 +247,20 @@ class ConfigLoaderTest {
     @Test
     void boundsHaveDefaultsAndAreReadFromYaml() throws IOException {
         ServerConfig c = load();
-        assertThat(c.http().idleTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.http().idleTimeout()).isEqualTo(Duration.ofSeconds(120));
         assertThat(c.http().headerTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.http().bodyTimeout()).isEqualTo(Duration.ofSeconds(60));
-        assertThat(c.http().maxConnections()).isEqualTo(4096);
+        assertThat(c.http().maxConnections()).isEqualTo(16384);
         assertThat(c.http().maxConnectionsPerAddress()).isEqualTo(256);
+        assertThat(c.http().tlsHandshakeThreads()).isZero();
+        assertThat(c.http().handshakeThreads())
+                .isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
         assertThat(c.ingest()).isEqualTo(new ServerConfig.Ingest(Duration.ofDays(1), 100, 2000));
-        c = load("http:\n  header_timeout: 5s\n  max_connections_per_address: 10\n"
+        c = load("http:\n  header_timeout: 5s\n  max_connections_per_address: 10\n  tls_handshake_threads: 3\n"
                 + "ingest:\n  max_future_skew: 2h\n  rate_per_agent: 0\n  burst_per_agent: 5000\n");
         assertThat(c.http().headerTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(c.http().maxConnectionsPerAddress()).isEqualTo(10);
+        assertThat(c.http().handshakeThreads()).isEqualTo(3);
         assertThat(c.ingest()).isEqualTo(new ServerConfig.Ingest(Duration.ofHours(2), 0, 5000));
     }
 
@@ -278,6 +282,13 @@ class ConfigLoaderTest {
             assertRefused(message);
             env.remove(name);
         });
+        env.put("DOZOR_HTTP_TLS_HANDSHAKE_THREADS", "1025");
+        assertRefused(
+                "http.tls_handshake_threads (DOZOR_HTTP_TLS_HANDSHAKE_THREADS): must be between 0 and 1024, got 1025");
+        env.put("DOZOR_HTTP_TLS_HANDSHAKE_THREADS", "-1");
+        assertRefused(
+                "http.tls_handshake_threads (DOZOR_HTTP_TLS_HANDSHAKE_THREADS): must be between 0 and 1024, got -1");
+        env.remove("DOZOR_HTTP_TLS_HANDSHAKE_THREADS");
         env.put("DOZOR_INGEST_MAX_FUTURE_SKEW", "tomorrow");
         assertRefused(
                 "ingest.max_future_skew (DOZOR_INGEST_MAX_FUTURE_SKEW): must be a duration such as 30s, 10m, 1h30m, "
