@@ -123,8 +123,8 @@ public final class GrowthBenchmark {
     final Random random = new Random(7);
     /** By table size: the SQL of each query kind without the filter indexes (when the schema has them). */
     final Map<Long, Map<String, Latencies>> withoutIndexes = new LinkedHashMap<>();
-    /** By table size: the one-day ranges as the server runs them and as it ran them before V11. */
-    final Map<Long, BeforeAfter> beforeV11 = new LinkedHashMap<>();
+    /** By table size: the one-day ranges as the server runs them and as it ran them before V12. */
+    final Map<Long, BeforeAfter> beforeV12 = new LinkedHashMap<>();
 
     public static void main(String[] args) {
         int status = 0;
@@ -157,8 +157,8 @@ public final class GrowthBenchmark {
 
     /**
      * The same queries timed as the server runs them now ({@code after}, {@code ranged} of them by
-     * EVENTS_PAGE_RANGE) and before V11 ({@code before}: EVENTS_PAGE with the index on "timestamp" alone), and
-     * V11's index built on this table.
+     * EVENTS_PAGE_RANGE) and before V12 ({@code before}: EVENTS_PAGE with the index on "timestamp" alone), and
+     * V12's index built on this table.
      */
     record BeforeAfter(long[] after, long[] before, int ranged, double buildSeconds) {
         static double ms(long[] sorted, double p) {
@@ -467,9 +467,9 @@ public final class GrowthBenchmark {
             log("  without the filter indexes: failed: " + e);
         }
         try {
-            beforeV11.put(rows, beforeV11(jdbc, rows, this::byDay));
+            beforeV12.put(rows, beforeV12(jdbc, rows, this::byDay));
         } catch (Exception e) {
-            log("  before V11: failed: " + e);
+            log("  before V12: failed: " + e);
         }
         return out;
     }
@@ -617,12 +617,12 @@ public final class GrowthBenchmark {
     }
 
     /**
-     * V11 before and after on the same data: {@code queries} one-day ranges timed as the server runs them, then,
-     * in a transaction that is rolled back (nothing else running), V11 undone — its index dropped, the index on
-     * "timestamp" alone back — and the same ranges by EVENTS_PAGE, as before V11. The same transaction times
-     * V11's index build on this table (the lock a migration on a table this size would hold).
+     * V12 before and after on the same data: {@code queries} one-day ranges timed as the server runs them, then,
+     * in a transaction that is rolled back (nothing else running), V12 undone — its index dropped, the index on
+     * "timestamp" alone back — and the same ranges by EVENTS_PAGE, as before V12. The same transaction times
+     * V12's index build on this table (the lock a migration on a table this size would hold).
      */
-    BeforeAfter beforeV11(Connection jdbc, long rows, Function<Random, Query> kind) throws Exception {
+    BeforeAfter beforeV12(Connection jdbc, long rows, Function<Random, Query> kind) throws Exception {
         try (Statement st = jdbc.createStatement();
                 ResultSet rs = st.executeQuery("SELECT to_regclass('events_timestamp_id_idx') IS NOT NULL")) {
             rs.next();
@@ -657,7 +657,7 @@ public final class GrowthBenchmark {
             }
             explain(
                     jdbc,
-                    rows + " rows, before V11",
+                    rows + " rows, before V12",
                     Map.of("last 100 in a one-day range", kind),
                     args -> Sql.EVENTS_PAGE);
         } finally {
@@ -669,8 +669,8 @@ public final class GrowthBenchmark {
         BeforeAfter r = new BeforeAfter(after, before, ranged, build);
         log(String.format(
                 Locale.ROOT,
-                "  one-day ranges, same %d: now (%d by EVENTS_PAGE_RANGE) p50/p99/max %s ms; before V11 %s ms;"
-                        + " V11's index built in %.1f s",
+                "  one-day ranges, same %d: now (%d by EVENTS_PAGE_RANGE) p50/p99/max %s ms; before V12 %s ms;"
+                        + " V12's index built in %.1f s",
                 queries,
                 ranged,
                 BeforeAfter.cell(after),
@@ -913,24 +913,24 @@ public final class GrowthBenchmark {
                     return l == null ? "" : String.format(Locale.ROOT, "%.1f / %.1f", l.sqlMs(50), l.sqlMs(100));
                 }));
             }
-            if (kind.equals("last 100 in a one-day range") && !beforeV11.isEmpty()) {
+            if (kind.equals("last 100 in a one-day range") && !beforeV12.isEmpty()) {
                 t.add(cells(
                         "… same " + queries + " ranges through JDBC as the server runs them (how many by"
                                 + " EVENTS_PAGE_RANGE): p50 / p99 / max (ms)",
                         steps,
                         s -> {
-                            BeforeAfter b = beforeV11.get(s.rows());
+                            BeforeAfter b = beforeV12.get(s.rows());
                             return b == null ? "" : BeforeAfter.cell(b.after()) + " (" + b.ranged() + ")";
                         }));
                 t.add(cells(
-                        "… the same ranges before V11 (EVENTS_PAGE, index on \"timestamp\" alone): p50 / p99 / max (ms)",
+                        "… the same ranges before V12 (EVENTS_PAGE, index on \"timestamp\" alone): p50 / p99 / max (ms)",
                         steps,
                         s -> {
-                            BeforeAfter b = beforeV11.get(s.rows());
+                            BeforeAfter b = beforeV12.get(s.rows());
                             return b == null ? "" : BeforeAfter.cell(b.before());
                         }));
-                t.add(cells("V11's index (\"timestamp\", id) built on this table (s)", steps, s -> {
-                    BeforeAfter b = beforeV11.get(s.rows());
+                t.add(cells("V12's index (\"timestamp\", id) built on this table (s)", steps, s -> {
+                    BeforeAfter b = beforeV12.get(s.rows());
                     return b == null ? "" : String.format(Locale.ROOT, "%.1f", b.buildSeconds());
                 }));
             }
