@@ -12,7 +12,9 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 
@@ -68,7 +70,7 @@ public final class QueryVerticle extends VerticleBase {
 
     private void events(Message<EventsQuery> message) {
         EventsQuery q = message.body();
-        pool.preparedQuery(Sql.EVENTS_PAGE)
+        pool.preparedQuery(pageStatement(q.from(), q.to(), q.before(), Instant.now()))
                 // one row more than the page: a next page exists only if it comes back
                 .execute(Tuple.of(q.from(), q.to(), q.user(), q.process(), q.agent(), q.before(), q.limit() + 1))
                 .map(rows -> {
@@ -89,6 +91,28 @@ public final class QueryVerticle extends VerticleBase {
                 })
                 .onSuccess(message::reply)
                 .onFailure(err -> message.fail(503, "storage unavailable: " + err.getMessage()));
+    }
+
+    /**
+     * The statement of a page, both answering the same rows: {@link Sql#EVENTS_PAGE_RANGE} when the range has
+     * both ends, no cursor, and is shorter than what {@link Sql#EVENTS_PAGE} would walk before reaching it — the
+     * ids from the month partition's newest row (the end of the month the range ends in, or {@code now} in the
+     * current month) down to the range's end. Otherwise EVENTS_PAGE, which finds the newest rows of an open
+     * range, and of the page after a cursor inside the range, at once.
+     */
+    public static String pageStatement(OffsetDateTime from, OffsetDateTime to, Long before, Instant now) {
+        if (from == null || to == null || before != null) {
+            return Sql.EVENTS_PAGE;
+        }
+        Instant partitionEnd = to.atZoneSameInstant(ZoneOffset.UTC)
+                .toLocalDate()
+                .withDayOfMonth(1)
+                .plusMonths(1)
+                .atStartOfDay(ZoneOffset.UTC)
+                .toInstant();
+        Duration walk = Duration.between(to.toInstant(), partitionEnd.isBefore(now) ? partitionEnd : now);
+        Duration range = Duration.between(from.toInstant(), to.toInstant());
+        return range.compareTo(walk) < 0 ? Sql.EVENTS_PAGE_RANGE : Sql.EVENTS_PAGE;
     }
 
     /** One row of {@link Sql#EVENTS_PAGE} as the admin API (and {@code dozor-server events --json}) show it. */

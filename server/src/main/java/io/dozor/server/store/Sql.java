@@ -14,7 +14,8 @@ public final class Sql {
         "db/V8__agent_spool_health.sql",
         "db/V9__launch_context.sql",
         "db/V10__events_filter_indexes.sql",
-        "db/V11__enrollment_keys.sql"
+        "db/V11__enrollment_keys.sql",
+        "db/V12__events_timestamp_id_index.sql"
     };
 
     /** Arbitrary constant: one server migrates at a time. */
@@ -207,6 +208,33 @@ public final class Sql {
         AND ($5::text IS NULL OR agent_id = $5) AND ($6::bigint IS NULL OR id < $6)
       ORDER BY id DESC
       LIMIT $7""";
+    /**
+     * {@link #EVENTS_PAGE} for a time range with both ends ($1 and $2 not null), same parameters, same rows in
+     * the same order (ids are unique: an identity). The range's ids come from an index-only scan of
+     * {@code events_timestamp_id_idx} ("timestamp", id) and the newest $7 of them are kept (a top-N sort of ids)
+     * before any row is read; {@code OFFSET 0} keeps that subquery whole, so the planner cannot turn it back into
+     * EVENTS_PAGE's walk of the primary key from the partition's newest row down to the range (it expects the
+     * range's rows to be spread evenly over the ids; they are at one end). Its cost grows with the range, the
+     * walk's with the distance from the range's end to its partition's newest row: {@code
+     * QueryVerticle.pageStatement} picks the shorter.
+     */
+    public static final String EVENTS_PAGE_RANGE = """
+      SELECT e.id, e.event_id, e."timestamp", e.username, e.process_name, e.agent_id, e.pid, e.executable,
+             e.hostname, e.received_at
+      FROM (
+        SELECT id FROM (
+          SELECT id FROM events
+          WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz
+            AND ($3::text IS NULL OR username = $3) AND ($4::text IS NULL OR process_name = $4)
+            AND ($5::text IS NULL OR agent_id = $5) AND ($6::bigint IS NULL OR id < $6)
+          OFFSET 0
+        ) in_range
+        ORDER BY id DESC
+        LIMIT $7
+      ) page
+      JOIN events e ON e.id = page.id
+      WHERE e."timestamp" >= $1 AND e."timestamp" < $2
+      ORDER BY e.id DESC""";
     /** The newest row id (0 for none): where {@code events --follow} starts when nothing matched yet. */
     public static final String EVENTS_LAST_ID = "SELECT coalesce(max(id), 0) AS id FROM events";
     /** The filters of {@link #EVENTS_PAGE}, for the events stored after row {@code $6}, oldest first. */

@@ -6,6 +6,7 @@ import io.dozor.server.GrowthAccess;
 import io.dozor.server.config.ConfigLoader;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.ops.Meters;
+import io.dozor.server.store.QueryVerticle;
 import io.dozor.server.store.Sql;
 import io.dozor.testkit.DevCertificates;
 import io.dozor.testkit.Elasticsearch;
@@ -28,6 +29,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -121,6 +123,8 @@ public final class GrowthBenchmark {
     final Random random = new Random(7);
     /** By table size: the SQL of each query kind without the filter indexes (when the schema has them). */
     final Map<Long, Map<String, Latencies>> withoutIndexes = new LinkedHashMap<>();
+    /** By table size: the one-day ranges as the server runs them and as it ran them before V12. */
+    final Map<Long, BeforeAfter> beforeV12 = new LinkedHashMap<>();
 
     public static void main(String[] args) {
         int status = 0;
@@ -148,6 +152,22 @@ public final class GrowthBenchmark {
         double sqlMs(double p) {
             int i = (int) Math.ceil(p / 100.0 * sqlNanos.length) - 1;
             return sqlNanos[Math.max(0, Math.min(sqlNanos.length - 1, i))] / 1e6;
+        }
+    }
+
+    /**
+     * The same queries timed as the server runs them now ({@code after}, {@code ranged} of them by
+     * EVENTS_PAGE_RANGE) and before V12 ({@code before}: EVENTS_PAGE with the index on "timestamp" alone), and
+     * V12's index built on this table.
+     */
+    record BeforeAfter(long[] after, long[] before, int ranged, double buildSeconds) {
+        static double ms(long[] sorted, double p) {
+            int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+            return sorted[Math.max(0, Math.min(sorted.length - 1, i))] / 1e6;
+        }
+
+        static String cell(long[] sorted) {
+            return String.format(Locale.ROOT, "%.1f / %.1f / %.1f", ms(sorted, 50), ms(sorted, 99), ms(sorted, 100));
         }
     }
 
@@ -418,7 +438,7 @@ public final class GrowthBenchmark {
             }
         }
         List<Function<Random, Query>> all = new ArrayList<>(kinds.values());
-        try (PreparedStatement page = jdbc.prepareStatement(JDBC_PAGE)) {
+        try (Pages page = new Pages(jdbc)) {
             for (var kind : kinds.entrySet()) {
                 out.put(kind.getKey(), measure(admin, page, kind.getValue(), false));
             }
@@ -440,11 +460,16 @@ public final class GrowthBenchmark {
                     l.sqlMs(99),
                     l.rows()));
         }
-        explain(jdbc, rows + " rows", kinds);
+        explain(jdbc, rows + " rows", kinds, Pages::picked);
         try {
             withoutIndexes.put(rows, withoutFilterIndexes(jdbc, rows, kinds));
         } catch (Exception e) {
             log("  without the filter indexes: failed: " + e);
+        }
+        try {
+            beforeV12.put(rows, beforeV12(jdbc, rows, this::byDay));
+        } catch (Exception e) {
+            log("  before V12: failed: " + e);
         }
         return out;
     }
@@ -453,8 +478,7 @@ public final class GrowthBenchmark {
      * {@code queries} of one kind over HTTPS, each followed by the same statement with the same values through
      * JDBC (unnamed statements, so planned for the values each time, as the server's pool does).
      */
-    Latencies measure(Admin admin, PreparedStatement sql, Function<Random, Query> kind, boolean nextPage)
-            throws Exception {
+    Latencies measure(Admin admin, Pages sql, Function<Random, Query> kind, boolean nextPage) throws Exception {
         long[] nanos = new long[queries];
         long[] sqlNanos = new long[queries];
         long rows = 0;
@@ -475,43 +499,76 @@ public final class GrowthBenchmark {
             JsonObject page = admin.events(q);
             nanos[i] = System.nanoTime() - t0;
             rows += page.getJsonArray("events").size();
-            sqlNanos[i] = timeSql(sql, args);
+            sqlNanos[i] = sql.time(args);
         }
         Arrays.sort(nanos);
         Arrays.sort(sqlNanos);
         return new Latencies(nanos, sqlNanos, (int) (rows / queries));
     }
 
-    /** EVENTS_PAGE for JDBC: each {@code $n} a {@code ?}, bound by {@link #PAGE_PARAMS}. */
-    static final String JDBC_PAGE = Sql.EVENTS_PAGE.replaceAll("\\$\\d+", "?");
-    /** The {@code $n} of each {@code ?} of {@link #JDBC_PAGE}, in order (a parameter may occur twice). */
-    static final int[] PAGE_PARAMS = Pattern.compile("\\$(\\d+)")
-            .matcher(Sql.EVENTS_PAGE)
-            .results()
-            .mapToInt(m -> Integer.parseInt(m.group(1)))
-            .toArray();
+    /**
+     * The admin API's page statements through JDBC (unnamed statements, planned for their values), each query
+     * run by the statement the server picks for it ({@code QueryVerticle.pageStatement}).
+     */
+    static final class Pages implements AutoCloseable {
+        final Connection jdbc;
+        final Map<String, PreparedStatement> prepared = new LinkedHashMap<>();
 
-    /** Runs EVENTS_PAGE with these values (and a limit of 101, as the server asks), answers its time. */
-    static long timeSql(PreparedStatement sql, Object[] args) throws Exception {
-        for (int q = 0; q < PAGE_PARAMS.length; q++) {
-            int a = PAGE_PARAMS[q] - 1;
-            Object v = a < args.length ? args[a] : Integer.valueOf(101);
-            switch (v) {
-                case null ->
-                    sql.setNull(q + 1, a < 2 ? Types.TIMESTAMP_WITH_TIMEZONE : a == 5 ? Types.BIGINT : Types.VARCHAR);
-                case String t -> sql.setString(q + 1, t);
-                case Long n -> sql.setLong(q + 1, n);
-                case Integer n -> sql.setInt(q + 1, n);
-                default -> sql.setObject(q + 1, v);
+        Pages(Connection jdbc) {
+            this.jdbc = jdbc;
+        }
+
+        /** The statement the server runs for these values of EVENTS_PAGE's parameters. */
+        static String picked(Object[] args) {
+            return QueryVerticle.pageStatement(
+                    (OffsetDateTime) args[0], (OffsetDateTime) args[1], (Long) args[5], Instant.now());
+        }
+
+        long time(Object[] args) throws Exception {
+            return time(picked(args), args);
+        }
+
+        /** Runs {@code statement} with these values (and a limit of 101, as the server asks), answers its time. */
+        long time(String statement, Object[] args) throws Exception {
+            PreparedStatement sql = prepared.get(statement);
+            if (sql == null) {
+                sql = jdbc.prepareStatement(statement.replaceAll("\\$\\d+", "?"));
+                prepared.put(statement, sql);
+            }
+            // the $n of each ?, in order (a parameter may occur twice)
+            int[] params = Pattern.compile("\\$(\\d+)")
+                    .matcher(statement)
+                    .results()
+                    .mapToInt(m -> Integer.parseInt(m.group(1)))
+                    .toArray();
+            for (int q = 0; q < params.length; q++) {
+                int a = params[q] - 1;
+                Object v = a < args.length ? args[a] : Integer.valueOf(101);
+                switch (v) {
+                    case null ->
+                        sql.setNull(
+                                q + 1, a < 2 ? Types.TIMESTAMP_WITH_TIMEZONE : a == 5 ? Types.BIGINT : Types.VARCHAR);
+                    case String t -> sql.setString(q + 1, t);
+                    case Long n -> sql.setLong(q + 1, n);
+                    case Integer n -> sql.setInt(q + 1, n);
+                    default -> sql.setObject(q + 1, v);
+                }
+            }
+            long t0 = System.nanoTime();
+            try (ResultSet rs = sql.executeQuery()) {
+                while (rs.next()) {
+                    rs.getLong(1);
+                }
+            }
+            return System.nanoTime() - t0;
+        }
+
+        @Override
+        public void close() throws Exception {
+            for (PreparedStatement p : prepared.values()) {
+                p.close();
             }
         }
-        long t0 = System.nanoTime();
-        try (ResultSet rs = sql.executeQuery()) {
-            while (rs.next()) {
-                rs.getLong(1);
-            }
-        }
-        return System.nanoTime() - t0;
     }
 
     static final String FILTER_INDEXES = "events_agent_id_idx, events_username_id_idx, events_process_id_idx";
@@ -533,12 +590,12 @@ public final class GrowthBenchmark {
         int n = Math.max(5, queries / 10);
         jdbc.setAutoCommit(false);
         try (Statement st = jdbc.createStatement();
-                PreparedStatement page = jdbc.prepareStatement(JDBC_PAGE)) {
+                Pages page = new Pages(jdbc)) {
             st.execute("DROP INDEX " + FILTER_INDEXES);
             for (var kind : kinds.entrySet()) {
                 long[] nanos = new long[n];
                 for (int i = 0; i < n; i++) {
-                    nanos[i] = timeSql(page, kind.getValue().apply(random).sql());
+                    nanos[i] = page.time(kind.getValue().apply(random).sql());
                 }
                 Arrays.sort(nanos);
                 Latencies l = new Latencies(nanos, nanos, 0);
@@ -551,7 +608,7 @@ public final class GrowthBenchmark {
                         l.sqlMs(100),
                         n));
             }
-            explain(jdbc, rows + " rows, without the filter indexes", kinds);
+            explain(jdbc, rows + " rows, without the filter indexes", kinds, Pages::picked);
         } finally {
             jdbc.rollback();
             jdbc.setAutoCommit(true);
@@ -560,16 +617,86 @@ public final class GrowthBenchmark {
     }
 
     /**
-     * {@code EXPLAIN (ANALYZE, BUFFERS)} of the admin API's statement for one query of each kind, through a
-     * prepared statement run as the server runs it (its plan cache may have turned generic by then).
+     * V12 before and after on the same data: {@code queries} one-day ranges timed as the server runs them, then,
+     * in a transaction that is rolled back (nothing else running), V12 undone — its index dropped, the index on
+     * "timestamp" alone back — and the same ranges by EVENTS_PAGE, as before V12. The same transaction times
+     * V12's index build on this table (the lock a migration on a table this size would hold).
      */
-    void explain(Connection jdbc, String label, Map<String, Function<Random, Query>> kinds) throws Exception {
+    BeforeAfter beforeV12(Connection jdbc, long rows, Function<Random, Query> kind) throws Exception {
+        try (Statement st = jdbc.createStatement();
+                ResultSet rs = st.executeQuery("SELECT to_regclass('events_timestamp_id_idx') IS NOT NULL")) {
+            rs.next();
+            if (!rs.getBoolean(1)) {
+                return null;
+            }
+        }
+        List<Object[]> ranges = new ArrayList<>();
+        for (int i = 0; i < queries; i++) {
+            ranges.add(kind.apply(random).sql());
+        }
+        long[] after = new long[queries];
+        long[] before = new long[queries];
+        int ranged = 0;
+        double build;
+        try (Pages page = new Pages(jdbc)) {
+            for (int i = 0; i < queries; i++) {
+                after[i] = page.time(ranges.get(i));
+                ranged += Pages.picked(ranges.get(i)).equals(Sql.EVENTS_PAGE_RANGE) ? 1 : 0;
+            }
+        }
+        jdbc.setAutoCommit(false);
+        try (Statement st = jdbc.createStatement();
+                Pages page = new Pages(jdbc)) {
+            long t0 = System.nanoTime();
+            st.execute("CREATE INDEX events_timestamp_id_idx_build ON events (\"timestamp\", id)");
+            build = (System.nanoTime() - t0) / 1e9;
+            st.execute("DROP INDEX events_timestamp_id_idx_build, events_timestamp_id_idx");
+            st.execute("CREATE INDEX events_timestamp_idx ON events (\"timestamp\")");
+            for (int i = 0; i < queries; i++) {
+                before[i] = page.time(Sql.EVENTS_PAGE, ranges.get(i));
+            }
+            explain(
+                    jdbc,
+                    rows + " rows, before V12",
+                    Map.of("last 100 in a one-day range", kind),
+                    args -> Sql.EVENTS_PAGE);
+        } finally {
+            jdbc.rollback();
+            jdbc.setAutoCommit(true);
+        }
+        Arrays.sort(after);
+        Arrays.sort(before);
+        BeforeAfter r = new BeforeAfter(after, before, ranged, build);
+        log(String.format(
+                Locale.ROOT,
+                "  one-day ranges, same %d: now (%d by EVENTS_PAGE_RANGE) p50/p99/max %s ms; before V12 %s ms;"
+                        + " V12's index built in %.1f s",
+                queries,
+                ranged,
+                BeforeAfter.cell(after),
+                BeforeAfter.cell(before),
+                build));
+        return r;
+    }
+
+    /**
+     * {@code EXPLAIN (ANALYZE, BUFFERS)} of the admin API's statement for one query of each kind, through a
+     * prepared statement planned for its values, as the server's are (its pool prepares unnamed statements).
+     */
+    void explain(
+            Connection jdbc,
+            String label,
+            Map<String, Function<Random, Query>> kinds,
+            Function<Object[], String> statement)
+            throws Exception {
         try (Statement st = jdbc.createStatement()) {
-            st.execute("DEALLOCATE ALL");
-            st.execute(
-                    "PREPARE page(timestamptz, timestamptz, text, text, text, bigint, integer) AS " + Sql.EVENTS_PAGE);
+            st.execute("SET plan_cache_mode = force_custom_plan");
             for (var kind : kinds.entrySet()) {
-                Query q = kind.getValue().apply(new Random(label.hashCode()));
+                // the same values for every label of one size: before and after compare one query
+                Query q = kind.getValue().apply(new Random(label.split(" ")[0].hashCode()));
+                String sql = statement.apply(q.sql());
+                st.execute("DEALLOCATE ALL");
+                st.execute("PREPARE page(timestamptz, timestamptz, text, text, text, bigint, integer) AS " + sql);
                 StringBuilder args = new StringBuilder();
                 for (Object a : q.sql()) {
                     args.append(a == null ? "NULL" : "'" + a + "'").append(',');
@@ -584,9 +711,12 @@ public final class GrowthBenchmark {
                         plan.append(rs.getString(1)).append('\n');
                     }
                 }
-                explains.add("#### " + label + ": " + kind.getKey() + " (" + q.http() + ")\n\n```\n" + plan + "```\n");
+                explains.add("#### " + label + ": " + kind.getKey() + " (" + q.http() + ", "
+                        + (sql.equals(Sql.EVENTS_PAGE_RANGE) ? "EVENTS_PAGE_RANGE" : "EVENTS_PAGE") + ")\n\n```\n"
+                        + plan + "```\n");
             }
             st.execute("DEALLOCATE ALL");
+            st.execute("RESET plan_cache_mode");
         }
     }
 
@@ -781,6 +911,27 @@ public final class GrowthBenchmark {
                     Latencies l =
                             withoutIndexes.getOrDefault(s.rows(), Map.of()).get(kind);
                     return l == null ? "" : String.format(Locale.ROOT, "%.1f / %.1f", l.sqlMs(50), l.sqlMs(100));
+                }));
+            }
+            if (kind.equals("last 100 in a one-day range") && !beforeV12.isEmpty()) {
+                t.add(cells(
+                        "… same " + queries + " ranges through JDBC as the server runs them (how many by"
+                                + " EVENTS_PAGE_RANGE): p50 / p99 / max (ms)",
+                        steps,
+                        s -> {
+                            BeforeAfter b = beforeV12.get(s.rows());
+                            return b == null ? "" : BeforeAfter.cell(b.after()) + " (" + b.ranged() + ")";
+                        }));
+                t.add(cells(
+                        "… the same ranges before V12 (EVENTS_PAGE, index on \"timestamp\" alone): p50 / p99 / max (ms)",
+                        steps,
+                        s -> {
+                            BeforeAfter b = beforeV12.get(s.rows());
+                            return b == null ? "" : BeforeAfter.cell(b.before());
+                        }));
+                t.add(cells("V12's index (\"timestamp\", id) built on this table (s)", steps, s -> {
+                    BeforeAfter b = beforeV12.get(s.rows());
+                    return b == null ? "" : String.format(Locale.ROOT, "%.1f", b.buildSeconds());
                 }));
             }
         }
