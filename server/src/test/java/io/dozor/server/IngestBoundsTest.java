@@ -231,6 +231,56 @@ class IngestBoundsTest {
     }
 
     @Test
+    void beyondTheProcesssRequestsInFlightAnAgentGets429WithASpreadRetryAfter() throws Exception {
+        Map<String, String> env = env();
+        env.put("DOZOR_INGEST_MAX_IN_FLIGHT", "1");
+        try (TestServer bounded = new TestServer(env, false)) {
+            String first = bounded.token("pc-inflight-1");
+            String other = bounded.token("pc-inflight-2");
+            List<UUID> held = ids(5);
+            List<UUID> refusedIds = ids(5);
+            ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+            Future<HttpResponse<String>> pending;
+            try (AutoCloseable lock = stack.db().holdTransaction("LOCK TABLE events IN EXCLUSIVE MODE")) {
+                pending = pool.submit(() -> bounded.post("/api/v1/events", first, batch(held)));
+                Wait.until(
+                        "the first batch waiting for the table",
+                        Duration.ofSeconds(10),
+                        () -> ((Number) stack.db()
+                                                .query(
+                                                        "SELECT count(*) AS n FROM pg_locks WHERE NOT granted"
+                                                                + " AND relation = 'events'::regclass AND database ="
+                                                                + " (SELECT oid FROM pg_database WHERE datname = current_database())")
+                                                .get(0)
+                                                .get("n"))
+                                        .longValue()
+                                > 0);
+                // another agent's batch and heartbeat: the one request the process serves at once is taken
+                HttpResponse<String> batch = bounded.post("/api/v1/events", other, batch(refusedIds));
+                assertThat(batch.statusCode()).isEqualTo(429);
+                assertThat(Integer.parseInt(
+                                batch.headers().firstValue("Retry-After").orElseThrow()))
+                        .isBetween(1, 5);
+                assertThat(new JsonObject(batch.body()).getString("error")).contains("server is busy");
+                HttpResponse<String> beat =
+                        bounded.post("/api/v1/heartbeat", other, FleetFeedTest.heartbeat("0.1.0", "PC-IF"));
+                assertThat(beat.statusCode()).isEqualTo(429);
+            }
+            assertThat(pending.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            pool.shutdown();
+            assertThat(stored(held)).isEqualTo(5);
+            assertThat(stored(refusedIds)).isZero();
+            // answered, the slot is free again: the refused batch goes through when resent
+            assertThat(bounded.post("/api/v1/events", other, batch(refusedIds)).statusCode())
+                    .isEqualTo(200);
+            assertThat(stored(refusedIds)).isEqualTo(5);
+            assertThat(bounded.post("/api/v1/heartbeat", other, FleetFeedTest.heartbeat("0.1.0", "PC-IF"))
+                            .statusCode())
+                    .isEqualTo(204);
+        }
+    }
+
+    @Test
     void heartbeatsAreRateLimitedPerAgentToo() {
         TestServer server = stack.server();
         String token = server.token("pc-hb-flood");

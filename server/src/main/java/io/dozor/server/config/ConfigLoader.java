@@ -165,7 +165,8 @@ public final class ConfigLoader {
             var ingest = new ServerConfig.Ingest(
                     duration(Setting.INGEST_MAX_FUTURE_SKEW, true),
                     bounded(Setting.INGEST_RATE_PER_AGENT, 0, 1_000_000),
-                    bounded(Setting.INGEST_BURST_PER_AGENT, MAX_BATCH_EVENTS, 10_000_000));
+                    bounded(Setting.INGEST_BURST_PER_AGENT, MAX_BATCH_EVENTS, 10_000_000),
+                    bounded(Setting.INGEST_MAX_IN_FLIGHT, 0, 1_000_000));
 
             var auth = auth();
 

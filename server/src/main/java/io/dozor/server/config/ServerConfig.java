@@ -82,9 +82,10 @@ public record ServerConfig(
 
     /**
      * What ingest accepts: event times from 2000-01-01T00:00:00Z to now + {@code maxFutureSkew}; per agent a
-     * token bucket of {@code burstPerAgent} events refilled at {@code ratePerAgent} events/s (0: no limit).
+     * token bucket of {@code burstPerAgent} events refilled at {@code ratePerAgent} events/s (0: no limit); at most {@code maxInFlight} agent requests served at once
+     * by the process (0: no bound).
      */
-    public record Ingest(Duration maxFutureSkew, int ratePerAgent, int burstPerAgent) {}
+    public record Ingest(Duration maxFutureSkew, int ratePerAgent, int burstPerAgent, int maxInFlight) {}
 
     /**
      * Token keys and lifetimes. {@code tokenSecrets}: the first signs, all verify (rotation). Agents get access

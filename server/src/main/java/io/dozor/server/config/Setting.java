@@ -26,6 +26,7 @@ public enum Setting {
     INGEST_MAX_FUTURE_SKEW("ingest.max_future_skew", "1d"),
     INGEST_RATE_PER_AGENT("ingest.rate_per_agent", "100"),
     INGEST_BURST_PER_AGENT("ingest.burst_per_agent", "2000"),
+    INGEST_MAX_IN_FLIGHT("ingest.max_in_flight", "64"),
     OPS_HOST("ops.host", "127.0.0.1"),
     OPS_PORT("ops.port", Integer.toString(ServerConfig.Ops.DEFAULT_PORT)),
     AUTH_TOKEN_SECRET("auth.token_secret", null),

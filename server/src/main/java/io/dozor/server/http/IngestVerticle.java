@@ -82,6 +82,7 @@ public final class IngestVerticle extends VerticleBase {
             AgentBuckets events,
             AgentBuckets heartbeats,
             OneBatchAtATime batches,
+            InFlight inFlight,
             EventBatchParser parser) {
         public static Shared of(ServerConfig config) {
             ServerConfig.Ingest ingest = config.ingest();
@@ -90,6 +91,7 @@ public final class IngestVerticle extends VerticleBase {
                     new AgentBuckets(ingest.ratePerAgent(), ingest.burstPerAgent()),
                     new AgentBuckets(ingest.ratePerAgent() == 0 ? 0 : HEARTBEAT_RATE, HEARTBEAT_BURST),
                     new OneBatchAtATime(ingest.ratePerAgent() != 0),
+                    new InFlight(ingest.maxInFlight()),
                     new EventBatchParser(Clock.systemUTC(), ingest.maxFutureSkew()));
         }
     }
@@ -180,14 +182,18 @@ public final class IngestVerticle extends VerticleBase {
     }
 
     /**
-     * After the signature, before the token's registration is checked: a second batch of an agent while its first
-     * is in flight is refused at once, then the batch is parsed (CPU only) and its events taken from the agent's
-     * bucket, so a batch beyond the rate costs no database query.
+     * After the signature, before the token's registration is checked: a batch beyond the process's requests in
+     * flight ({@link InFlight}) is refused, so is a second batch of an agent while its first is in flight; then the
+     * batch is parsed (CPU only) and its events taken from the agent's bucket, so a batch beyond the rate costs no
+     * database query.
      */
     private void eventsRate(RoutingContext ctx) {
         String agentId = TokenGuard.subject(ctx);
         if (agentId == null || agentId.isBlank()) {
             ctx.next(); // refused by the registration check
+            return;
+        }
+        if (!admitted(ctx, agentId)) {
             return;
         }
         if (!shared.batches().enter(agentId)) {
@@ -214,12 +220,25 @@ public final class IngestVerticle extends VerticleBase {
 
     private void heartbeatRate(RoutingContext ctx) {
         String agentId = TokenGuard.subject(ctx);
+        if (agentId != null && !admitted(ctx, agentId)) {
+            return;
+        }
         long wait = agentId == null ? 0 : shared.heartbeats().take(agentId, 1);
         if (wait > 0) {
             tooManyRequests(ctx, agentId, wait, "too many heartbeats from this agent");
         } else {
             ctx.next();
         }
+    }
+
+    /** Counts the request in the process's requests in flight until it is answered, or refuses it with 429. */
+    private boolean admitted(RoutingContext ctx, String agentId) {
+        if (!shared.inFlight().enter()) {
+            tooManyRequests(ctx, agentId, InFlight.retryAfterNanos(), "the server is busy with other agents' requests");
+            return false;
+        }
+        ctx.addEndHandler(ended -> shared.inFlight().leave());
+        return true;
     }
 
     private void ingest(RoutingContext ctx) {

@@ -255,13 +255,13 @@ class ConfigLoaderTest {
         assertThat(c.http().tlsHandshakeThreads()).isZero();
         assertThat(c.http().handshakeThreads())
                 .isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
-        assertThat(c.ingest()).isEqualTo(new ServerConfig.Ingest(Duration.ofDays(1), 100, 2000));
+        assertThat(c.ingest()).isEqualTo(new ServerConfig.Ingest(Duration.ofDays(1), 100, 2000, 64));
         c = load("http:\n  header_timeout: 5s\n  max_connections_per_address: 10\n  tls_handshake_threads: 3\n"
-                + "ingest:\n  max_future_skew: 2h\n  rate_per_agent: 0\n  burst_per_agent: 5000\n");
+                + "ingest:\n  max_future_skew: 2h\n  rate_per_agent: 0\n  burst_per_agent: 5000\n  max_in_flight: 0\n");
         assertThat(c.http().headerTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(c.http().maxConnectionsPerAddress()).isEqualTo(10);
         assertThat(c.http().handshakeThreads()).isEqualTo(3);
-        assertThat(c.ingest()).isEqualTo(new ServerConfig.Ingest(Duration.ofHours(2), 0, 5000));
+        assertThat(c.ingest()).isEqualTo(new ServerConfig.Ingest(Duration.ofHours(2), 0, 5000, 0));
     }
 
     @Test
@@ -297,6 +297,9 @@ class ConfigLoaderTest {
         env.put("DOZOR_INGEST_RATE_PER_AGENT", "-1");
         assertRefused("ingest.rate_per_agent (DOZOR_INGEST_RATE_PER_AGENT): must be between 0 and 1000000, got -1");
         env.remove("DOZOR_INGEST_RATE_PER_AGENT");
+        env.put("DOZOR_INGEST_MAX_IN_FLIGHT", "-1");
+        assertRefused("ingest.max_in_flight (DOZOR_INGEST_MAX_IN_FLIGHT): must be between 0 and 1000000, got -1");
+        env.remove("DOZOR_INGEST_MAX_IN_FLIGHT");
         env.put("DOZOR_INGEST_BURST_PER_AGENT", "500");
         assertRefused(
                 "ingest.burst_per_agent (DOZOR_INGEST_BURST_PER_AGENT): must be between 1000 and 10000000, got 500");
