@@ -193,6 +193,21 @@ class IngestBoundsTest {
         assertThat(stored(third)).isZero();
     }
 
+    /** Until a statement waits for the events table's lock (held by the test): a batch is in flight. */
+    static void awaitABatchWaitingForTheEventsTable() {
+        Wait.until(
+                "the first batch waiting for the table",
+                Duration.ofSeconds(10),
+                () -> ((Number) stack.db()
+                                        .query("SELECT count(*) AS n FROM pg_locks WHERE NOT granted"
+                                                + " AND relation = 'events'::regclass AND database ="
+                                                + " (SELECT oid FROM pg_database WHERE datname = current_database())")
+                                        .get(0)
+                                        .get("n"))
+                                .longValue()
+                        > 0);
+    }
+
     @Test
     void aSecondBatchOfAnAgentWhileItsFirstIsBeingStoredIs429AndTheFirstIsStored() throws Exception {
         TestServer server = stack.server();
@@ -203,17 +218,7 @@ class IngestBoundsTest {
         Future<HttpResponse<String>> pending;
         try (AutoCloseable lock = stack.db().holdTransaction("LOCK TABLE events IN EXCLUSIVE MODE")) {
             pending = pool.submit(() -> server.post("/api/v1/events", agent, batch(first)));
-            Wait.until(
-                    "the first batch waiting for the table",
-                    Duration.ofSeconds(10),
-                    () -> ((Number) stack.db()
-                                            .query(
-                                                    "SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation = 'events'::regclass"
-                                                            + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
-                                            .get(0)
-                                            .get("n"))
-                                    .longValue()
-                            > 0);
+            awaitABatchWaitingForTheEventsTable();
             HttpResponse<String> refused = server.post("/api/v1/events", agent, batch(second));
             assertThat(refused.statusCode()).isEqualTo(429);
             assertThat(refused.headers().firstValue("Retry-After")).contains("1");
@@ -243,18 +248,7 @@ class IngestBoundsTest {
             Future<HttpResponse<String>> pending;
             try (AutoCloseable lock = stack.db().holdTransaction("LOCK TABLE events IN EXCLUSIVE MODE")) {
                 pending = pool.submit(() -> bounded.post("/api/v1/events", first, batch(held)));
-                Wait.until(
-                        "the first batch waiting for the table",
-                        Duration.ofSeconds(10),
-                        () -> ((Number) stack.db()
-                                                .query(
-                                                        "SELECT count(*) AS n FROM pg_locks WHERE NOT granted"
-                                                                + " AND relation = 'events'::regclass AND database ="
-                                                                + " (SELECT oid FROM pg_database WHERE datname = current_database())")
-                                                .get(0)
-                                                .get("n"))
-                                        .longValue()
-                                > 0);
+                awaitABatchWaitingForTheEventsTable();
                 // another agent's batch and heartbeat: the one request the process serves at once is taken
                 HttpResponse<String> batch = bounded.post("/api/v1/events", other, batch(refusedIds));
                 assertThat(batch.statusCode()).isEqualTo(429);
