@@ -89,14 +89,19 @@ public record ServerConfig(
     /**
      * Token keys and lifetimes. {@code tokenSecrets}: the first signs, all verify (rotation). Agents get access
      * tokens of {@code accessTokenTtl}, renewed with a refresh credential that lapses after {@code refreshTokenTtl}
-     * without use; {@code tokenTtl} is the default lifetime of {@code token create}'s tokens.
+     * without use; {@code tokenTtl} is the default lifetime of {@code token create}'s tokens; a token found
+     * registered is trusted without asking PostgreSQL again for at most {@code tokenCacheTtl} (0: always asked).
      */
     public record Auth(
-            List<String> tokenSecrets, Duration accessTokenTtl, Duration refreshTokenTtl, Duration tokenTtl) {
+            List<String> tokenSecrets,
+            Duration accessTokenTtl,
+            Duration refreshTokenTtl,
+            Duration tokenTtl,
+            Duration tokenCacheTtl) {
         @Override
         public String toString() {
             return "Auth[tokenSecrets=****, accessTokenTtl=" + accessTokenTtl + ", refreshTokenTtl=" + refreshTokenTtl
-                    + ", tokenTtl=" + tokenTtl + "]";
+                    + ", tokenTtl=" + tokenTtl + ", tokenCacheTtl=" + tokenCacheTtl + "]";
         }
     }
 
