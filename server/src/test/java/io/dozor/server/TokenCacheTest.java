@@ -116,26 +116,31 @@ class TokenCacheTest {
         until401(server, token, Duration.ofSeconds(8));
     }
 
+    /** A second server on the same database, with its own cache lifetime (its metrics are not scraped). */
+    static TestServer serverWithCacheTtl(String ttl) {
+        Map<String, String> env = stack.env();
+        env.put("DOZOR_AUTH_TOKEN_CACHE_TTL", ttl);
+        return new TestServer(env, false);
+    }
+
     @Test
     void theCacheLifetimeBoundsARevocationMissedWhileNobodyListened() {
-        Map<String, String> env = stack.env();
-        env.put("DOZOR_AUTH_TOKEN_CACHE_TTL", "3s");
-        try (TestServer server = new TestServer(env, false)) {
+        try (TestServer server = serverWithCacheTtl("3s")) {
             String token = server.token("pc-cache-ttl");
             assertThat(heartbeat(server, token)).isEqualTo(204);
             long cachedAt = System.nanoTime();
             revokeSilently("pc-cache-ttl");
             assertThat(heartbeat(server, token)).as("still cached").isEqualTo(204);
             until401(server, token, Duration.ofSeconds(10));
-            assertThat(Duration.ofNanos(System.nanoTime() - cachedAt)).isLessThan(Duration.ofSeconds(10));
+            assertThat(Duration.ofNanos(System.nanoTime() - cachedAt))
+                    .as("refused when the cached answer ended, not before")
+                    .isGreaterThan(Duration.ofSeconds(2));
         }
     }
 
     @Test
     void aZeroCacheLifetimeAsksTheDatabaseEveryTime() {
-        Map<String, String> env = stack.env();
-        env.put("DOZOR_AUTH_TOKEN_CACHE_TTL", "0s");
-        try (TestServer server = new TestServer(env, false)) {
+        try (TestServer server = serverWithCacheTtl("0s")) {
             String token = server.token("pc-cache-off");
             assertThat(heartbeat(server, token)).isEqualTo(204);
             revokeSilently("pc-cache-off");
