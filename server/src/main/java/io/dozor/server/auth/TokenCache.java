@@ -13,8 +13,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code auth.token_cache_ttl} has passed or the token's own {@code expires_at} has come, whichever is first.
  * Refusals are never cached. A revocation drops the token at once ({@link #evict}, called by
  * {@link RevocationListener} when PostgreSQL notifies it); when notifications may have been missed (the listener
- * reconnected) everything is dropped ({@link #clear}). At most {@link #MAX_ENTRIES} tokens, the least used
- * dropped first.
+ * reconnected) everything is dropped ({@link #clear}). At most {@link #MAX_ENTRIES} tokens (beyond, Caffeine drops
+ * the least often used). Keyed by the token id alone (the primary key of {@code agent_tokens}, what a revocation
+ * names): the subject and kind found with it must match the request's too.
  *
  * <p>A check that was sent to the database before a revocation may answer after it: {@link #put} is given the
  * {@link #generation()} read before the query and keeps nothing if any eviction happened since.
