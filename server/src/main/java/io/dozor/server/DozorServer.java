@@ -1,6 +1,8 @@
 package io.dozor.server;
 
 import io.dozor.server.auth.CredentialsVerticle;
+import io.dozor.server.auth.RevocationListener;
+import io.dozor.server.auth.TokenCache;
 import io.dozor.server.bus.Messages;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.http.HandshakePool;
@@ -76,7 +78,8 @@ public final class DozorServer {
                 ? config.http().instances()
                 : Math.max(1, Runtime.getRuntime().availableProcessors());
         List<IngestVerticle> ingest = new ArrayList<>();
-        IngestVerticle.Shared shared = IngestVerticle.Shared.of(config);
+        TokenCache tokens = TokenCache.of(config.auth().tokenCacheTtl());
+        IngestVerticle.Shared shared = IngestVerticle.Shared.of(config, tokens);
         OpsVerticle ops = new OpsVerticle(config.ops());
         Clock clock = Clock.systemUTC();
         NotifyStore notifyStore = new NotifyStore(pool);
@@ -91,6 +94,9 @@ public final class DozorServer {
                 .compose(v -> server.deploy(vertx.deployVerticle(
                         new QueryVerticle(pool, sinks, config.telegram().activeWithin()))))
                 .compose(v -> server.deploy(vertx.deployVerticle(new CredentialsVerticle(pool, config.auth()))))
+                .compose(v -> !tokens.enabled()
+                        ? Future.<Void>succeededFuture()
+                        : server.deploy(vertx.deployVerticle(new RevocationListener(config.postgres(), tokens))))
                 .compose(v -> server.deploy(vertx.deployVerticle(new IndexerVerticle(
                         config.elasticsearch(),
                         pool,

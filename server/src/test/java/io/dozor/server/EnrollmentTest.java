@@ -227,9 +227,11 @@ class EnrollmentTest {
             JsonObject b = new JsonObject(enroll(one, token, "PC-R2").body());
             assertThat(heartbeat(two, a.getString("access_token"))).isEqualTo(204);
             assertThat(cli(env, "token", "revoke", "--agent-id", "PC-R1").out()).isEqualTo("revoked 1 token(s)\n");
-            long revoked = System.nanoTime();
-            assertThat(heartbeat(two, a.getString("access_token"))).isEqualTo(401);
-            assertThat(System.nanoTime() - revoked).isLessThan(1_000_000_000L);
+            // server two had the token cached: PostgreSQL's notification of the revocation makes it drop it
+            io.dozor.testkit.Wait.until(
+                    "401 on the second instance",
+                    Duration.ofSeconds(1),
+                    () -> heartbeat(two, a.getString("access_token")) == 401);
             assertThat(refresh(two, a.getString("refresh_token")).statusCode()).isEqualTo(401);
 
             // revoking the refresh credential alone (its row, by TOKEN ID of token list) does the same

@@ -103,7 +103,11 @@ class MainTest {
 
                 assertThat(run(env, "token", "revoke", "--agent-id", "ops").out())
                         .isEqualTo("revoked 1 token(s)\n");
-                assertThat(heartbeat(server, agent)).isEqualTo(401);
+                // the server had the token cached: PostgreSQL notifies it of the revocation within milliseconds
+                io.dozor.testkit.Wait.until(
+                        "the revoked agent token refused",
+                        java.time.Duration.ofSeconds(1),
+                        () -> heartbeat(server, agent) == 401);
                 assertThat(adminAgents(server, admin))
                         .as("the admin named like the agent")
                         .isEqualTo(200);

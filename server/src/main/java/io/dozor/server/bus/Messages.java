@@ -33,7 +33,8 @@ public final class Messages {
 
     public record TokenCheck(UUID tokenId, String subject, AgentTokens.Kind kind) {}
 
-    public record TokenStatus(boolean active) {}
+    /** {@code remainingMillis}: until the token's own {@code expires_at}, by the database's clock (0 if inactive). */
+    public record TokenStatus(boolean active, long remainingMillis) {}
 
     /**
      * An agent asks to enrol with the enrollment token {@code tokenId} named {@code name}; {@code enrollmentKey} is

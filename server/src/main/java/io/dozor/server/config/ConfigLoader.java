@@ -29,6 +29,8 @@ public final class ConfigLoader {
     static final int MAX_DIGEST_AFTER = 100;
     /** A burst must hold the largest batch, or such a batch would be refused for ever. */
     static final int MAX_BATCH_EVENTS = io.dozor.server.http.EventBatchParser.MAX_EVENTS;
+    /** While the revocation listener is down, a revoked token is still accepted for at most this long. */
+    static final java.time.Duration MAX_TOKEN_CACHE_TTL = java.time.Duration.ofHours(1);
 
     private final Map<String, String> env;
 
@@ -411,7 +413,12 @@ public final class ConfigLoader {
             if (tokens.compareTo(java.time.Duration.ofMinutes(1)) < 0) {
                 throw new ConfigException(Setting.AUTH_TOKEN_TTL, "must be at least 1m");
             }
-            return new ServerConfig.Auth(secrets, access, refresh, tokens);
+            java.time.Duration cache = duration(Setting.AUTH_TOKEN_CACHE_TTL, true);
+            if (cache.compareTo(MAX_TOKEN_CACHE_TTL) > 0) {
+                throw new ConfigException(
+                        Setting.AUTH_TOKEN_CACHE_TTL, "must be at most 1h (a bound on a missed revocation), or 0s");
+            }
+            return new ServerConfig.Auth(secrets, access, refresh, tokens, cache);
         }
 
         private java.time.Duration duration(Setting s, boolean zeroAllowed) {

@@ -72,11 +72,11 @@ public record ServerConfig(
             int maxConnections,
             int maxConnectionsPerAddress) {
 
-        /** The threads for TLS handshakes: as set, or half the CPU cores (at least one) for 0. */
+        /** The threads for TLS handshakes: as set, or one per CPU core for 0. */
         public int handshakeThreads() {
             return tlsHandshakeThreads > 0
                     ? tlsHandshakeThreads
-                    : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+                    : Runtime.getRuntime().availableProcessors();
         }
     }
 
@@ -90,14 +90,19 @@ public record ServerConfig(
     /**
      * Token keys and lifetimes. {@code tokenSecrets}: the first signs, all verify (rotation). Agents get access
      * tokens of {@code accessTokenTtl}, renewed with a refresh credential that lapses after {@code refreshTokenTtl}
-     * without use; {@code tokenTtl} is the default lifetime of {@code token create}'s tokens.
+     * without use; {@code tokenTtl} is the default lifetime of {@code token create}'s tokens; a token found
+     * registered is trusted without asking PostgreSQL again for at most {@code tokenCacheTtl} (0: always asked).
      */
     public record Auth(
-            List<String> tokenSecrets, Duration accessTokenTtl, Duration refreshTokenTtl, Duration tokenTtl) {
+            List<String> tokenSecrets,
+            Duration accessTokenTtl,
+            Duration refreshTokenTtl,
+            Duration tokenTtl,
+            Duration tokenCacheTtl) {
         @Override
         public String toString() {
             return "Auth[tokenSecrets=****, accessTokenTtl=" + accessTokenTtl + ", refreshTokenTtl=" + refreshTokenTtl
-                    + ", tokenTtl=" + tokenTtl + "]";
+                    + ", tokenTtl=" + tokenTtl + ", tokenCacheTtl=" + tokenCacheTtl + "]";
         }
     }
 

@@ -33,6 +33,7 @@ public enum Setting {
     AUTH_ACCESS_TOKEN_TTL("auth.access_token_ttl", "15m"),
     AUTH_REFRESH_TOKEN_TTL("auth.refresh_token_ttl", "30d"),
     AUTH_TOKEN_TTL("auth.token_ttl", "90d"),
+    AUTH_TOKEN_CACHE_TTL("auth.token_cache_ttl", "30s"),
     POSTGRES_URL("postgres.url", null),
     POSTGRES_POOL_SIZE("postgres.pool_size", "8"),
     ELASTICSEARCH_URLS("elasticsearch.urls", null),

@@ -3,6 +3,7 @@ package io.dozor.server.http;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.dozor.server.auth.AgentTokens;
+import io.dozor.server.auth.TokenCache;
 import io.dozor.server.bus.Addresses;
 import io.dozor.server.bus.Messages;
 import io.dozor.server.bus.Messages.Heartbeat;
@@ -76,6 +77,7 @@ public final class IngestVerticle extends VerticleBase {
      * @param events the agents' event buckets ({@code ingest.rate_per_agent}, {@code ingest.burst_per_agent})
      * @param heartbeats the agents' heartbeat buckets (off when the event rate is 0, as the events' are)
      * @param batches one event batch in flight per agent (off when the event rate is 0)
+     * @param tokens the token registration checks' answers ({@code auth.token_cache_ttl})
      */
     public record Shared(
             ConnectionGuard.Counts connections,
@@ -83,8 +85,10 @@ public final class IngestVerticle extends VerticleBase {
             AgentBuckets heartbeats,
             OneBatchAtATime batches,
             InFlight inFlight,
-            EventBatchParser parser) {
-        public static Shared of(ServerConfig config) {
+            EventBatchParser parser,
+            TokenCache tokens) {
+        /** {@code tokens}: the process's token cache, kept true by its {@link io.dozor.server.auth.RevocationListener}. */
+        public static Shared of(ServerConfig config, TokenCache tokens) {
             ServerConfig.Ingest ingest = config.ingest();
             return new Shared(
                     new ConnectionGuard.Counts(config.http()),
@@ -92,7 +96,8 @@ public final class IngestVerticle extends VerticleBase {
                     new AgentBuckets(ingest.ratePerAgent() == 0 ? 0 : HEARTBEAT_RATE, HEARTBEAT_BURST),
                     new OneBatchAtATime(ingest.ratePerAgent() != 0),
                     new InFlight(ingest.maxInFlight()),
-                    new EventBatchParser(Clock.systemUTC(), ingest.maxFutureSkew()));
+                    new EventBatchParser(Clock.systemUTC(), ingest.maxFutureSkew()),
+                    tokens);
         }
     }
 
@@ -113,7 +118,7 @@ public final class IngestVerticle extends VerticleBase {
         });
         // liveness only: readiness and metrics are on the ops listener (OpsVerticle), not reachable by agents
         router.get("/healthz").handler(OpsVerticle::healthy);
-        TokenGuard agents = new TokenGuard(vertx, auth.tokenSecrets(), AgentTokens.Kind.AGENT);
+        TokenGuard agents = new TokenGuard(vertx, auth.tokenSecrets(), AgentTokens.Kind.AGENT, shared.tokens());
         protect(
                         router.post(EVENTS_PATH)
                                 .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes())),
@@ -125,7 +130,10 @@ public final class IngestVerticle extends VerticleBase {
                         agents.handlers(this::heartbeatRate))
                 .handler(this::heartbeat);
         CredentialRoutes.mount(router, vertx, auth.tokenSecrets(), CREDENTIAL_BODY_LIMIT);
-        AdminRoutes.mount(router, vertx, new TokenGuard(vertx, auth.tokenSecrets(), AgentTokens.Kind.ADMIN).handlers());
+        AdminRoutes.mount(
+                router,
+                vertx,
+                new TokenGuard(vertx, auth.tokenSecrets(), AgentTokens.Kind.ADMIN, shared.tokens()).handlers());
         router.route().failureHandler(this::failure);
         // no route for the path, or not for this method: JSON like every other answer (Vert.x would send HTML)
         router.errorHandler(

@@ -4,10 +4,12 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.dozor.server.auth.AgentTokens;
 import io.dozor.server.auth.Secrets;
+import io.dozor.server.auth.TokenCache;
 import io.dozor.server.bus.Addresses;
 import io.dozor.server.bus.Messages;
 import io.dozor.server.bus.Messages.TokenCheck;
 import io.dozor.server.bus.Messages.TokenStatus;
+import io.dozor.server.ops.Meters;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.ext.auth.User;
@@ -20,7 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Authentication for one kind of token: the JWT signature, algorithm, issuer and audience, then the
- * token id must be registered for that subject and not revoked.
+ * token id must be registered for that subject and not revoked: asked of PostgreSQL, or answered by the
+ * process's {@link TokenCache} when PostgreSQL said so less than {@code auth.token_cache_ttl} ago.
  */
 final class TokenGuard {
     private static final Logger log = LoggerFactory.getLogger(TokenGuard.class);
@@ -30,10 +33,12 @@ final class TokenGuard {
     private final Vertx vertx;
     private final AgentTokens.Kind kind;
     private final JWTAuthHandler jwt;
+    private final TokenCache cache;
 
-    TokenGuard(Vertx vertx, List<String> secrets, AgentTokens.Kind kind) {
+    TokenGuard(Vertx vertx, List<String> secrets, AgentTokens.Kind kind, TokenCache cache) {
         this.vertx = vertx;
         this.kind = kind;
+        this.cache = cache;
         this.jwt = JWTAuthHandler.create(AgentTokens.auth(vertx, secrets, kind));
     }
 
@@ -69,11 +74,19 @@ final class TokenGuard {
             ctx.fail(401);
             return;
         }
+        if (cache.active(tokenId, subject, kind)) {
+            Meters.tokenChecked(true);
+            ctx.next();
+            return;
+        }
+        Meters.tokenChecked(false);
+        long generation = cache.generation();
         vertx.eventBus()
                 .<TokenStatus>request(
                         Addresses.TOKENS_CHECK, new TokenCheck(tokenId, subject, kind), Messages.request())
                 .onSuccess(reply -> {
                     if (reply.body().active()) {
+                        cache.put(tokenId, subject, kind, reply.body().remainingMillis(), generation);
                         ctx.next();
                     } else {
                         // the token id is a bearer's secret half: only a hash prefix goes to the logs

@@ -89,6 +89,8 @@ public final class Meters {
                 .register(registry());
         agents(0, 0, 0, 0);
         AUTH_REASONS.forEach(reason -> authFailures(reason).increment(0));
+        tokenChecks("cached").increment(0);
+        tokenChecks("queried").increment(0);
     }
 
     /** Events in accepted batches, by {@code accepted} or {@code duplicate}. */
@@ -143,6 +145,22 @@ public final class Meters {
         return Counter.builder("dozor_auth_failures")
                 .description("Requests refused for their token, enrollment token or refresh credential, by reason")
                 .tag("reason", reason)
+                .register(registry());
+    }
+
+    /**
+     * One token registration check: {@code cached} (answered from the token cache) or {@code queried} (asked of
+     * PostgreSQL).
+     */
+    public static void tokenChecked(boolean cached) {
+        tokenChecks(cached ? "cached" : "queried").increment();
+    }
+
+    private static Counter tokenChecks(String result) {
+        return Counter.builder("dozor_auth_token_checks")
+                .description("Token registration checks of authenticated requests: cached (the token was found active"
+                        + " less than auth.token_cache_ttl ago) or queried (asked of PostgreSQL)")
+                .tag("result", result)
                 .register(registry());
     }
 

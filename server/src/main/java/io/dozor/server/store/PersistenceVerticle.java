@@ -143,7 +143,13 @@ public final class PersistenceVerticle extends VerticleBase {
                 .execute(Tuple.of(check.tokenId(), check.subject(), check.kind().column))
                 .map(rows -> {
                     var it = rows.iterator();
-                    return new TokenStatus(it.hasNext() && isActive(it.next()));
+                    if (!it.hasNext()) {
+                        return new TokenStatus(false, 0);
+                    }
+                    Row row = it.next();
+                    return isActive(row)
+                            ? new TokenStatus(true, Math.max(0, row.getLong("remaining_ms")))
+                            : new TokenStatus(false, 0);
                 })
                 .onSuccess(message::reply)
                 .onFailure(err -> message.fail(503, "token store unavailable: " + err.getMessage()));

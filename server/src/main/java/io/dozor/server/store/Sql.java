@@ -15,7 +15,8 @@ public final class Sql {
         "db/V9__launch_context.sql",
         "db/V10__events_filter_indexes.sql",
         "db/V11__enrollment_keys.sql",
-        "db/V12__events_timestamp_id_index.sql"
+        "db/V12__events_timestamp_id_index.sql",
+        "db/V13__token_revoked_notify.sql"
     };
 
     /** Arbitrary constant: one server migrates at a time. */
@@ -104,10 +105,20 @@ public final class Sql {
 
     public static final String TOKEN_CREATE =
             "INSERT INTO agent_tokens (token_id, agent_id, kind, expires_at) VALUES ($1, $2, $3, now() + $4 * interval '1 second')";
-    /** One indexed lookup per request, no cache: a revocation holds on every server at the next request. */
+    /**
+     * One indexed lookup; its positive answers are cached ({@code auth.TokenCache}) until the token's own
+     * {@code expires_at}, given as the milliseconds left by the database's clock (the server's may differ), or
+     * {@code auth.token_cache_ttl}, whichever comes first, unless {@link #TOKEN_REVOKED_CHANNEL} says otherwise.
+     */
     public static final String TOKEN_ACTIVE = """
-      SELECT revoked_at IS NULL AND expires_at > now() AS active FROM agent_tokens
-      WHERE token_id = $1 AND agent_id = $2 AND kind = $3""";
+      SELECT revoked_at IS NULL AND expires_at > now() AS active,
+        floor(extract(epoch FROM expires_at - now()) * 1000)::bigint AS remaining_ms
+      FROM agent_tokens WHERE token_id = $1 AND agent_id = $2 AND kind = $3""";
+    /**
+     * The channel V13's triggers notify at the commit of a change that ends a token's registration (payload: the
+     * token id; {@code *}: all of them, after a TRUNCATE).
+     */
+    public static final String TOKEN_REVOKED_CHANNEL = "dozor_token_revoked";
 
     public static final String TOKEN_REVOKE_BY_ID =
             "UPDATE agent_tokens SET revoked_at = now() WHERE token_id = $1 AND revoked_at IS NULL";

@@ -232,6 +232,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tokenCacheTtlDefaultsTo30sAllowsZeroAndIsBounded() {
+        assertThat(load().auth().tokenCacheTtl()).isEqualTo(java.time.Duration.ofSeconds(30));
+        env.put("DOZOR_AUTH_TOKEN_CACHE_TTL", "0s");
+        assertThat(load().auth().tokenCacheTtl()).isZero();
+        env.put("DOZOR_AUTH_TOKEN_CACHE_TTL", "1h");
+        assertThat(load().auth().tokenCacheTtl()).isEqualTo(java.time.Duration.ofHours(1));
+        env.put("DOZOR_AUTH_TOKEN_CACHE_TTL", "45"); // a bare number is seconds, as everywhere
+        assertThat(load().auth().tokenCacheTtl()).isEqualTo(java.time.Duration.ofSeconds(45));
+        env.put("DOZOR_AUTH_TOKEN_CACHE_TTL", "1h1s");
+        assertRefused("auth.token_cache_ttl (DOZOR_AUTH_TOKEN_CACHE_TTL): must be at most 1h (a bound on a missed"
+                + " revocation), or 0s");
+        env.put("DOZOR_AUTH_TOKEN_CACHE_TTL", "");
+        assertRefused("auth.token_cache_ttl (DOZOR_AUTH_TOKEN_CACHE_TTL): missing");
+        for (String bad : List.of("-5s", "forever", "30x", "1 h")) {
+            env.put("DOZOR_AUTH_TOKEN_CACHE_TTL", bad);
+            assertRefused("auth.token_cache_ttl (DOZOR_AUTH_TOKEN_CACHE_TTL): must be a duration such as 30s, 10m,"
+                    + " 1h30m, got \"" + bad + "\"");
+        }
+    }
+
+    @Test
     void bulkSettingsHaveDefaultsAndBounds() {
         assertThat(load().elasticsearch().bulkSize()).isEqualTo(1000);
         assertThat(load().elasticsearch().bulkConcurrency()).isEqualTo(2);
@@ -253,8 +274,7 @@ class ConfigLoaderTest {
         assertThat(c.http().maxConnections()).isEqualTo(16384);
         assertThat(c.http().maxConnectionsPerAddress()).isEqualTo(256);
         assertThat(c.http().tlsHandshakeThreads()).isZero();
-        assertThat(c.http().handshakeThreads())
-                .isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+        assertThat(c.http().handshakeThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(c.ingest()).isEqualTo(new ServerConfig.Ingest(Duration.ofDays(1), 100, 2000, 64));
         c = load("http:\n  header_timeout: 5s\n  max_connections_per_address: 10\n  tls_handshake_threads: 3\n"
                 + "ingest:\n  max_future_skew: 2h\n  rate_per_agent: 0\n  burst_per_agent: 5000\n  max_in_flight: 0\n");
