@@ -19,6 +19,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.hc.core5.reactor.IOReactorShutdownException;
 
 /**
  * Bulk-indexes launches. A 200 bulk answer can still hold failed items, so every item is checked:
@@ -125,8 +126,20 @@ final class ElasticsearchSink implements Sink {
             if (t instanceof TransportException e) {
                 return !refusedAsBad(e.statusCode());
             }
+            if (clientClosing(t)) {
+                return true;
+            }
         }
         return Failures.isTransient(error);
+    }
+
+    /**
+     * The ES client closed under a drain (the server is stopping): its I/O reactor or its connection pool is shut
+     * down. Not the batch's fault, so the batch must not be split and its items never dead-lettered for it.
+     */
+    private static boolean clientClosing(Throwable t) {
+        return t instanceof IOReactorShutdownException
+                || (t instanceof IllegalStateException && "Connection pool shut down".equals(t.getMessage()));
     }
 
     private static boolean refusedAsBad(int status) {

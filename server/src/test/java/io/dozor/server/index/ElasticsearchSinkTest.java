@@ -33,5 +33,14 @@ class ElasticsearchSinkTest {
         }
         assertThat(ElasticsearchSink.outage(new java.time.DateTimeException("Invalid value for Year")))
                 .isFalse();
+        // the client closing under a drain at shutdown (seen in the fleet benchmark's restart): an outage, never the
+        // batch's fault
+        assertThat(ElasticsearchSink.outage(new CompletionException(
+                        new org.apache.hc.core5.reactor.IOReactorShutdownException("I/O reactor has been shut down"))))
+                .isTrue();
+        assertThat(ElasticsearchSink.outage(new IllegalStateException("Connection pool shut down")))
+                .isTrue();
+        assertThat(ElasticsearchSink.outage(new IllegalStateException("something else")))
+                .isFalse();
     }
 }
