@@ -7,6 +7,7 @@ import java.security.GeneralSecurityException;
 import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
@@ -208,10 +209,23 @@ public final class EventShipper implements AutoCloseable {
         }
         if (status == 429 || status >= 500) {
             markUnreachable("status=" + status);
-            // Retry-After is honoured, but never below the first backoff step: "0" must not make a busy loop
-            Duration wait = response.retryAfterDelay()
-                    .map(d -> d.compareTo(backoff.initial()) < 0 ? backoff.initial() : d)
-                    .orElseGet(backoff::next);
+            Optional<Duration> retryAfter = response.retryAfterDelay();
+            Duration wait;
+            if (status == 429) {
+                // a rate limit: the server says when a slot is free; honoured, but never below the first backoff
+                // step ("0" must not make a busy loop)
+                wait = retryAfter
+                        .map(d -> d.compareTo(backoff.initial()) < 0 ? backoff.initial() : d)
+                        .orElseGet(backoff::next);
+            } else {
+                // the server failing: its Retry-After is a lower bound on the growing backoff, so an agent does not
+                // come back every few seconds for as long as the 503s last
+                Duration next = backoff.next();
+                wait = retryAfter.filter(d -> d.compareTo(next) > 0).orElse(next);
+                if (wait.compareTo(backoff.initial()) < 0) {
+                    wait = backoff.initial();
+                }
+            }
             return new Outcome(false, wait);
         }
         if (state != State.REJECTED) {

@@ -315,6 +315,25 @@ class EventShipperTest {
     }
 
     @Test
+    void repeated503sBackOffFurtherThanTheirRetryAfter() throws Exception {
+        TestServer server = server(TestServer.http()
+                .then(503, "0", "")
+                .then(503, "0", "")
+                .then(503, "0", "")
+                .then(503, "0", ""));
+        offer(1);
+
+        shipper(server.url(), null).start();
+
+        TestServer.await("delivery", TIMEOUT, () -> queue.size() == 0);
+        assertThat(server.requests).hasSize(5);
+        // the test's backoff: 100 ms doubling to 1 s, ±20 %: the fourth wait is at least 0.8 × 800 ms
+        assertThat(Duration.between(
+                        server.requests.get(3).at(), server.requests.get(4).at()))
+                .isGreaterThanOrEqualTo(Duration.ofMillis(600));
+    }
+
+    @Test
     void aRetryAfterOfZeroDoesNotMakeABusyLoop() throws Exception {
         TestServer server =
                 server(TestServer.http().then(503, "0", "").then(503, "0", "").then(503, "0", ""));
