@@ -121,7 +121,10 @@ class MainTest {
                 String agent2 =
                         run(env, "token", "create", "--agent-id", "ops").out().strip();
                 assertThat(run(env, "token", "revoke", "--admin", "ops").out()).isEqualTo("revoked 1 token(s)\n");
-                assertThat(adminAgents(server, admin)).isEqualTo(401);
+                io.dozor.testkit.Wait.until(
+                        "the revoked admin token refused",
+                        java.time.Duration.ofSeconds(1),
+                        () -> adminAgents(server, admin) == 401);
                 assertThat(heartbeat(server, agent2))
                         .as("the agent named like the admin")
                         .isEqualTo(204);
