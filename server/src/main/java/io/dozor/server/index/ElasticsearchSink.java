@@ -7,6 +7,7 @@ import co.elastic.clients.elasticsearch.core.BulkResponse;
 import co.elastic.clients.elasticsearch.core.bulk.BulkOperation;
 import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import co.elastic.clients.transport.TransportException;
+import co.elastic.clients.util.BinaryData;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.model.StoredEvent;
 import io.dozor.server.ops.Meters;
@@ -143,9 +144,11 @@ final class ElasticsearchSink implements Sink {
     }
 
     static BulkOperation operation(String prefix, StoredEvent event) {
+        // the document's bytes go into the request as they are (BinaryData is not serialised again)
+        BinaryData document = BinaryData.of(EcsDocument.json(event), "application/json");
         return BulkOperation.of(op -> op.index(ix -> ix.index(EcsDocument.index(prefix, event))
                 .id(event.launch().eventId().toString())
-                .document(EcsDocument.of(event))));
+                .document(document)));
     }
 
     private static List<Delivery> outcomes(List<OutboxItem> items, BulkResponse response) {
