@@ -68,6 +68,12 @@ final class ElasticsearchSink implements Sink {
         return true;
     }
 
+    /** Elasticsearch is written over HTTP only: its attempts need no savepoint. */
+    @Override
+    public boolean writesToTransaction() {
+        return false;
+    }
+
     /**
      * An event that cannot become a document (a launch time outside the years 0000–9999, or anything
      * that throws while building it) is parked here with the reason, so the bulk request carries only the
