@@ -35,8 +35,21 @@ final class ElasticsearchSink implements Sink {
     private final int batchSize;
     private final int concurrency;
 
+    /**
+     * What the sink reads of a bulk answer: per item its status and error (and {@code _index}, which the client
+     * requires), in request order. Without it Elasticsearch writes, and the client parses, about 200 bytes per
+     * document ({@code _id}, {@code _version}, {@code _shards}, {@code _seq_no}…); on the ingest benchmark that
+     * parsing was about a fifth of the server's CPU while draining (BENCHMARKS.md, "Ingest").
+     */
+    static final String BULK_FILTER = "took,errors,items.*._index,items.*.status,items.*.error";
+
+    /** {@code client} answering bulk requests through {@link #BULK_FILTER}. */
+    static ElasticsearchAsyncClient filtered(ElasticsearchAsyncClient client) {
+        return client.withTransportOptions(options -> options.setParameter("filter_path", BULK_FILTER));
+    }
+
     ElasticsearchSink(ElasticsearchAsyncClient client, Context context, ServerConfig.Elasticsearch config) {
-        this.client = client;
+        this.client = filtered(client);
         this.context = context;
         this.prefix = config.indexPrefix();
         this.batchSize = config.bulkSize();

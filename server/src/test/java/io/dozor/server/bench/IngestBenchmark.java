@@ -281,6 +281,8 @@ public final class IngestBenchmark {
                     + TemplateInstaller.install(client, IndexTemplate.EVENTS, CEILING_PREFIX)
                             .get()
                             .describe());
+            // the requests as the pipeline sends them: same documents, same answer filter
+            var bulkClient = BenchDocuments.asThePipeline(client);
             List<BulkRequest> requests = new ArrayList<>();
             for (int i = 0; i < events.size(); i += esBulk) {
                 requests.add(
@@ -296,7 +298,8 @@ public final class IngestBenchmark {
                 threads.add(Thread.ofPlatform().start(() -> {
                     for (int i; (i = next.getAndIncrement()) < requests.size(); ) {
                         try {
-                            BulkResponse response = client.bulk(requests.get(i)).get();
+                            BulkResponse response =
+                                    bulkClient.bulk(requests.get(i)).get();
                             if (response.errors()) {
                                 failed.addAndGet(response.items().stream()
                                         .filter(item -> item.error() != null)
