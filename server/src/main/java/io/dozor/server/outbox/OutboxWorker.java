@@ -136,8 +136,8 @@ public final class OutboxWorker {
 
     /**
      * Delivers one claimed batch so that an item the sink cannot take costs only itself. The batch goes
-     * to the sink whole, inside a savepoint (what a failed attempt wrote to PostgreSQL is undone, and the
-     * claiming transaction stays usable). If the sink fails (a failed future or a throw):
+     * to the sink whole, inside a savepoint if the sink writes to the transaction (what a failed attempt
+     * wrote to PostgreSQL is undone, and the claiming transaction stays usable). If the sink fails (a failed future or a throw):
      * <ul>
      *   <li>an outage ({@link Sink#isTransient}): every item of that attempt is retried with backoff;
      *   <li>otherwise the attempt is split in halves, each delivered on its own, down to single items
