@@ -219,6 +219,74 @@ class OutboxWorkerTest {
         }
     }
 
+    /**
+     * A sink that never writes to the claiming transaction (as Elasticsearch) is delivered to without savepoints:
+     * its failed attempts must leave that transaction usable all the same, so the same isolation holds: 100
+     * events, every 9th poison, batches of 50; each good item is acknowledged once, each poison one is
+     * dead-lettered, the outbox ends empty.
+     */
+    @Test
+    void aSinkOutsideTheTransactionIsIsolatedWithoutSavepoints() {
+        Vertx vertx = Vertx.vertx();
+        try (PostgresDatabase db = PostgresDatabase.create()) {
+            Pool pool = Postgres.pool(vertx, new ServerConfig.Postgres(db.url(), 2));
+            List<Long> pks = queued(db, pool, vertx, 100);
+            Set<Long> poison = new HashSet<>();
+            for (int i = 2; i < pks.size(); i += 9) {
+                poison.add(pks.get(i));
+            }
+            Map<Long, Integer> acknowledged = new HashMap<>();
+            var worker = new OutboxWorker(
+                    vertx,
+                    pool,
+                    new Sink() {
+                        @Override
+                        public String name() {
+                            return "test";
+                        }
+
+                        @Override
+                        public int batchSize() {
+                            return 50;
+                        }
+
+                        @Override
+                        public boolean writesToTransaction() {
+                            return false;
+                        }
+
+                        @Override
+                        public Future<List<Delivery>> deliver(List<OutboxItem> items) {
+                            if (items.stream()
+                                    .anyMatch(i -> poison.contains(i.event().id()))) {
+                                return Future.failedFuture(new IllegalArgumentException("refused"));
+                            }
+                            items.forEach(i -> acknowledged.merge(i.event().id(), 1, Integer::sum));
+                            return Future.succeededFuture(allDone(items));
+                        }
+                    },
+                    java.time.Duration.ofHours(1));
+
+            int drains = 0;
+            while (worker.drainOnce().await() > 0) {
+                drains++;
+            }
+
+            assertThat(drains).isEqualTo(2);
+            assertThat(db.count("outbox")).isZero();
+            Set<Long> good = new HashSet<>(pks);
+            good.removeAll(poison);
+            assertThat(acknowledged.keySet()).containsExactlyInAnyOrderElementsOf(good);
+            assertThat(acknowledged.values()).containsOnly(1);
+            assertThat(db.query("SELECT event_pk FROM dead_letters WHERE sink = 'test'"))
+                    .extracting(r -> (Long) r.get("event_pk"))
+                    .containsExactlyInAnyOrderElementsOf(poison);
+            pool.close().await();
+        } finally {
+            vertx.close().await();
+        }
+    }
+
     /** An outage (here an IOException) retries the whole batch with backoff: no halves, no dead letters. */
     @Test
     void anOutageRetriesTheWholeBatchAndDeadLettersNothing() {
