@@ -120,7 +120,19 @@ class OutboxWorkerTest {
     static Sink sink(
             int batchSize,
             java.util.function.BiFunction<SqlConnection, List<OutboxItem>, Future<List<Delivery>>> deliver) {
+        return sink(batchSize, true, deliver);
+    }
+
+    static Sink sink(
+            int batchSize,
+            boolean writesToTransaction,
+            java.util.function.BiFunction<SqlConnection, List<OutboxItem>, Future<List<Delivery>>> deliver) {
         return new Sink() {
+            @Override
+            public boolean writesToTransaction() {
+                return writesToTransaction;
+            }
+
             @Override
             public String name() {
                 return "test";
@@ -239,32 +251,14 @@ class OutboxWorkerTest {
             var worker = new OutboxWorker(
                     vertx,
                     pool,
-                    new Sink() {
-                        @Override
-                        public String name() {
-                            return "test";
+                    sink(50, false, (tx, items) -> {
+                        if (items.stream()
+                                .anyMatch(i -> poison.contains(i.event().id()))) {
+                            return Future.failedFuture(new IllegalArgumentException("refused"));
                         }
-
-                        @Override
-                        public int batchSize() {
-                            return 50;
-                        }
-
-                        @Override
-                        public boolean writesToTransaction() {
-                            return false;
-                        }
-
-                        @Override
-                        public Future<List<Delivery>> deliver(List<OutboxItem> items) {
-                            if (items.stream()
-                                    .anyMatch(i -> poison.contains(i.event().id()))) {
-                                return Future.failedFuture(new IllegalArgumentException("refused"));
-                            }
-                            items.forEach(i -> acknowledged.merge(i.event().id(), 1, Integer::sum));
-                            return Future.succeededFuture(allDone(items));
-                        }
-                    },
+                        items.forEach(i -> acknowledged.merge(i.event().id(), 1, Integer::sum));
+                        return Future.succeededFuture(allDone(items));
+                    }),
                     java.time.Duration.ofHours(1));
 
             int drains = 0;
