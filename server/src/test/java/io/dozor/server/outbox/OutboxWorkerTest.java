@@ -155,6 +155,15 @@ class OutboxWorkerTest {
         };
     }
 
+    /** Drains until a drain claims nothing; the number of drains that claimed something. */
+    static int drainAll(OutboxWorker worker) {
+        int drains = 0;
+        while (worker.drainOnce().await() > 0) {
+            drains++;
+        }
+        return drains;
+    }
+
     static List<Delivery> allDone(List<OutboxItem> items) {
         return items.stream().map(i -> Delivery.done(i.event().id())).toList();
     }
@@ -202,10 +211,7 @@ class OutboxWorkerTest {
                     }),
                     java.time.Duration.ofHours(1));
 
-            int drains = 0;
-            while (worker.drainOnce().await() > 0) {
-                drains++;
-            }
+            int drains = drainAll(worker);
 
             assertThat(drains).isEqualTo(4);
             assertThat(db.count("outbox")).isZero();
@@ -261,10 +267,7 @@ class OutboxWorkerTest {
                     }),
                     java.time.Duration.ofHours(1));
 
-            int drains = 0;
-            while (worker.drainOnce().await() > 0) {
-                drains++;
-            }
+            int drains = drainAll(worker);
 
             assertThat(drains).isEqualTo(2);
             assertThat(db.count("outbox")).isZero();
