@@ -76,8 +76,8 @@ final class EcsDocument {
 
     /**
      * The document as Elasticsearch receives it: JSON written field by field, with no map per object and no
-     * data binding (on the ingest benchmark the maps and their serialisation were about a seventh of the
-     * server's CPU while draining; BENCHMARKS.md, "Ingest").
+     * data binding (on the ingest benchmark the maps and their serialisation were ~13 % of the server JVM's
+     * execution samples in the end-to-end phase; BENCHMARKS.md, "Ingest").
      */
     static byte[] json(StoredEvent stored) {
         LaunchEvent e = stored.launch();
