@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
@@ -99,10 +100,11 @@ public final class OutboxWorker {
 
     /** Claims and delivers one batch; the result is how many rows were claimed. */
     Future<Integer> drainOnce() {
-        return pool.withTransaction(conn -> conn.query(Sql.OUTBOX_CLAIM_PLAN)
-                .execute()
-                .compose(planned ->
+        // the planner settings and the claim go out together (pipelined on the connection): one round trip
+        return pool.withTransaction(conn -> Future.all(
+                        conn.query(Sql.OUTBOX_CLAIM_PLAN).execute(),
                         conn.preparedQuery(Sql.OUTBOX_CLAIM).execute(Tuple.of(sink.name(), sink.batchSize())))
+                .map(both -> both.<RowSet<Row>>resultAt(1))
                 .compose(rows -> {
                     List<OutboxItem> items = new ArrayList<>(rows.size());
                     List<Delivery> unreadable = new ArrayList<>();
@@ -134,8 +136,8 @@ public final class OutboxWorker {
 
     /**
      * Delivers one claimed batch so that an item the sink cannot take costs only itself. The batch goes
-     * to the sink whole, inside a savepoint (what a failed attempt wrote to PostgreSQL is undone, and the
-     * claiming transaction stays usable). If the sink fails (a failed future or a throw):
+     * to the sink whole, inside a savepoint if the sink writes to the transaction (what a failed attempt
+     * wrote to PostgreSQL is undone, and the claiming transaction stays usable). If the sink fails (a failed future or a throw):
      * <ul>
      *   <li>an outage ({@link Sink#isTransient}): every item of that attempt is retried with backoff;
      *   <li>otherwise the attempt is split in halves, each delivered on its own, down to single items
@@ -182,17 +184,21 @@ public final class OutboxWorker {
         }
 
         private Future<Void> attempt(List<OutboxItem> part) {
-            return conn.query(Sql.OUTBOX_ATTEMPT_BEGIN)
-                    .execute()
+            return savepoint(Sql.OUTBOX_ATTEMPT_BEGIN)
                     // compose: a sink that throws instead of failing its future is caught the same way
                     .compose(v -> sink.deliver(conn, part))
                     .transform(ar -> ar.succeeded()
-                            ? conn.query(Sql.OUTBOX_ATTEMPT_KEEP).execute().map(v -> {
+                            ? savepoint(Sql.OUTBOX_ATTEMPT_KEEP).map(v -> {
                                 answered = true;
                                 outcomes.addAll(complete(part, ar.result()));
                                 return null;
                             })
-                            : conn.query(Sql.OUTBOX_ATTEMPT_UNDO).execute().compose(v -> failed(part, ar.cause())));
+                            : savepoint(Sql.OUTBOX_ATTEMPT_UNDO).compose(v -> failed(part, ar.cause())));
+        }
+
+        /** Only a sink that writes to the claiming transaction needs its attempts in a savepoint. */
+        private Future<?> savepoint(String sql) {
+            return sink.writesToTransaction() ? conn.query(sql).execute() : Future.succeededFuture();
         }
 
         private Future<Void> failed(List<OutboxItem> part, Throwable error) {

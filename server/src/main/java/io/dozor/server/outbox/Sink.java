@@ -52,4 +52,13 @@ public interface Sink {
     default Future<List<Delivery>> deliver(SqlConnection tx, List<OutboxItem> items) {
         return deliver(items);
     }
+
+    /**
+     * Whether {@link #deliver(SqlConnection, List)} may write to the claiming transaction. Then each attempt runs
+     * in a savepoint, so a failed attempt's writes are undone and the transaction stays usable; a sink that never
+     * touches it says false and saves those two round trips per drain.
+     */
+    default boolean writesToTransaction() {
+        return true;
+    }
 }

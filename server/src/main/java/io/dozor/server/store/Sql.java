@@ -331,8 +331,9 @@ public final class Sql {
       ON CONFLICT (sink, event_pk) DO UPDATE SET reason = excluded.reason, attempts = excluded.attempts,
         failed_at = now()""";
     /**
-     * Each delivery attempt of the outbox runs in a savepoint of the claiming transaction, so an attempt
-     * that fails (and what the sink wrote in it) is undone without losing the claim.
+     * Each delivery attempt of a sink that writes to the claiming transaction ({@code Sink.writesToTransaction})
+     * runs in a savepoint of it, so an attempt that fails (and what the sink wrote in it) is undone without
+     * losing the claim.
      */
     public static final String OUTBOX_ATTEMPT_BEGIN = "SAVEPOINT outbox_delivery";
 

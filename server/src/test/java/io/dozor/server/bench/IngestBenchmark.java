@@ -11,6 +11,7 @@ import io.dozor.server.DozorServer;
 import io.dozor.server.config.ConfigLoader;
 import io.dozor.server.config.ServerConfig;
 import io.dozor.server.index.BenchDocuments;
+import io.dozor.server.index.TemplateInstaller;
 import io.dozor.server.model.LaunchEvent;
 import io.dozor.server.model.StoredEvent;
 import io.dozor.server.ops.Meters;
@@ -24,7 +25,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
 import java.io.ByteArrayInputStream;
-import java.io.StringReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -276,10 +276,13 @@ public final class IngestBenchmark {
         Rest5Client rest = Rest5Client.builder(List.of(URI.create(es.url()))).build();
         try {
             var client = new ElasticsearchAsyncClient(new Rest5ClientTransport(rest, new JacksonJsonpMapper()));
-            client.indices()
-                    .putIndexTemplate(t -> t.name(CEILING_PREFIX)
-                            .withJson(new StringReader(IndexTemplate.EVENTS.json(CEILING_PREFIX))))
-                    .get();
+            // as the server installs it (with the fallback types on an Elasticsearch without the ECS modules)
+            log("  "
+                    + TemplateInstaller.install(client, IndexTemplate.EVENTS, CEILING_PREFIX)
+                            .get()
+                            .describe());
+            // the requests as the pipeline sends them: same documents, same answer filter
+            var bulkClient = BenchDocuments.asThePipeline(client);
             List<BulkRequest> requests = new ArrayList<>();
             for (int i = 0; i < events.size(); i += esBulk) {
                 requests.add(
@@ -295,7 +298,8 @@ public final class IngestBenchmark {
                 threads.add(Thread.ofPlatform().start(() -> {
                     for (int i; (i = next.getAndIncrement()) < requests.size(); ) {
                         try {
-                            BulkResponse response = client.bulk(requests.get(i)).get();
+                            BulkResponse response =
+                                    bulkClient.bulk(requests.get(i)).get();
                             if (response.errors()) {
                                 failed.addAndGet(response.items().stream()
                                         .filter(item -> item.error() != null)

@@ -1,5 +1,6 @@
 package io.dozor.server.index;
 
+import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
 import co.elastic.clients.elasticsearch.core.BulkRequest;
 import io.dozor.server.model.StoredEvent;
 import java.util.List;
@@ -10,5 +11,10 @@ public final class BenchDocuments {
 
     public static BulkRequest bulk(String prefix, List<StoredEvent> events) {
         return ElasticsearchSink.bulk(prefix, events);
+    }
+
+    /** The client as the pipeline sends its bulk requests (the same answer filter). */
+    public static ElasticsearchAsyncClient asThePipeline(ElasticsearchAsyncClient client) {
+        return ElasticsearchSink.filtered(client);
     }
 }

@@ -43,4 +43,48 @@ class EcsDocumentTest {
                     .hasValueSatisfying(why -> assertThat(why).contains("outside the years 0000-9999"));
         }
     }
+
+    /** The document is written field by field: what needs escaping in JSON must come back exactly as it was. */
+    @Test
+    void stringsThatNeedEscapingComeBackAsTheyWere() {
+        String nasty = "a\"b\\c\nd\te\u0001f</script>\u2028g Иванов 🚀 \\\"";
+        LaunchEvent launch = new LaunchEvent(
+                UUID.randomUUID(),
+                OffsetDateTime.parse("2026-12-01T01:00:00+03:00"),
+                nasty,
+                nasty + ".exe",
+                -1L,
+                "C:\\" + nasty,
+                nasty,
+                new LaunchEvent.Context(Long.MAX_VALUE, nasty, nasty, nasty, nasty, nasty));
+        var doc = new io.vertx.core.json.JsonObject(EcsDocument.of(new StoredEvent(7, nasty, launch)));
+
+        assertThat(doc.getJsonObject("user").getString("name")).isEqualTo(nasty);
+        assertThat(doc.getJsonObject("user").getString("domain")).isEqualTo(nasty);
+        assertThat(doc.getJsonObject("process").getString("name")).isEqualTo(nasty + ".exe");
+        assertThat(doc.getJsonObject("process").getLong("pid")).isEqualTo(-1L);
+        assertThat(doc.getJsonObject("process").getString("executable")).isEqualTo("C:\\" + nasty);
+        assertThat(doc.getJsonObject("process").getJsonObject("parent").getLong("pid"))
+                .isEqualTo(Long.MAX_VALUE);
+        assertThat(doc.getJsonObject("process").getJsonObject("parent").getString("name"))
+                .isEqualTo(nasty);
+        assertThat(doc.getJsonObject("host").getString("hostname")).isEqualTo(nasty);
+        assertThat(doc.getJsonObject("host").getJsonObject("os").getString("family"))
+                .isEqualTo(nasty);
+        assertThat(doc.getJsonObject("agent").getString("id")).isEqualTo(nasty);
+        assertThat(doc.getJsonObject("agent").getString("version")).isEqualTo(nasty);
+    }
+
+    /** Optional fields the agent did not send are absent, not null, and so are objects left empty. */
+    @Test
+    void unknownFieldsAndEmptyObjectsAreLeftOut() {
+        var doc = new io.vertx.core.json.JsonObject(
+                EcsDocument.of(at(OffsetDateTime.parse("2026-12-01T01:00:00+03:00"))));
+
+        assertThat(doc.getJsonObject("process").fieldNames()).containsExactly("name", "pid");
+        assertThat(doc.containsKey("host")).isFalse();
+        assertThat(doc.getJsonObject("user").fieldNames()).containsExactly("name");
+        assertThat(doc.getJsonObject("agent").fieldNames()).containsExactly("id", "type");
+        assertThat(doc.getJsonObject("event").containsKey("ingested")).isFalse();
+    }
 }

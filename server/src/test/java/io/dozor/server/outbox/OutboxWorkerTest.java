@@ -120,7 +120,19 @@ class OutboxWorkerTest {
     static Sink sink(
             int batchSize,
             java.util.function.BiFunction<SqlConnection, List<OutboxItem>, Future<List<Delivery>>> deliver) {
+        return sink(batchSize, true, deliver);
+    }
+
+    static Sink sink(
+            int batchSize,
+            boolean writesToTransaction,
+            java.util.function.BiFunction<SqlConnection, List<OutboxItem>, Future<List<Delivery>>> deliver) {
         return new Sink() {
+            @Override
+            public boolean writesToTransaction() {
+                return writesToTransaction;
+            }
+
             @Override
             public String name() {
                 return "test";
@@ -141,6 +153,15 @@ class OutboxWorkerTest {
                 return deliver.apply(tx, items);
             }
         };
+    }
+
+    /** Drains until a drain claims nothing; the number of drains that claimed something. */
+    static int drainAll(OutboxWorker worker) {
+        int drains = 0;
+        while (worker.drainOnce().await() > 0) {
+            drains++;
+        }
+        return drains;
     }
 
     static List<Delivery> allDone(List<OutboxItem> items) {
@@ -190,10 +211,7 @@ class OutboxWorkerTest {
                     }),
                     java.time.Duration.ofHours(1));
 
-            int drains = 0;
-            while (worker.drainOnce().await() > 0) {
-                drains++;
-            }
+            int drains = drainAll(worker);
 
             assertThat(drains).isEqualTo(4);
             assertThat(db.count("outbox")).isZero();
@@ -213,6 +231,53 @@ class OutboxWorkerTest {
                                     + r.get("event_pk")));
             // bisection: at most 2·n − 1 attempts per batch of n, however dense the poison
             assertThat(calls.get()).isLessThanOrEqualTo(4 * (2 * 50 - 1));
+            pool.close().await();
+        } finally {
+            vertx.close().await();
+        }
+    }
+
+    /**
+     * A sink that never writes to the claiming transaction (as Elasticsearch) is delivered to without savepoints:
+     * its failed attempts must leave that transaction usable all the same, so the same isolation holds: 100
+     * events, every 9th poison, batches of 50; each good item is acknowledged once, each poison one is
+     * dead-lettered, the outbox ends empty.
+     */
+    @Test
+    void aSinkOutsideTheTransactionIsIsolatedWithoutSavepoints() {
+        Vertx vertx = Vertx.vertx();
+        try (PostgresDatabase db = PostgresDatabase.create()) {
+            Pool pool = Postgres.pool(vertx, new ServerConfig.Postgres(db.url(), 2));
+            List<Long> pks = queued(db, pool, vertx, 100);
+            Set<Long> poison = new HashSet<>();
+            for (int i = 2; i < pks.size(); i += 9) {
+                poison.add(pks.get(i));
+            }
+            Map<Long, Integer> acknowledged = new HashMap<>();
+            var worker = new OutboxWorker(
+                    vertx,
+                    pool,
+                    sink(50, false, (tx, items) -> {
+                        if (items.stream()
+                                .anyMatch(i -> poison.contains(i.event().id()))) {
+                            return Future.failedFuture(new IllegalArgumentException("refused"));
+                        }
+                        items.forEach(i -> acknowledged.merge(i.event().id(), 1, Integer::sum));
+                        return Future.succeededFuture(allDone(items));
+                    }),
+                    java.time.Duration.ofHours(1));
+
+            int drains = drainAll(worker);
+
+            assertThat(drains).isEqualTo(2);
+            assertThat(db.count("outbox")).isZero();
+            Set<Long> good = new HashSet<>(pks);
+            good.removeAll(poison);
+            assertThat(acknowledged.keySet()).containsExactlyInAnyOrderElementsOf(good);
+            assertThat(acknowledged.values()).containsOnly(1);
+            assertThat(db.query("SELECT event_pk FROM dead_letters WHERE sink = 'test'"))
+                    .extracting(r -> (Long) r.get("event_pk"))
+                    .containsExactlyInAnyOrderElementsOf(poison);
             pool.close().await();
         } finally {
             vertx.close().await();
