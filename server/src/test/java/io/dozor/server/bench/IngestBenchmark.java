@@ -22,6 +22,7 @@ import io.dozor.testkit.DevCertificates;
 import io.dozor.testkit.Elasticsearch;
 import io.dozor.testkit.PostgresDatabase;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
 import java.io.ByteArrayInputStream;
@@ -91,6 +92,9 @@ public final class IngestBenchmark {
     final int batch = env("BATCH", 500);
     final int seconds = env("SECONDS", 30);
     final int httpInstances = env("HTTP_INSTANCES", 0);
+    /** 2: after the end-to-end phase on one server, the same phase on two servers (same PG, same ES), agents split. */
+    final int servers = env("SERVERS", 1);
+
     final Path outDir = Path.of(System.getenv().getOrDefault("OUT", "server/target/bench"));
     final List<String> lines = new ArrayList<>();
 
@@ -154,12 +158,45 @@ public final class IngestBenchmark {
                 base = fullDrain.total;
                 double e2eRate = full.accepted / fullDrain.seconds;
 
+                double twoRate = Double.NaN;
+                if (servers == 2) {
+                    // scale-out: a second server on the same database and Elasticsearch, in this JVM on its own
+                    // Vert.x (no metrics: one registry per process); agents alternate between the two, as a
+                    // least-connections balancer would spread them
+                    Vertx vertx2 = DozorServer.vertx(new VertxOptions(), config);
+                    DozorServer server2 = DozorServer.start(vertx2, config).await();
+                    try {
+                        URI uri2 = URI.create("https://127.0.0.1:" + server2.port() + "/api/v1/events");
+                        List<Agent> split = new ArrayList<>();
+                        for (int i = 0; i < fleet.size(); i++) {
+                            Agent a = fleet.get(i);
+                            split.add(i % 2 == 0 ? a : new Agent(a.id, a.token, uri2, dir.resolve("tls/ca.pem")));
+                        }
+                        log("two instances: warm-up of the second, then " + ceilingEvents + " events end to end");
+                        Load warm2 = load(split, ceilingEvents / 10, Duration.ofMinutes(10), 0);
+                        base = drain(db, es, base + warm2.accepted, warm2.start).total;
+                        Load two = load(split, ceilingEvents, Duration.ofMinutes(10), 0);
+                        Drain twoDrain = drain(db, es, base + two.accepted, two.start);
+                        base = twoDrain.total;
+                        twoRate = two.accepted / twoDrain.seconds;
+                        log(String.format(
+                                Locale.ROOT,
+                                "two instances: %.0f events/s end to end (one: %.0f; ratio %.2f)",
+                                twoRate,
+                                e2eRate,
+                                twoRate / e2eRate));
+                    } finally {
+                        server2.close().await();
+                        vertx2.close().await();
+                    }
+                }
+
                 double half = e2eRate / 2;
                 log(String.format(Locale.ROOT, "half load: %.0f events/s for %d s", half, seconds));
                 Load paced = load(fleet, Long.MAX_VALUE, Duration.ofSeconds(seconds), half);
                 Drain pacedDrain = drain(db, es, base + paced.accepted, paced.start);
 
-                report(pgRate, esRate, full, backlog, fullDrain, e2eRate, half, paced, pacedDrain);
+                report(pgRate, esRate, full, backlog, fullDrain, e2eRate, twoRate, half, paced, pacedDrain);
             } finally {
                 server.close().await();
                 vertx.close().await();
@@ -557,6 +594,7 @@ public final class IngestBenchmark {
             long backlog,
             Drain fullDrain,
             double e2eRate,
+            double twoRate,
             double half,
             Load paced,
             Drain pacedDrain)
@@ -587,6 +625,11 @@ public final class IngestBenchmark {
         t.add(row("… ratio to the ES ceiling (target ≥ 0.7)", "%.2f", e2eRate / esRate));
         t.add(row("… ratio to the PostgreSQL ceiling", "%.2f", e2eRate / pgRate));
         t.add(row("acked (committed) rate while sending", "%.0f events/s", full.accepted / full.seconds));
+        if (!Double.isNaN(twoRate)) {
+            t.add(row("two server instances (same PG and ES, agents split): end to end", "%.0f events/s", twoRate));
+            t.add(row("… ratio to one instance", "%.2f", twoRate / e2eRate));
+            t.add(row("… ratio to the ES ceiling", "%.2f", twoRate / esRate));
+        }
         t.add(row(
                 "outbox backlog when the senders stopped / indexed after the last ack",
                 "%d rows / %.2f s",
