@@ -56,6 +56,14 @@ class EnrollmentEndToEndTest {
         agents.forEach(EnrollmentEndToEndTest::stop);
     }
 
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Test
     @Order(1)
     void twentyAgentsOnOneTokenOfTenUsesEnrolExactlyTen() throws Exception {
@@ -82,7 +90,12 @@ class EnrollmentEndToEndTest {
                         .query("SELECT count(DISTINCT agent_id) AS n FROM agents WHERE enrolled_via = 'race'")
                         .get(0))
                 .containsEntry("n", 10L);
+        // every agent saved its enrollment key before its first attempt; the enrolled ones replaced it with their
+        // agent id and refresh credential (a file of Java properties on Linux, protected 0600)
         assertThat(homes.stream().filter(h -> Files.exists(h.resolve("spool/credential"))))
+                .hasSize(20);
+        assertThat(homes.stream()
+                        .filter(h -> read(h.resolve("spool/credential")).contains("agent_id=")))
                 .hasSize(10);
         for (Path home : homes) {
             Path credential = home.resolve("spool/credential");
