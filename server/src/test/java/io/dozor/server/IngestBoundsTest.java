@@ -275,6 +275,46 @@ class IngestBoundsTest {
     }
 
     @Test
+    void aBatchWaitingWhileItsMonthGetsItsPartitionIsStoredNotRefused() throws Exception {
+        TestServer server = stack.server();
+        String agent = server.token("pc-month");
+        List<UUID> ids = ids(5);
+        JsonArray events = new JsonArray();
+        ids.forEach(id -> events.add(event(id).put("timestamp", "2025-03-10T08:00:00Z"))); // no partition: default
+        String body = new JsonObject().put("events", events).encode();
+        io.vertx.pgclient.PgConnectOptions o =
+                io.vertx.pgclient.PgConnectOptions.fromUri(stack.db().url());
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        try (java.sql.Connection retention = java.sql.DriverManager.getConnection(
+                "jdbc:postgresql://" + o.getHost() + ":" + o.getPort() + "/" + o.getDatabase(),
+                o.getUser(),
+                o.getPassword())) {
+            // what the retention run does to make a month's partition, held open while the batch arrives
+            retention.setAutoCommit(false);
+            retention.createStatement().execute("LOCK TABLE events_default IN EXCLUSIVE MODE");
+            Future<HttpResponse<String>> pending = pool.submit(() -> server.post("/api/v1/events", agent, body));
+            Wait.until(
+                    "the batch waiting for the default partition",
+                    Duration.ofSeconds(10),
+                    () -> ((Number) stack.db()
+                                            .query("SELECT count(*) AS n FROM pg_locks WHERE NOT granted"
+                                                    + " AND relation = 'events_default'::regclass")
+                                            .get(0)
+                                            .get("n"))
+                                    .longValue()
+                            > 0);
+            retention.createStatement().execute("SELECT events_ensure_month('2025-03-10T00:00:00Z')");
+            retention.commit();
+            // the insert routed to the default partition meets its new bound (23514) and is sent again
+            assertThat(pending.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(stored(ids)).isEqualTo(5);
+        assertThat(stack.db().count("events_p2025_03")).isEqualTo(5);
+    }
+
+    @Test
     void heartbeatsAreRateLimitedPerAgentToo() {
         TestServer server = stack.server();
         String token = server.token("pc-hb-flood");

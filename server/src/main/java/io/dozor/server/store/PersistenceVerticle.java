@@ -11,6 +11,7 @@ import io.dozor.server.model.LaunchEvent;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
+import io.vertx.sqlclient.DatabaseException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -108,10 +109,27 @@ public final class PersistenceVerticle extends VerticleBase {
                 .addArrayOfString(osTypes)
                 .addArrayOfString(osFamilies)
                 .addArrayOfString(agentVersions);
+        return insertOnce(params, n)
+                .recover(err -> movedUnderIt(err) ? insertOnce(params, n) : Future.failedFuture(err));
+    }
+
+    private Future<StoreResult> insertOnce(Tuple params, int n) {
         return pool.preparedQuery(Sql.INSERT_EVENTS).execute(params).map(rows -> {
             int accepted = rows.iterator().next().getLong("accepted").intValue();
             return new StoreResult(accepted, n - accepted);
         });
+    }
+
+    /**
+     * The batch was routed to {@code events_default} while the retention run made that month's partition
+     * ({@code events_ensure_month} locks the default partition, moves the month's rows, attaches the month): once
+     * the lock is released the waiting insert meets the default's new bound and fails (23514). Sent again, it is
+     * routed to the new partition; nothing of the failed attempt was written (one statement).
+     */
+    static boolean movedUnderIt(Throwable err) {
+        return err instanceof DatabaseException db
+                && "23514".equals(db.getSqlState())
+                && String.valueOf(db.getMessage()).contains("events_default");
     }
 
     private void health(Message<Object> message) {
