@@ -193,6 +193,31 @@ class IngestBoundsTest {
         assertThat(stored(third)).isZero();
     }
 
+    /** Assertions made while a batch is held. */
+    interface WhileHeld {
+        void check() throws Exception;
+    }
+
+    /**
+     * Sends {@code ids} as {@code token}'s batch while the test holds the events table locked, waits until the batch
+     * is blocked on it, runs {@code during}, releases the table and answers the held batch's response.
+     */
+    static HttpResponse<String> whileABatchIsHeld(TestServer server, String token, List<UUID> ids, WhileHeld during)
+            throws Exception {
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            Future<HttpResponse<String>> pending;
+            try (AutoCloseable lock = stack.db().holdTransaction("LOCK TABLE events IN EXCLUSIVE MODE")) {
+                pending = pool.submit(() -> server.post("/api/v1/events", token, batch(ids)));
+                awaitABatchWaitingForTheEventsTable();
+                during.check();
+            }
+            return pending.get(30, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdown();
+        }
+    }
+
     /** Until a statement waits for the events table's lock (held by the test): a batch is in flight. */
     static void awaitABatchWaitingForTheEventsTable() {
         Wait.until(
@@ -214,19 +239,13 @@ class IngestBoundsTest {
         String agent = server.token("pc-parallel");
         List<UUID> first = ids(10);
         List<UUID> second = ids(10);
-        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
-        Future<HttpResponse<String>> pending;
-        try (AutoCloseable lock = stack.db().holdTransaction("LOCK TABLE events IN EXCLUSIVE MODE")) {
-            pending = pool.submit(() -> server.post("/api/v1/events", agent, batch(first)));
-            awaitABatchWaitingForTheEventsTable();
+        HttpResponse<String> held = whileABatchIsHeld(server, agent, first, () -> {
             HttpResponse<String> refused = server.post("/api/v1/events", agent, batch(second));
             assertThat(refused.statusCode()).isEqualTo(429);
             assertThat(refused.headers().firstValue("Retry-After")).contains("1");
             assertThat(new JsonObject(refused.body()).getString("error")).contains("previous batch");
-        }
-        assertThat(pending.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode())
-                .isEqualTo(200);
-        pool.shutdown();
+        });
+        assertThat(held.statusCode()).isEqualTo(200);
         assertThat(stored(first)).isEqualTo(10);
         assertThat(stored(second)).isZero();
         // answered, the agent may send again
@@ -244,11 +263,7 @@ class IngestBoundsTest {
             String other = bounded.token("pc-inflight-2");
             List<UUID> held = ids(5);
             List<UUID> refusedIds = ids(5);
-            ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
-            Future<HttpResponse<String>> pending;
-            try (AutoCloseable lock = stack.db().holdTransaction("LOCK TABLE events IN EXCLUSIVE MODE")) {
-                pending = pool.submit(() -> bounded.post("/api/v1/events", first, batch(held)));
-                awaitABatchWaitingForTheEventsTable();
+            HttpResponse<String> heldAnswer = whileABatchIsHeld(bounded, first, held, () -> {
                 // another agent's batch and heartbeat: the one request the process serves at once is taken
                 HttpResponse<String> batch = bounded.post("/api/v1/events", other, batch(refusedIds));
                 assertThat(batch.statusCode()).isEqualTo(429);
@@ -259,9 +274,8 @@ class IngestBoundsTest {
                 HttpResponse<String> beat =
                         bounded.post("/api/v1/heartbeat", other, FleetFeedTest.heartbeat("0.1.0", "PC-IF"));
                 assertThat(beat.statusCode()).isEqualTo(429);
-            }
-            assertThat(pending.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
-            pool.shutdown();
+            });
+            assertThat(heldAnswer.statusCode()).isEqualTo(200);
             assertThat(stored(held)).isEqualTo(5);
             assertThat(stored(refusedIds)).isZero();
             // answered, the slot is free again: the refused batch goes through when resent
