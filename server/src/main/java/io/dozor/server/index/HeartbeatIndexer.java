@@ -43,10 +43,10 @@ final class HeartbeatIndexer {
     private final ElasticsearchAsyncClient client;
     private final Duration pollInterval;
     private final int retentionDays;
-    private boolean draining;
     private boolean failing;
     private boolean stopped;
     private long timer = -1;
+    /** The drain running, or the last one; a new drain starts only when it is complete. */
     private Future<Integer> inFlight = Future.succeededFuture(0);
 
     HeartbeatIndexer(
@@ -85,13 +85,11 @@ final class HeartbeatIndexer {
     }
 
     private void tick() {
-        if (draining || stopped) {
+        if (!inFlight.isComplete() || stopped) {
             return;
         }
-        draining = true;
         inFlight = expire().compose(v -> drainOnce());
         inFlight.onComplete(ar -> {
-            draining = false;
             if (stopped) {
                 return;
             }
