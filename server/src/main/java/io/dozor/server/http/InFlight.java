@@ -41,10 +41,6 @@ final class InFlight {
         }
     }
 
-    int current() {
-        return current.get();
-    }
-
     /** The wait told to a refused agent: 1 to 5 s, at random. */
     static long retryAfterNanos() {
         return ThreadLocalRandom.current().nextLong(MIN_RETRY_AFTER_S, MAX_RETRY_AFTER_S + 1) * 1_000_000_000L;
