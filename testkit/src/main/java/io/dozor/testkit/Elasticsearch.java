@@ -571,6 +571,11 @@ public final class Elasticsearch implements AutoCloseable {
         return process == null;
     }
 
+    /** The launcher process of a node this JVM started (the server JVM is among its descendants); empty for an external node. */
+    public Optional<ProcessHandle> process() {
+        return Optional.ofNullable(process).map(Process::toHandle);
+    }
+
     /** True while the node process this handle started is running (always true for an external node). */
     public boolean isRunning() {
         return process == null || process.isAlive();
