@@ -28,13 +28,7 @@ final class CpuClock {
         String since(Reading start) {
             double wall = (nanos - start.nanos) / 1e9;
             double total = machine - start.machine;
-            double pg = 0;
-            for (var e : postgres.entrySet()) {
-                Double before = start.postgres.get(e.getKey());
-                if (before != null) {
-                    pg += e.getValue() - before;
-                }
-            }
+            double pg = postgresSince(start);
             double others = total - (jvm - start.jvm) - (es - start.es) - pg;
             return String.format(
                     Locale.ROOT,
@@ -47,6 +41,22 @@ final class CpuClock {
                     Math.max(0, others),
                     total,
                     wall * cores());
+        }
+
+        /** CPU seconds of PostgreSQL's processes alive at both readings. */
+        double postgresSince(Reading start) {
+            double pg = 0;
+            for (var e : postgres.entrySet()) {
+                Double before = start.postgres.get(e.getKey());
+                if (before != null) {
+                    pg += e.getValue() - before;
+                }
+            }
+            return pg;
+        }
+
+        double jvmSince(Reading start) {
+            return jvm - start.jvm;
         }
     }
 

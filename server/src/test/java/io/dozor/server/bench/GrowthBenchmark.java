@@ -43,6 +43,7 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.postgresql.PGConnection;
@@ -108,7 +109,10 @@ public final class GrowthBenchmark {
     final int users = IngestBenchmark.env("USERS", 3_000);
     final int queries = IngestBenchmark.env("QUERIES", 200);
     final int ingestEvents = IngestBenchmark.env("INGEST_EVENTS", 100_000);
-    final int ingestRounds = IngestBenchmark.env("INGEST_ROUNDS", 2);
+    final int ingestRounds = IngestBenchmark.env("INGEST_ROUNDS", 3);
+    /** Events sent before the first measurement (JIT, connections, the index). */
+    final int warmup = IngestBenchmark.env("WARMUP", ingestEvents);
+
     final boolean reindex = IngestBenchmark.env("REINDEX", 1) == 1;
     /** Stop the reindex after this long (0: let it finish); what it indexed by then is counted in ES. */
     final int reindexSeconds = IngestBenchmark.env("REINDEX_SECONDS", 0);
@@ -120,6 +124,7 @@ public final class GrowthBenchmark {
     final double[] processCdf = cdf(PROCESSES.length, 2.0);
 
     final IngestBenchmark ingest = new IngestBenchmark();
+    CpuClock clock;
     final Random random = new Random(7);
     /** By table size: the SQL of each query kind without the filter indexes (when the schema has them). */
     final Map<Long, Map<String, Latencies>> withoutIndexes = new LinkedHashMap<>();
@@ -140,7 +145,8 @@ public final class GrowthBenchmark {
     /** Figures of one size of the table. */
     record Step(long rows, Map<String, Latencies> queries, List<Rate> ingest, Reindex reindex, double copySeconds) {}
 
-    record Rate(double acked, double endToEnd) {}
+    /** One ingest round: events/s acknowledged and end to end; CPU seconds per 100 000 events of PostgreSQL and the JVM. */
+    record Rate(double acked, double endToEnd, double pgCpu, double jvmCpu) {}
 
     /** Latencies of one kind of query: over HTTPS, and of its SQL alone through JDBC. */
     record Latencies(long[] nanos, long[] sqlNanos, int rows) {
@@ -178,6 +184,10 @@ public final class GrowthBenchmark {
         Path dir = Files.createTempDirectory("dozor-growth-");
         log("starting Elasticsearch and a fresh PostgreSQL database");
         Elasticsearch es = Elasticsearch.shared();
+        if (ingest.cpus != null) {
+            log(ingest.cpus.apply(es));
+        }
+        clock = new CpuClock(es.process());
         try (PostgresDatabase db = PostgresDatabase.create()) {
             ingest.migrate(db);
             // the month partitions a server running for that year would have made (Retention makes each month's)
@@ -205,8 +215,8 @@ public final class GrowthBenchmark {
                 }
                 Admin admin =
                         new Admin(base, GrowthAccess.adminToken(config, "growth-bench"), dir.resolve("tls/ca.pem"));
-                log("warm-up: " + ingestEvents / 5 + " events");
-                load(fleet, ingestEvents / 5);
+                log("warm-up: " + warmup + " events");
+                load(fleet, warmup);
                 awaitIndexed(db, es);
 
                 long copied = 0;
@@ -246,6 +256,10 @@ public final class GrowthBenchmark {
                 vertx.close().await();
                 es.request("DELETE", "/" + IngestBenchmark.E2E_PREFIX + "-*", null);
                 es.request("DELETE", "/" + REINDEX_PREFIX + "-*", null);
+            }
+        } finally {
+            if (ingest.cpus != null) {
+                ingest.cpus.close();
             }
         }
     }
@@ -722,16 +736,41 @@ public final class GrowthBenchmark {
 
     // ------------------------------------------------------------------ ingest
 
+    /** A row of each round's figure, and a row of the median's ratio to the empty table's median. */
+    void ingestRows(List<String> t, List<Step> steps, String measure, ToDoubleFunction<Rate> figure, String format) {
+        double empty = median(steps.get(0).ingest(), figure);
+        t.add(cells(measure, steps, s -> join(s.ingest(), figure, format)));
+        t.add(cells(
+                "… median of the rounds, ratio to the empty table's",
+                steps,
+                s -> String.format(Locale.ROOT, "%.2f", median(s.ingest(), figure) / empty)));
+    }
+
+    static double median(List<Rate> rates, ToDoubleFunction<Rate> figure) {
+        double[] v = rates.stream().mapToDouble(figure).sorted().toArray();
+        return v.length == 0
+                ? Double.NaN
+                : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
     Rate ingestRate(List<IngestBenchmark.Agent> fleet, PostgresDatabase db, Elasticsearch es) throws Exception {
         log("ingest: " + ingestEvents + " events, closed loop");
+        CpuClock.Reading start = clock.read();
         IngestBenchmark.Load load = load(fleet, ingestEvents);
         double seconds = awaitIndexed(db, es) - (load.start() / 1e9);
-        Rate rate = new Rate(load.accepted() / load.seconds(), load.accepted() / seconds);
+        CpuClock.Reading end = clock.read();
+        double per100k = 100_000.0 / load.accepted();
+        Rate rate = new Rate(
+                load.accepted() / load.seconds(),
+                load.accepted() / seconds,
+                end.postgresSince(start) * per100k,
+                end.jvmSince(start) * per100k);
         log(String.format(
                 Locale.ROOT,
-                "  acked %.0f events/s, committed + indexed %.0f events/s",
+                "  acked %.0f events/s, committed + indexed %.0f events/s; %s",
                 rate.acked(),
-                rate.endToEnd()));
+                rate.endToEnd(),
+                end.since(start)));
         return rate;
     }
 
@@ -935,29 +974,10 @@ public final class GrowthBenchmark {
                 }));
             }
         }
-        double emptyAcked =
-                steps.get(0).ingest().stream().mapToDouble(Rate::acked).max().orElse(0);
-        double emptyE2e =
-                steps.get(0).ingest().stream().mapToDouble(Rate::endToEnd).max().orElse(0);
-        t.add(cells("ingest acked (committed) rate, each round (events/s)", steps, s -> join(s.ingest(), Rate::acked)));
-        t.add(cells(
-                "… best round, ratio to the empty table",
-                steps,
-                s -> String.format(
-                        Locale.ROOT,
-                        "%.2f",
-                        s.ingest().stream().mapToDouble(Rate::acked).max().orElse(0) / emptyAcked)));
-        t.add(cells(
-                "ingest end to end (committed + indexed), each round (events/s)",
-                steps,
-                s -> join(s.ingest(), Rate::endToEnd)));
-        t.add(cells(
-                "… best round, ratio to the empty table",
-                steps,
-                s -> String.format(
-                        Locale.ROOT,
-                        "%.2f",
-                        s.ingest().stream().mapToDouble(Rate::endToEnd).max().orElse(0) / emptyE2e)));
+        ingestRows(t, steps, "ingest acked (committed) rate, each round (events/s)", Rate::acked, "%.0f");
+        ingestRows(t, steps, "ingest end to end (committed + indexed), each round (events/s)", Rate::endToEnd, "%.0f");
+        ingestRows(t, steps, "PostgreSQL CPU per 100 000 ingested events, each round (s)", Rate::pgCpu, "%.1f");
+        ingestRows(t, steps, "server JVM CPU per 100 000 ingested events, each round (s)", Rate::jvmCpu, "%.1f");
         t.add(cells(
                 "reindex of the newest month: events / seconds"
                         + (reindexSeconds > 0 ? " (stopped after " + reindexSeconds + " s)" : ""),
@@ -996,11 +1016,11 @@ public final class GrowthBenchmark {
         System.out.println("written to " + file);
     }
 
-    static String join(List<Rate> rates, java.util.function.ToDoubleFunction<Rate> f) {
+    static String join(List<Rate> rates, ToDoubleFunction<Rate> f, String format) {
         return String.join(
                 ", ",
                 rates.stream()
-                        .map(r -> String.format(Locale.ROOT, "%.0f", f.applyAsDouble(r)))
+                        .map(r -> String.format(Locale.ROOT, format, f.applyAsDouble(r)))
                         .toList());
     }
 
