@@ -792,7 +792,7 @@ public final class GrowthBenchmark {
     /** Waits for the outbox to empty, refreshes the index; answers the time (System.nanoTime() in seconds). */
     static double awaitIndexed(PostgresDatabase db, Elasticsearch es) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-        while (db.count("outbox") > 0) {
+        while (!IngestBenchmark.outboxEmpty(db)) {
             IngestBenchmark.check(System.nanoTime() < deadline, "the outbox did not drain in 10 minutes");
             Thread.sleep(20);
         }
