@@ -95,8 +95,12 @@ public final class IngestBenchmark {
     final int httpInstances = env("HTTP_INSTANCES", 0);
     /** 2: after the end-to-end phase on one server, the same phase on two servers (same PG, same ES), agents split. */
     final int servers = env("SERVERS", 1);
-    /** Events sent (end to end) or indexed (ES ceiling, into an index deleted before timing) before each measured phase. */
-    final int warmup = env("WARMUP", ceilingEvents / 10);
+    /**
+     * Events sent (end to end) or indexed (ES ceiling, into an index deleted before timing) before each measured
+     * phase: as many as it measures, since a node that has not indexed before costs ~40 % more CPU per document
+     * (its JIT), which would lower the ceiling and flatter the ratio.
+     */
+    final int warmup = env("WARMUP", ceilingEvents);
     /** Where the processes run: null = wherever the OS puts them; see {@link Cpus}. */
     final Cpus cpus = Cpus.fromEnv();
 
