@@ -184,11 +184,11 @@ public final class GrowthBenchmark {
         Path dir = Files.createTempDirectory("dozor-growth-");
         log("starting Elasticsearch and a fresh PostgreSQL database");
         Elasticsearch es = Elasticsearch.shared();
-        if (ingest.cpus != null) {
-            log(ingest.cpus.apply(es));
-        }
         clock = new CpuClock(es.process());
         try (PostgresDatabase db = PostgresDatabase.create()) {
+            if (ingest.cpus != null) {
+                log(ingest.cpus.apply(es));
+            }
             ingest.migrate(db);
             // the month partitions a server running for that year would have made (Retention makes each month's)
             for (int m = 0; m < MONTHS; m++) {

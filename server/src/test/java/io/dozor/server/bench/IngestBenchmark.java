@@ -133,12 +133,12 @@ public final class IngestBenchmark {
         Path dir = Files.createTempDirectory("dozor-bench-");
         log("starting Elasticsearch and a fresh PostgreSQL database");
         Elasticsearch es = Elasticsearch.shared(); // DOZOR_TEST_ES_URL: an external node
-        if (cpus != null) {
-            placement = cpus.apply(es);
-            log(placement);
-        }
         clock = new CpuClock(es.process());
         try (PostgresDatabase db = PostgresDatabase.create()) {
+            if (cpus != null) {
+                placement = cpus.apply(es);
+                log(placement);
+            }
             migrate(db);
             List<StoredEvent> events = generate(ceilingEvents);
 
@@ -161,7 +161,7 @@ public final class IngestBenchmark {
                     String id = String.format(Locale.ROOT, "pc-%03d", i);
                     fleet.add(new Agent(id, BenchAccess.agentToken(config, id), uri, dir.resolve("tls/ca.pem")));
                 }
-                // a short warm-up (JIT, connections, TLS sessions, the index), not counted
+                // a warm-up (JIT, connections, TLS sessions, the index), not counted
                 log("warm-up: " + warmup + " events");
                 Load warm = load(fleet, warmup, Duration.ofMinutes(10), 0);
                 Drain warmDrain = drain(db, es, warm.accepted, warm.start);
