@@ -29,13 +29,13 @@ final class CpuClock {
             double wall = (nanos - start.nanos) / 1e9;
             double total = machine - start.machine;
             double pg = postgresSince(start);
-            double others = total - (jvm - start.jvm) - (es - start.es) - pg;
+            double others = total - jvmSince(start) - (es - start.es) - pg;
             return String.format(
                     Locale.ROOT,
                     "%.1f s wall; CPU s: this JVM %.1f, Elasticsearch %.1f, PostgreSQL %.1f, others %.1f (machine %.1f"
                             + " of %.1f available)",
                     wall,
-                    jvm - start.jvm,
+                    jvmSince(start),
                     es - start.es,
                     pg,
                     Math.max(0, others),
@@ -65,11 +65,15 @@ final class CpuClock {
                 seconds(Stream.of(ProcessHandle.current())),
                 es.map(p -> seconds(Stream.concat(Stream.of(p), p.descendants())))
                         .orElse(Double.NaN),
-                ProcessHandle.allProcesses()
-                        .filter(p -> p.info().user().map("postgres"::equals).orElse(false))
-                        .collect(Collectors.toMap(ProcessHandle::pid, p -> seconds(Stream.of(p)))),
+                postgres().collect(Collectors.toMap(ProcessHandle::pid, p -> seconds(Stream.of(p)))),
                 machine(),
                 System.nanoTime());
+    }
+
+    /** The processes of the local PostgreSQL server: those of user {@code postgres}. */
+    static Stream<ProcessHandle> postgres() {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().user().map("postgres"::equals).orElse(false));
     }
 
     static double seconds(Stream<ProcessHandle> processes) {

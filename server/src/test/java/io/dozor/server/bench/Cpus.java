@@ -143,18 +143,8 @@ final class Cpus implements AutoCloseable {
         }
     }
 
-    static List<Long> postgres() throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("pgrep", "-u", "postgres")
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor();
-        List<Long> pids = new ArrayList<>();
-        for (String line : out.split("\\s+")) {
-            if (!line.isBlank()) {
-                pids.add(Long.parseLong(line));
-            }
-        }
+    static List<Long> postgres() {
+        List<Long> pids = CpuClock.postgres().map(ProcessHandle::pid).toList();
         if (pids.isEmpty()) {
             throw new IllegalStateException("no process of user postgres: " + REST_ENV + " needs a local PostgreSQL");
         }
